@@ -1,0 +1,243 @@
+"""MIDI out and in through pretty_midi.
+
+Written tracks (instrument names are how we find them again):
+- "melody"  program 73 (flute), the monophonic melody;
+- "chords"  program 0 (piano), each chord voiced in close root position from C3 upwards;
+- "bass"    program 33 (finger bass), the chord roots two octaves under the chord voicing;
+- "drums"   channel 10 (pretty_midi's is_drum), one General MIDI pitch per drum class.
+Tempo and time signature are always written, and a key signature.
+
+Reading takes the tracks by those names. A file from elsewhere (no "melody" track) gives its
+highest-sounding non-drum line, made monophonic by the skyline rule (at one onset the highest note
+wins; a note is cut where the next starts). Times are snapped to the 16th grid at the file's
+first tempo. A file without notes, without a tempo or without a time signature is refused: we
+would have to guess the grid, and a wrong guess silently breaks every game built on it.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import BinaryIO
+
+import mido
+import numpy as np
+import pretty_midi
+
+from .piece import CHORD_INTERVALS, DRUM_CLASSES, Chord, DrumClass, DrumHit, Key, Meter, Note, Piece, PieceError
+
+RESOLUTION = 480  # ticks per quarter note: 120 ticks per 16th step, exact
+CHORD_BASE = 48  # C3: chord voicings start at the root's pitch in this octave
+BASS_BASE = 24  # C1
+CHORD_VELOCITY = 70
+BASS_VELOCITY = 85
+END_MARKER = "melody-arcade:end"
+
+DRUM_PITCH: dict[DrumClass, int] = {
+    DrumClass.KICK: 36,
+    DrumClass.SNARE: 38,
+    DrumClass.CLOSED_HAT: 42,
+    DrumClass.OPEN_HAT: 46,
+    DrumClass.LOW_TOM: 45,
+    DrumClass.MID_TOM: 48,
+    DrumClass.HIGH_TOM: 50,
+    DrumClass.CRASH: 49,
+    DrumClass.RIDE: 51,
+}
+# General MIDI drum pitches folded into the 9 classes (MusicVAE's reduction).
+_GM_TO_CLASS: dict[int, DrumClass] = {}
+for _cls, _pitches in {
+    DrumClass.KICK: (35, 36),
+    DrumClass.SNARE: (37, 38, 39, 40),
+    DrumClass.CLOSED_HAT: (22, 42, 44),
+    DrumClass.OPEN_HAT: (26, 46),
+    DrumClass.LOW_TOM: (41, 43, 45),
+    DrumClass.MID_TOM: (47, 48),
+    DrumClass.HIGH_TOM: (50,),
+    DrumClass.CRASH: (49, 52, 55, 57),
+    DrumClass.RIDE: (51, 53, 59),
+}.items():
+    for _p in _pitches:
+        _GM_TO_CLASS[_p] = _cls
+
+
+class MidiError(PieceError):
+    """A MIDI file that cannot become a Piece; the message says why."""
+
+
+def to_pretty_midi(piece: Piece) -> pretty_midi.PrettyMIDI:
+    pm = pretty_midi.PrettyMIDI(resolution=RESOLUTION, initial_tempo=float(piece.tempo))
+    pm.time_signature_changes.append(pretty_midi.TimeSignature(piece.meter.numerator, piece.meter.denominator, 0.0))
+    key_number = piece.key.tonic + (12 if piece.key.mode == "minor" else 0)
+    pm.key_signature_changes.append(pretty_midi.KeySignature(key_number, 0.0))
+
+    def seconds(step: int) -> float:
+        return pm.tick_to_time(step * RESOLUTION // 4)
+
+    melody = pretty_midi.Instrument(program=73, name="melody")
+    for n in piece.melody:
+        melody.notes.append(pretty_midi.Note(n.velocity, n.pitch, seconds(n.start), seconds(n.end)))
+    chords = pretty_midi.Instrument(program=0, name="chords")
+    bass = pretty_midi.Instrument(program=33, name="bass")
+    for c in piece.chords:
+        for interval in CHORD_INTERVALS[c.quality]:
+            chords.notes.append(pretty_midi.Note(CHORD_VELOCITY, CHORD_BASE + c.root + interval, seconds(c.start), seconds(c.end)))
+        bass.notes.append(pretty_midi.Note(BASS_VELOCITY, BASS_BASE + c.root, seconds(c.start), seconds(c.end)))
+    drums = pretty_midi.Instrument(program=0, is_drum=True, name="drums")
+    for h in piece.drums:
+        drums.notes.append(pretty_midi.Note(h.velocity, DRUM_PITCH[h.drum], seconds(h.step), seconds(h.step + 1)))
+    pm.instruments.extend([melody, chords, bass, drums])
+    # A text event at the last bar line keeps the length of a piece that ends in silence.
+    pm.text_events.append(pretty_midi.Text(END_MARKER, seconds(piece.total_steps)))
+    return pm
+
+
+def to_midi_bytes(piece: Piece) -> bytes:
+    buffer = io.BytesIO()
+    to_pretty_midi(piece).write(buffer)
+    return buffer.getvalue()
+
+
+def write_midi(piece: Piece, path: str | Path) -> None:
+    Path(path).write_bytes(to_midi_bytes(piece))
+
+
+def read_midi(source: str | Path | bytes | BinaryIO) -> Piece:
+    """Read a MIDI file (path, bytes or binary file) into a Piece, or raise MidiError."""
+    data = _read_bytes(source)
+    try:
+        raw = mido.MidiFile(file=io.BytesIO(data))
+    except Exception as exc:  # mido raises many types (OSError, EOFError, KeyError...) for junk
+        raise MidiError(f"not a readable MIDI file: {exc}") from None
+    metas = {msg.type for track in raw.tracks for msg in track if msg.is_meta}
+    if "set_tempo" not in metas:
+        raise MidiError("the MIDI file has no tempo (set_tempo event): cannot place notes on a grid")
+    if "time_signature" not in metas:
+        raise MidiError("the MIDI file has no time signature: cannot tell where bars fall")
+    try:
+        pm = pretty_midi.PrettyMIDI(io.BytesIO(data))
+    except Exception as exc:
+        raise MidiError(f"not a readable MIDI file: {exc}") from None
+    return _piece_from_pretty_midi(pm)
+
+
+def _read_bytes(source: str | Path | bytes | BinaryIO) -> bytes:
+    if isinstance(source, bytes):
+        return source
+    if isinstance(source, (str, Path)):
+        try:
+            return Path(source).read_bytes()
+        except OSError as exc:
+            raise MidiError(f"cannot read {source}: {exc.strerror}") from None
+    return source.read()
+
+
+def _piece_from_pretty_midi(pm: pretty_midi.PrettyMIDI) -> Piece:
+    tempo_times, tempi = pm.get_tempo_changes()
+    tempo = int(round(float(tempi[0])))
+    signature = pm.time_signature_changes[0]
+    try:
+        meter = Meter(signature.numerator, signature.denominator)
+    except PieceError as exc:
+        raise MidiError(str(exc)) from None
+    step_ticks = pm.resolution / 4
+
+    def step_of(seconds: float) -> int:
+        return int(round(pm.time_to_tick(seconds) / step_ticks))
+
+    by_name = {inst.name: inst for inst in pm.instruments}
+    pitched = [inst for inst in pm.instruments if not inst.is_drum and inst.notes]
+    end_marks = [step_of(t.time) for t in pm.text_events if t.text == END_MARKER]
+    if "melody" in by_name or end_marks:  # written by us (an empty track is not written at all)
+        melody_notes = by_name["melody"].notes if "melody" in by_name else []
+    elif pitched:
+        melody_notes = max(pitched, key=lambda inst: np.mean([n.pitch for n in inst.notes])).notes
+    else:
+        melody_notes = []
+    melody = _skyline([(step_of(n.start), step_of(n.end), n.pitch, n.velocity) for n in melody_notes])
+
+    chords = _read_chords(by_name["chords"], step_of) if "chords" in by_name else []
+
+    drum_notes = [n for inst in pm.instruments if inst.is_drum for n in inst.notes]
+    hits: dict[tuple[int, DrumClass], int] = {}
+    for n in drum_notes:
+        cls = _GM_TO_CLASS.get(n.pitch)
+        if cls is not None:
+            key = (step_of(n.start), cls)
+            hits[key] = max(hits.get(key, 0), n.velocity)
+    drums = [DrumHit(step, cls, vel) for (step, cls), vel in hits.items()]
+
+    if not melody and not chords and not drums:
+        raise MidiError("the MIDI file has no notes")
+
+    if end_marks:  # written by us: the piece's own length (its last note may ring past it)
+        end_of_music = end_marks[0]
+    else:
+        end_of_music = max([n.end for n in melody] + [c.end for c in chords] + [h.step + 1 for h in drums])
+    bars = max(1, -(-end_of_music // meter.steps_per_bar))
+
+    if pm.key_signature_changes:
+        number = pm.key_signature_changes[0].key_number
+        key = Key(number % 12, "minor" if number >= 12 else "major")
+    else:
+        key = estimate_key([n.pitch for n in melody] or [CHORD_BASE + c.root for c in chords] or [60])
+    try:
+        return Piece(tempo=tempo, meter=meter, key=key, bars=bars, melody=melody, chords=chords, drums=drums)
+    except PieceError as exc:
+        raise MidiError(f"the MIDI file does not make a valid piece: {exc}") from None
+
+
+def _skyline(events: list[tuple[int, int, int, int]]) -> list[Note]:
+    """Monophonic line from possibly overlapping notes: highest note per onset, cut at the next."""
+    best: dict[int, tuple[int, int, int, int]] = {}
+    for start, end, pitch, velocity in events:
+        if end <= start:
+            end = start + 1
+        if start not in best or pitch > best[start][2]:
+            best[start] = (start, end, pitch, velocity)
+    onsets = sorted(best)
+    notes = []
+    for i, start in enumerate(onsets):
+        _, end, pitch, velocity = best[start]
+        if i + 1 < len(onsets):
+            end = min(end, onsets[i + 1])
+        notes.append(Note(start=start, end=end, pitch=pitch, velocity=velocity))
+    return notes
+
+
+def _read_chords(instrument: pretty_midi.Instrument, step_of) -> list[Chord]:
+    """Group the voicing notes by (start, end) and name each group from its lowest note."""
+    groups: dict[tuple[int, int], list[int]] = {}
+    for n in instrument.notes:
+        groups.setdefault((step_of(n.start), step_of(n.end)), []).append(n.pitch)
+    by_shape = {tuple(v): k for k, v in CHORD_INTERVALS.items()}
+    chords = []
+    for (start, end), pitches in sorted(groups.items()):
+        root = min(pitches)
+        shape = tuple(sorted({p - root for p in pitches}))
+        if shape not in by_shape:
+            raise MidiError(f"chord at step {start} has notes {sorted(pitches)}, which is no known chord voicing")
+        chords.append(Chord(start=start, end=end, root=root % 12, quality=by_shape[shape]))
+    return chords
+
+
+# Krumhansl-Kessler key profiles, for files that carry no key signature.
+_MAJOR_PROFILE = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
+_MINOR_PROFILE = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17])
+
+
+def estimate_key(pitches: list[int]) -> Key:
+    """The key whose Krumhansl-Kessler profile best correlates with the pitch-class histogram."""
+    histogram = np.bincount(np.asarray(pitches) % 12, minlength=12).astype(float)
+    if histogram.std() == 0:
+        return Key(int(np.argmax(histogram)), "major")
+    best, best_score = Key(0, "major"), -2.0
+    for tonic in range(12):
+        for mode, profile in (("major", _MAJOR_PROFILE), ("minor", _MINOR_PROFILE)):
+            score = float(np.corrcoef(histogram, np.roll(profile, tonic))[0, 1])
+            if score > best_score:
+                best, best_score = Key(tonic, mode), score
+    return best
+
+
+assert set(DRUM_PITCH) == set(DRUM_CLASSES)

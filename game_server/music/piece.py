@@ -1,0 +1,242 @@
+"""The Piece: the one representation of music that every part of Melody Arcade shares.
+
+Time is counted in steps on a 16th-note grid (4 steps per quarter note), so a bar of 4/4 has 16
+steps, 3/4 and 6/8 have 12, 2/4 has 8. Pitches are MIDI numbers. A Piece is immutable and checks
+itself on construction, so code that holds one never has to re-validate it.
+
+Tracks:
+- melody: monophonic notes (pitch, start, end, velocity), sorted, never overlapping;
+- chords: one or more per bar (root pitch class, quality, start, end), sorted, never overlapping;
+- drums: hits (step, drum class, velocity) in 9 classes.
+
+A note may ring past the last bar (a tail kept when a piece is sliced, see slicing.py), but it
+must start inside the piece.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from enum import Enum
+
+STEPS_PER_QUARTER = 4
+MIN_TEMPO, MAX_TEMPO = 20, 400
+MAX_BARS = 512
+
+PITCH_CLASS_NAMES = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
+
+# Chord qualities as intervals above the root: the voicing written to MIDI and read back from it.
+CHORD_INTERVALS: dict[str, tuple[int, ...]] = {
+    "maj": (0, 4, 7),
+    "min": (0, 3, 7),
+    "dim": (0, 3, 6),
+    "aug": (0, 4, 8),
+    "sus4": (0, 5, 7),
+    "dom7": (0, 4, 7, 10),
+    "maj7": (0, 4, 7, 11),
+    "min7": (0, 3, 7, 10),
+}
+
+
+class DrumClass(str, Enum):
+    """The 9 drum classes of MusicVAE's drum models, in their canonical order."""
+
+    KICK = "kick"
+    SNARE = "snare"
+    CLOSED_HAT = "closed_hat"
+    OPEN_HAT = "open_hat"
+    LOW_TOM = "low_tom"
+    MID_TOM = "mid_tom"
+    HIGH_TOM = "high_tom"
+    CRASH = "crash"
+    RIDE = "ride"
+
+
+DRUM_CLASSES: tuple[DrumClass, ...] = tuple(DrumClass)
+
+
+class PieceError(ValueError):
+    """A piece (or something meant to become one) breaks a rule; the message names the problem."""
+
+
+@dataclass(frozen=True)
+class Meter:
+    """A time signature. Only meters whose bar is a whole number of 16th steps are allowed."""
+
+    numerator: int
+    denominator: int
+
+    SUPPORTED = ((2, 4), (3, 4), (4, 4), (5, 4), (6, 8), (9, 8), (12, 8), (3, 8), (2, 2), (3, 2))
+
+    def __post_init__(self) -> None:
+        if (self.numerator, self.denominator) not in self.SUPPORTED:
+            supported = ", ".join(f"{n}/{d}" for n, d in self.SUPPORTED)
+            raise PieceError(f"unsupported meter {self.numerator}/{self.denominator} (supported: {supported})")
+
+    @property
+    def steps_per_bar(self) -> int:
+        return self.numerator * 16 // self.denominator
+
+    @classmethod
+    def parse(cls, text: str) -> Meter:
+        try:
+            numerator, denominator = (int(part) for part in text.split("/"))
+        except (ValueError, AttributeError):
+            raise PieceError(f"meter must look like '4/4', got {text!r}") from None
+        return cls(numerator, denominator)
+
+    def __str__(self) -> str:
+        return f"{self.numerator}/{self.denominator}"
+
+
+@dataclass(frozen=True)
+class Key:
+    tonic: int  # pitch class 0..11
+    mode: str  # "major" | "minor"
+
+    def __post_init__(self) -> None:
+        if not (isinstance(self.tonic, int) and 0 <= self.tonic < 12):
+            raise PieceError(f"key tonic must be a pitch class 0..11, got {self.tonic!r}")
+        if self.mode not in ("major", "minor"):
+            raise PieceError(f"key mode must be 'major' or 'minor', got {self.mode!r}")
+
+    def scale(self) -> frozenset[int]:
+        """Pitch classes of the major or natural-minor scale on the tonic."""
+        steps = (0, 2, 4, 5, 7, 9, 11) if self.mode == "major" else (0, 2, 3, 5, 7, 8, 10)
+        return frozenset((self.tonic + s) % 12 for s in steps)
+
+    def __str__(self) -> str:
+        return f"{PITCH_CLASS_NAMES[self.tonic]} {self.mode}"
+
+
+@dataclass(frozen=True, order=True)
+class Note:
+    start: int
+    end: int
+    pitch: int
+    velocity: int = 90
+
+
+@dataclass(frozen=True, order=True)
+class Chord:
+    start: int
+    end: int
+    root: int  # pitch class 0..11
+    quality: str = "maj"
+
+    @property
+    def pitch_classes(self) -> frozenset[int]:
+        return frozenset((self.root + i) % 12 for i in CHORD_INTERVALS[self.quality])
+
+
+@dataclass(frozen=True)
+class DrumHit:
+    step: int
+    drum: DrumClass
+    velocity: int = 90
+
+    def __post_init__(self) -> None:
+        # Accept the class name as a string; store the enum.
+        if not isinstance(self.drum, DrumClass):
+            try:
+                object.__setattr__(self, "drum", DrumClass(self.drum))
+            except ValueError:
+                raise PieceError(f"unknown drum class {self.drum!r}") from None
+
+    def sort_key(self) -> tuple[int, int]:
+        return self.step, DRUM_CLASSES.index(self.drum)
+
+
+@dataclass(frozen=True)
+class Piece:
+    tempo: int  # quarter notes per minute
+    meter: Meter
+    key: Key
+    bars: int
+    melody: tuple[Note, ...] = ()
+    chords: tuple[Chord, ...] = ()
+    drums: tuple[DrumHit, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "melody", tuple(self.melody))
+        object.__setattr__(self, "chords", tuple(self.chords))
+        object.__setattr__(self, "drums", tuple(sorted(self.drums, key=DrumHit.sort_key)))
+        _check_piece(self)
+
+    @property
+    def steps_per_bar(self) -> int:
+        return self.meter.steps_per_bar
+
+    @property
+    def total_steps(self) -> int:
+        return self.bars * self.steps_per_bar
+
+    @property
+    def seconds_per_step(self) -> float:
+        return 60.0 / (self.tempo * STEPS_PER_QUARTER)
+
+    @property
+    def duration_seconds(self) -> float:
+        return self.total_steps * self.seconds_per_step
+
+    def transpose(self, semitones: int) -> Piece:
+        """The same piece moved by `semitones`; drums stay where they are."""
+        melody = tuple(replace(n, pitch=n.pitch + semitones) for n in self.melody)
+        chords = tuple(replace(c, root=(c.root + semitones) % 12) for c in self.chords)
+        key = Key((self.key.tonic + semitones) % 12, self.key.mode)
+        return replace(self, melody=melody, chords=chords, key=key)
+
+    def with_tempo(self, tempo: int) -> Piece:
+        """The same notes at another tempo: steps stay, seconds change."""
+        return replace(self, tempo=tempo)
+
+
+def _check_piece(piece: Piece) -> None:
+    """Every rule a Piece keeps, with a message that names the offending item."""
+    if not isinstance(piece.tempo, int) or isinstance(piece.tempo, bool):
+        raise PieceError(f"tempo must be an integer (quarter notes per minute), got {piece.tempo!r}")
+    if not MIN_TEMPO <= piece.tempo <= MAX_TEMPO:
+        raise PieceError(f"tempo {piece.tempo} is out of range {MIN_TEMPO}..{MAX_TEMPO}")
+    if not isinstance(piece.meter, Meter) or not isinstance(piece.key, Key):
+        raise PieceError("meter and key must be Meter and Key values")
+    if not isinstance(piece.bars, int) or not 1 <= piece.bars <= MAX_BARS:
+        raise PieceError(f"bars must be an integer 1..{MAX_BARS}, got {piece.bars!r}")
+    total = piece.total_steps
+
+    previous_end = 0
+    for i, note in enumerate(piece.melody):
+        where = f"melody note {i}"
+        _check_int(note.pitch, 0, 127, f"{where}: pitch")
+        _check_int(note.velocity, 1, 127, f"{where}: velocity")
+        _check_int(note.start, 0, total - 1, f"{where}: start step")
+        _check_int(note.end, note.start + 1, None, f"{where}: end step")
+        if note.start < previous_end:
+            raise PieceError(f"{where} starts at step {note.start}, before the previous note ends ({previous_end}): the melody must be monophonic and sorted")
+        previous_end = note.end
+
+    previous_end = 0
+    for i, chord in enumerate(piece.chords):
+        where = f"chord {i}"
+        _check_int(chord.root, 0, 11, f"{where}: root")
+        if chord.quality not in CHORD_INTERVALS:
+            raise PieceError(f"{where}: unknown quality {chord.quality!r} (known: {', '.join(CHORD_INTERVALS)})")
+        _check_int(chord.start, 0, total - 1, f"{where}: start step")
+        _check_int(chord.end, chord.start + 1, None, f"{where}: end step")
+        if chord.start < previous_end:
+            raise PieceError(f"{where} starts at step {chord.start}, before the previous chord ends ({previous_end})")
+        previous_end = chord.end
+
+    seen = set()
+    for i, hit in enumerate(piece.drums):
+        _check_int(hit.step, 0, total - 1, f"drum hit {i}: step")
+        _check_int(hit.velocity, 1, 127, f"drum hit {i}: velocity")
+        if (hit.step, hit.drum) in seen:
+            raise PieceError(f"drum hit {i}: two {hit.drum.value} hits on step {hit.step}")
+        seen.add((hit.step, hit.drum))
+
+
+def _check_int(value: object, low: int, high: int | None, what: str) -> None:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise PieceError(f"{what} must be an integer, got {value!r}")
+    if value < low or (high is not None and value > high):
+        bound = f"{low}..{high}" if high is not None else f">= {low}"
+        raise PieceError(f"{what} {value} is out of range {bound}")

@@ -1,0 +1,56 @@
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import json
+
+import pytest
+
+from game_server import Config, create_app
+
+
+def test_healthz_reports_status_and_versions():
+    client = create_app(Config()).test_client()
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["status"] == "ok"
+    assert body["versions"]["torch"].startswith("2.13.0")
+    assert body["versions"]["melody-arcade"] != "missing"
+
+
+def test_config_from_env():
+    config = Config.from_env({"HOST": "0.0.0.0", "PORT": "8123", "SECRET_KEY": "s"})
+    assert (config.host, config.port, config.secret_key) == ("0.0.0.0", 8123, "s")
+    assert Config.from_env({}).port == 5000
+    with pytest.raises(SystemExit, match="PORT must be an integer"):
+        Config.from_env({"PORT": "http"})
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_serve_command_answers_healthz():
+    """`python -m game_server serve` as `make run` starts it, on a free port."""
+    port = free_port()
+    env = dict(os.environ, PORT=str(port))
+    server = subprocess.Popen([sys.executable, "-m", "game_server", "serve"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as response:
+                    assert json.load(response)["status"] == "ok"
+                    break
+            except OSError:
+                assert server.poll() is None, server.stdout.read().decode()
+                assert time.monotonic() < deadline, "server did not answer within 30 s"
+                time.sleep(0.2)
+    finally:
+        server.terminate()
+        server.wait(timeout=10)

@@ -1,0 +1,65 @@
+import pytest
+
+from game_server.music import Chord, DrumHit, Key, Meter, Note, Piece, PieceError
+
+
+def make(**overrides) -> Piece:
+    fields = dict(tempo=120, meter=Meter(4, 4), key=Key(0, "major"), bars=2, melody=[Note(0, 4, 60), Note(4, 8, 62)])
+    fields.update(overrides)
+    return Piece(**fields)
+
+
+@pytest.mark.parametrize("meter, steps", [((4, 4), 16), ((3, 4), 12), ((6, 8), 12), ((2, 4), 8)])
+def test_steps_per_bar(meter, steps):
+    assert Meter(*meter).steps_per_bar == steps
+    assert make(meter=Meter(*meter)).total_steps == 2 * steps
+
+
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        (dict(tempo=0), "tempo 0 is out of range"),
+        (dict(tempo=120.5), "tempo must be an integer"),
+        (dict(bars=0), "bars must be an integer"),
+        (dict(melody=[Note(0, 4, 128)]), "melody note 0: pitch 128 is out of range"),
+        (dict(melody=[Note(-1, 4, 60)]), "melody note 0: start step -1 is out of range"),
+        (dict(melody=[Note(4, 4, 60)]), "melody note 0: end step 4 is out of range"),
+        (dict(melody=[Note(0, 8, 60), Note(4, 10, 62)]), "must be monophonic"),
+        (dict(melody=[Note(32, 36, 60)]), "start step 32 is out of range 0..31"),
+        (dict(melody=[Note(0, 4, 60, velocity=0)]), "velocity 0 is out of range"),
+        (dict(chords=[Chord(0, 16, 12)]), "chord 0: root 12"),
+        (dict(chords=[Chord(0, 16, 0, "weird")]), "unknown quality 'weird'"),
+        (dict(drums=[DrumHit(0, "kick"), DrumHit(0, "kick")]), "two kick hits on step 0"),
+    ],
+)
+def test_invalid_pieces_name_the_problem(overrides, message):
+    with pytest.raises(PieceError, match=message):
+        make(**overrides)
+
+
+def test_unknown_meter_and_drum():
+    with pytest.raises(PieceError, match="unsupported meter 7/4"):
+        Meter(7, 4)
+    with pytest.raises(PieceError, match="meter must look like"):
+        Meter.parse("four")
+    with pytest.raises(PieceError, match="unknown drum class 'cowbell'"):
+        DrumHit(0, "cowbell")
+
+
+def test_transpose_moves_melody_chords_and_key_not_drums():
+    piece = make(chords=[Chord(0, 16, 11, "min")], drums=[DrumHit(0, "kick")])
+    up = piece.transpose(3)
+    assert [n.pitch for n in up.melody] == [63, 65]
+    assert up.chords[0].root == 2 and up.key == Key(3, "major")
+    assert up.drums == piece.drums
+    assert up.transpose(-3) == piece
+    with pytest.raises(PieceError, match="pitch 132 is out of range"):
+        piece.transpose(72)
+
+
+def test_tempo_change_keeps_steps_changes_seconds():
+    piece = make()
+    slow = piece.with_tempo(60)
+    assert slow.melody == piece.melody
+    assert slow.duration_seconds == pytest.approx(2 * piece.duration_seconds)
+    assert piece.duration_seconds == pytest.approx(4.0)  # 2 bars of 4/4 at 120
