@@ -10,13 +10,24 @@ QUIET_PIP = 2> >(grep -v 'is ignored: it is neither a file nor a directory' >&2)
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test install install-test clean
+.PHONY: run test install install-test train evaluate bench clean
 
 run: $(VENV)/.installed-run
 	HOST=$(HOST) PORT=$(PORT) $(PY) -m game_server serve
 
 test: $(VENV)/.installed-test
 	$(PY) -m pytest
+
+# The composer: retrain from scratch (needs Debian's mma for the drum grooves), evaluate, benchmark.
+train: $(VENV)/.installed-train
+	$(PY) -m models.train all
+
+evaluate: $(VENV)/.installed-train
+	$(PY) -m models.evaluate
+
+bench: $(VENV)/.installed-test
+	$(PY) bench/composer.py
+	$(PY) bench/music.py
 
 install: $(VENV)/.installed-run
 install-test: $(VENV)/.installed-test
@@ -31,6 +42,10 @@ $(VENV)/.installed-run: pyproject.toml | $(PY)
 
 $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed-run
 	$(PIP) install -e '.[test]' $(QUIET_PIP)
+	touch $@
+
+$(VENV)/.installed-train: pyproject.toml $(VENV)/.installed-test
+	$(PIP) install -e '.[test,train]' $(QUIET_PIP)
 	touch $@
 
 clean:

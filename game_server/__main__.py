@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from pathlib import Path
 
 from .app import create_app, socketio_of
 from .config import Config
@@ -19,6 +20,47 @@ def serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def generate(args: argparse.Namespace) -> int:
+    """Compose one piece with the committed models and write it as MIDI (or the Piece JSON)."""
+    from models.composer import default_composer
+    from models.melody import ComposerError
+
+    from .music import PieceError, piece_to_json, write_midi
+
+    try:
+        key = parse_key(args.key) if args.key else None
+        piece = default_composer(Path(Config.from_env().model_dir)).compose(
+            bars=args.bars, meter=args.meter, style=args.style, key=key, tempo=args.tempo, seed=args.seed, **({"temperature": args.temperature} if args.temperature is not None else {})
+        )
+    except (ComposerError, PieceError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if args.json:
+        text = piece_to_json(piece)
+        if args.output == "-":
+            print(text)
+        else:
+            with open(args.output, "w") as f:
+                f.write(text)
+    else:
+        write_midi(piece, args.output)
+    print(f"{piece.bars} bars of {piece.meter} in {piece.key} at {piece.tempo} bpm: "
+          f"{len(piece.melody)} notes, {len(piece.chords)} chords, {len(piece.drums)} drum hits -> {args.output}", file=sys.stderr)
+    return 0
+
+
+def parse_key(text: str):
+    """'D minor', 'Eb major', 'F#' -> Key."""
+    from .music import Key, PieceError
+    from .music.piece import PITCH_CLASS_NAMES
+
+    parts = text.split()
+    names = {name.lower(): i for i, name in enumerate(PITCH_CLASS_NAMES)} | {"db": 1, "d#": 3, "gb": 6, "g#": 8, "a#": 10}
+    if not parts or parts[0].lower() not in names or len(parts) > 2:
+        raise PieceError(f"key must look like 'D minor' or 'Eb major', got {text!r}")
+    return Key(names[parts[0].lower()], parts[1].lower() if len(parts) == 2 else "major")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m game_server", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -26,6 +68,17 @@ def main(argv: list[str] | None = None) -> int:
     serve_cmd.add_argument("--host", help="address to listen on (default: $HOST or 127.0.0.1)")
     serve_cmd.add_argument("--port", type=int, help="port to listen on (default: $PORT or 5000)")
     serve_cmd.set_defaults(func=serve)
+    gen = commands.add_parser("generate", help="compose a piece with the committed models")
+    gen.add_argument("--bars", type=int, default=8)
+    gen.add_argument("--meter", default="4/4", help="2/4, 3/4, 4/4 or 6/8")
+    gen.add_argument("--style", default="irish", help="essen, irish, scottish or misc")
+    gen.add_argument("--key", help="e.g. 'D minor' (default: drawn from the seed)")
+    gen.add_argument("--tempo", type=int, help="quarter notes per minute (default: drawn from the seed)")
+    gen.add_argument("--temperature", type=float, help="sampling temperature (default: the composer's, 0.85)")
+    gen.add_argument("--seed", type=int, help="same seed, same piece (default: a fresh one)")
+    gen.add_argument("--json", action="store_true", help="write the Piece JSON instead of MIDI")
+    gen.add_argument("-o", "--output", default="piece.mid", help="file to write ('-' with --json: stdout)")
+    gen.set_defaults(func=generate)
     args = parser.parse_args(argv)
     return args.func(args)
 

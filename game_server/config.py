@@ -10,6 +10,9 @@ from __future__ import annotations
 import os
 import secrets
 from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 @dataclass(frozen=True)
@@ -20,12 +23,21 @@ class Config:
     # SECRET_KEY signs player tokens; without one a random key is made per process, so tokens do
     # not survive a restart. Set it in any deployment with more than one process.
     secret_key: str = field(default_factory=lambda: secrets.token_hex(32), repr=False)
+    # DATABASE_URL: where players, rounds, moves and results last (SQLAlchemy URL).
+    database_url: str = f"sqlite:///{PROJECT_ROOT / 'var' / 'melody-arcade.db'}"
+    # MODEL_DIR: the composer's checkpoints (committed under models/checkpoints).
+    model_dir: str = str(PROJECT_ROOT / "models" / "checkpoints")
+    # POOL_DEPTH: ready pieces kept per round shape, so starting a round never waits on the model.
+    pool_depth: int = 3
 
     ENV_NAMES = {
         "host": "HOST",
         "port": "PORT",
         "log_level": "LOG_LEVEL",
         "secret_key": "SECRET_KEY",
+        "database_url": "DATABASE_URL",
+        "model_dir": "MODEL_DIR",
+        "pool_depth": "POOL_DEPTH",
     }
 
     @classmethod
@@ -36,11 +48,11 @@ class Config:
             raw = environ.get(cls.ENV_NAMES[f.name])
             if raw is None or raw == "":
                 continue
-            if f.name == "port":
+            if f.type in ("int", int):
                 try:
-                    values["port"] = int(raw)
+                    values[f.name] = int(raw)
                 except ValueError:
-                    raise SystemExit(f"PORT must be an integer, got {raw!r}") from None
+                    raise SystemExit(f"{cls.ENV_NAMES[f.name]} must be an integer, got {raw!r}") from None
             else:
                 values[f.name] = raw
         return cls(**values)

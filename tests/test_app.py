@@ -11,8 +11,8 @@ import pytest
 from game_server import Config, create_app
 
 
-def test_healthz_reports_status_and_versions():
-    client = create_app(Config()).test_client()
+def test_healthz_reports_status_and_versions(tmp_path):
+    client = create_app(Config(database_url=f"sqlite:///{tmp_path}/a.db", pool_depth=0)).test_client()
     response = client.get("/healthz")
     assert response.status_code == 200
     body = response.get_json()
@@ -35,10 +35,10 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_serve_command_answers_healthz():
+def test_serve_command_answers_healthz(tmp_path):
     """`python -m game_server serve` as `make run` starts it, on a free port."""
     port = free_port()
-    env = dict(os.environ, PORT=str(port))
+    env = dict(os.environ, PORT=str(port), DATABASE_URL=f"sqlite:///{tmp_path}/serve.db", POOL_DEPTH="0")
     server = subprocess.Popen([sys.executable, "-m", "game_server", "serve"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 30

@@ -1,0 +1,216 @@
+"""One call composes a whole round's piece: melody + chords + bass + drums, as a Piece.
+
+    form     which bars repeat an earlier bar, drawn from the openings of training tunes
+             (models/forms.py): the model writes the new bars, the repeats are copies
+    melody   MelodyComposer.sample: a few candidates decoded together; the first that copies no
+             4-bar window of a training tune (transposition-invariant) and has at least one note
+             per bar is kept. The composer never serves a piece that copies 4 bars or more.
+    chords   the harmonizer (an HMM over triads learned from the Bach chorales, Viterbi-decoded)
+    bass     the chord roots; written by the MIDI writer from the chord track
+    drums    a 2-bar pattern from the drum VAE for the meter's grid, with a neighbour of it for
+             the last two bars (a fill), a crash on the first downbeat
+Everything draws from one numpy Generator seeded by `seed`, so a seed gives the same piece; with
+no seed a fresh one is drawn from the OS.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from game_server.music import DrumClass, DrumHit, Key, Meter, Note, Piece
+
+from . import checkpoint
+from .drums import DrumComposer
+from .forms import Forms
+from .melody import ComposerError, MelodyComposer, check_request, to_key
+from .metrics import BarWindowIndex
+
+DRUM_ORDER = tuple(DrumClass)
+TEMPERATURE = 0.85  # the sampling temperature served; models.evaluate compares 0.7-1.0
+MAX_COPIED_BARS = 3  # a candidate that copies 4 bars or more of a training tune is never served
+CANDIDATES = 4
+MORPH_DENSITY = 3  # latent points decoded per clip of a morph path
+ATTEMPTS = 6
+TEMPO_RANGE = {"irish": (96, 132), "scottish": (80, 116), "essen": (84, 120), "misc": (88, 124)}
+COMMON_TONICS = (0, 2, 4, 5, 7, 9, 10)  # C D E F G A Bb: the keys folk tunes live in
+
+
+@dataclass
+class Composer:
+    melody: MelodyComposer
+    harmonizer: object  # models.harmonizer.Harmonizer
+    drums: dict[int, DrumComposer]  # by steps per bar of the drum grid (16, 12)
+    train_windows: BarWindowIndex
+    forms: Forms
+
+    @classmethod
+    def load(cls, directory: Path = checkpoint.CHECKPOINT_DIR) -> Composer:
+        from .harmonizer import Harmonizer
+
+        drums = {spb: DrumComposer.load(directory / f"drums_{spb}.pt") for spb in (16, 12) if (directory / f"drums_{spb}.pt").exists()}
+        return cls(
+            melody=MelodyComposer.load(directory / "melody_vae.pt"),
+            harmonizer=Harmonizer.load(directory / "harmonizer.json"),
+            drums=drums,
+            train_windows=BarWindowIndex.load(directory / "train_windows.npz"),
+            forms=Forms.load(directory / "forms.json"),
+        )
+
+    def compose(
+        self,
+        bars: int = 8,
+        meter: str = "4/4",
+        style: str = "irish",
+        key: Key | None = None,
+        tempo: int | None = None,
+        temperature: float = TEMPERATURE,
+        seed: int | None = None,
+    ) -> Piece:
+        check_request(bars, meter, style, temperature, key.mode if key else "major")
+        rng = np.random.default_rng(seed)
+        if key is None:
+            key = Key(int(rng.choice(COMMON_TONICS)), "minor" if rng.random() < 0.3 else "major")
+        if tempo is None:
+            low, high = TEMPO_RANGE[style]
+            tempo = int(rng.integers(low, high + 1))
+        the_meter = Meter.parse(meter)
+        notes = self._fresh_melody(bars, meter, style, key, temperature, rng)
+        melody = tuple(Note(start=int(s), end=int(e), pitch=int(p), velocity=accent(int(s), the_meter)) for p, s, e in notes)
+        chords = tuple(self.harmonizer.harmonize(melody, key, the_meter, bars))
+        drums = self._drums(bars, the_meter, rng)
+        return Piece(tempo=tempo, meter=the_meter, key=key, bars=bars, melody=melody, chords=chords, drums=drums)
+
+    def compose_many(self, count: int, bars: int = 8, meter: str = "4/4", style: str = "irish", temperature: float = TEMPERATURE, seed: int | None = None) -> list[Piece]:
+        """`count` pieces at once: the melodies (and drum grooves) of a batch are decoded
+        together, which is how a pool refills fastest. Each piece has its own key and tempo."""
+        check_request(bars, meter, style, temperature)
+        rng = np.random.default_rng(seed)
+        the_meter = Meter.parse(meter)
+        keys = [Key(int(rng.choice(COMMON_TONICS)), "minor" if rng.random() < 0.3 else "major") for _ in range(count)]
+        pieces: list[Piece] = []
+        for mode in ("major", "minor"):
+            wanted = [k for k in keys if k.mode == mode]
+            fresh: list[np.ndarray] = []
+            for _ in range(ATTEMPTS):
+                if len(fresh) >= len(wanted):
+                    break
+                n = len(wanted) - len(fresh) + 2
+                forms = [self.forms.draw(bars, rng) for _ in range(n)]
+                batch = self.melody.sample(bars, meter, style, 0, mode, temperature, int(rng.integers(2**63)), count=n, forms=forms)
+                fresh += [m for m in batch if len(m) >= bars and self.train_windows.longest_copied_bars(m, the_meter.steps_per_bar) <= MAX_COPIED_BARS]
+            if len(fresh) < len(wanted):
+                raise ComposerError(f"only {len(fresh)} of {len(wanted)} melodies were fresh and full; try another seed")
+            grooves = self._grooves(len(wanted), the_meter, rng)
+            low, high = TEMPO_RANGE[style]
+            for key, notes_in_c, groove in zip(wanted, fresh, grooves):
+                notes = to_key(notes_in_c, key.tonic)
+                melody = tuple(Note(start=int(s), end=int(e), pitch=int(p), velocity=accent(int(s), the_meter)) for p, s, e in notes)
+                chords = tuple(self.harmonizer.harmonize(melody, key, the_meter, bars))
+                drums = self._drum_hits(groove, None, bars, the_meter)
+                pieces.append(Piece(tempo=int(rng.integers(low, high + 1)), meter=the_meter, key=key, bars=bars, melody=melody, chords=chords, drums=drums))
+        return pieces
+
+    def _fresh_melody(self, bars, meter, style, key, temperature, rng) -> np.ndarray:
+        steps = Meter.parse(meter).steps_per_bar
+        for _ in range(ATTEMPTS):
+            seed = int(rng.integers(2**63))
+            forms = [self.forms.draw(bars, rng) for _ in range(CANDIDATES)]
+            for notes in self.melody.sample(bars, meter, style, key.tonic, key.mode, temperature, seed, count=CANDIDATES, forms=forms):
+                if len(notes) < bars:
+                    continue
+                if self.train_windows.longest_copied_bars(notes, steps) > MAX_COPIED_BARS:
+                    continue
+                return notes
+        raise ComposerError(f"no melody in {ATTEMPTS * CANDIDATES} candidates was both fresh and full; try another seed")
+
+    def _grooves(self, count: int, meter: Meter, rng: np.random.Generator) -> list[np.ndarray | None]:
+        """`count` 2-bar drum patterns [T, 9] for the meter's grid (None where no model)."""
+        model = self.drums.get(16 if meter.steps_per_bar in (8, 16) else 12)
+        if model is None:
+            return [None] * count
+        return list(model.sample(seed=int(rng.integers(2**63)), count=count))
+
+    def _drums(self, bars: int, meter: Meter, rng: np.random.Generator) -> tuple[DrumHit, ...]:
+        groove = self._grooves(1, meter, rng)[0]
+        if groove is None:
+            return ()
+        model = self.drums[16 if meter.steps_per_bar in (8, 16) else 12]
+        fill = model.vary(groove, 0.6, seed=int(rng.integers(2**63)))
+        return self._drum_hits(groove, fill, bars, meter)
+
+    @staticmethod
+    def _drum_hits(groove: np.ndarray | None, fill: np.ndarray | None, bars: int, meter: Meter) -> tuple[DrumHit, ...]:
+        """The groove repeated over the piece, its last two bars replaced by the fill (if any),
+        a crash on the first downbeat."""
+        if groove is None:
+            return ()
+        total = bars * meter.steps_per_bar
+        tiled = np.concatenate([groove] * (-(-total // groove.shape[0])))[:total].copy()
+        if fill is not None and total >= 2 * groove.shape[0]:
+            tiled[total - groove.shape[0] :] = fill
+        hits = {(int(s), DRUM_ORDER[int(d)]) for s, d in zip(*np.nonzero(tiled))}
+        hits.add((0, DrumClass.CRASH))
+        return tuple(DrumHit(step, drum, accent(step, meter)) for step, drum in sorted(hits, key=lambda h: (h[0], DRUM_ORDER.index(h[1]))))
+
+    def morph(self, n: int, meter: str = "4/4", style: str = "irish", seed: int | None = None) -> list[Piece]:
+        """A morph puzzle's path: two fresh 2-bar melodies in one key and tempo, and n clips of
+        the interpolation between them, ends included (melody only, as Sornting's clips were)."""
+        rng = np.random.default_rng(seed)
+        key = Key(int(rng.choice(COMMON_TONICS)), "minor" if rng.random() < 0.3 else "major")
+        tempo = int(rng.integers(*TEMPO_RANGE[style]))
+        ends = [self.compose(2, meter, style, key, tempo, seed=int(rng.integers(2**62))) for _ in range(2)]
+        a, b = (Piece(tempo=tempo, meter=p.meter, key=key, bars=2, melody=p.melody) for p in ends)
+        # Neighbouring latents often decode to the same melody, so walk a denser path, drop
+        # repeats, and keep n clips evenly spread over what is left (fewer if too few differ).
+        dense = self.interpolate(a, b, MORPH_DENSITY * n, style)
+        distinct = [dense[0]] + [p for previous, p in zip(dense, dense[1:]) if p.melody != previous.melody]
+        if len(distinct) < n:
+            return distinct
+        return [distinct[int(i)] for i in np.linspace(0, len(distinct) - 1, n).round()]
+
+    # ---- piece-level forms of the melody model's other uses -------------------------------
+    def interpolate(self, a: Piece, b: Piece, n: int, style: str = "irish") -> list[Piece]:
+        """n pieces morphing from a to b (a and b exactly at the ends); melody only."""
+        if a.meter != b.meter:
+            raise ComposerError(f"cannot interpolate between meters {a.meter} and {b.meter}")
+        if a.bars != b.bars:
+            raise ComposerError(f"cannot interpolate between {a.bars} and {b.bars} bars")
+        melodies = self.melody.interpolate(notes_of(a), notes_of(b), n, a.bars, str(a.meter), style, a.key.tonic, a.key.mode)
+        middle = [piece_with_melody(a, m) for m in melodies[1:-1]]
+        return [a, *middle, b]
+
+    def vary(self, piece: Piece, amount: float, style: str = "irish", seed: int | None = None) -> Piece:
+        notes = self.melody.vary(notes_of(piece), amount, piece.bars, str(piece.meter), style, piece.key.tonic, piece.key.mode, seed)
+        return piece_with_melody(piece, notes)
+
+    def continue_piece(self, primer: Piece, bars: int, style: str = "irish", temperature: float = TEMPERATURE, seed: int | None = None) -> Piece:
+        notes = self.melody.continue_melody(notes_of(primer), primer.bars, bars, str(primer.meter), style, primer.key.tonic, primer.key.mode, temperature, seed)
+        longer = Piece(tempo=primer.tempo, meter=primer.meter, key=primer.key, bars=bars)
+        return piece_with_melody(longer, notes)
+
+
+def notes_of(piece: Piece) -> np.ndarray:
+    return np.array([(n.pitch, n.start, n.end) for n in piece.melody], dtype=np.int64).reshape(-1, 3)
+
+
+def piece_with_melody(piece: Piece, notes: np.ndarray) -> Piece:
+    melody = tuple(Note(start=int(s), end=int(e), pitch=int(p), velocity=accent(int(s), piece.meter)) for p, s, e in notes if s < piece.total_steps)
+    return Piece(tempo=piece.tempo, meter=piece.meter, key=piece.key, bars=piece.bars, melody=melody)
+
+
+def accent(step: int, meter: Meter) -> int:
+    """Velocity from metrical position: downbeat, beat, offbeat."""
+    beat = 6 if meter.denominator == 8 else 4
+    if step % meter.steps_per_bar == 0:
+        return 100
+    return 88 if step % beat == 0 else 76
+
+
+@lru_cache(maxsize=2)
+def default_composer(directory: Path = checkpoint.CHECKPOINT_DIR) -> Composer:
+    """The checkpoints in `directory` (the committed ones by default), loaded once per process."""
+    return Composer.load(directory)

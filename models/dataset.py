@@ -1,0 +1,88 @@
+"""Training windows: folk tunes as token sequences in C, cut into bar-aligned windows of 2-16 bars.
+
+A batch holds one meter (one steps-per-bar) and one window length, so every tensor in it is
+rectangular; which meter and length is drawn in proportion to how many windows of each exist
+(length weights favour the 2- and 8-bar shapes the games use most).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from .encoding import FIRST_NOTE, encode, fit_to_range, window
+from .melody_vae import METERS, MODES, STEPS_PER_BAR, STYLES
+
+WINDOW_BARS = (2, 4, 8, 16)
+WINDOW_WEIGHTS = (0.35, 0.15, 0.3, 0.2)
+
+
+@dataclass(frozen=True)
+class EncodedTune:
+    tune_id: str
+    meter: str
+    style: str
+    mode: str
+    bars: int
+    tokens: np.ndarray  # [bars * steps_per_bar] int64, melody in C
+
+
+def encode_tunes(tunes) -> list[EncodedTune]:
+    """Corpus tunes -> EncodedTune, keeping meters the model knows and lines that fit its range."""
+    out = []
+    for tune in tunes:
+        meter = f"{tune.meter[0]}/{tune.meter[1]}"
+        if meter not in STEPS_PER_BAR or tune.style not in STYLES or len(tune.notes) == 0:
+            continue
+        notes = fit_to_range(np.asarray(tune.notes, dtype=np.int64), tune.key[0])
+        if notes is None:
+            continue
+        steps = STEPS_PER_BAR[meter]
+        bars = -(-int(notes[:, 2].max()) // steps)
+        out.append(EncodedTune(tune.tune_id, meter, tune.style, tune.key[1], bars, encode(notes, bars * steps)))
+    return out
+
+
+def condition_ids(meter: str, style: str, mode: str) -> tuple[int, int, int]:
+    return METERS.index(meter), STYLES.index(style), MODES.index(mode)
+
+
+class WindowSampler:
+    """Draws batches of bar-aligned windows with at least one note-on per bar on average."""
+
+    def __init__(self, tunes: list[EncodedTune], lengths=WINDOW_BARS, weights=WINDOW_WEIGHTS):
+        self.tunes = tunes
+        self.lengths, self.weights = lengths, np.asarray(weights) / np.sum(weights)
+        # (meter, length) -> array of (tune index, start bar)
+        self.windows: dict[tuple[str, int], np.ndarray] = {}
+        found = defaultdict(list)
+        for i, tune in enumerate(tunes):
+            steps = STEPS_PER_BAR[tune.meter]
+            onsets_per_bar = np.add.reduceat(tune.tokens >= FIRST_NOTE, np.arange(0, len(tune.tokens), steps))
+            for length in lengths:
+                for start in range(0, tune.bars - length + 1):
+                    if onsets_per_bar[start : start + length].sum() >= length:
+                        found[(tune.meter, length)].append((i, start))
+        self.windows = {k: np.array(v, dtype=np.int64) for k, v in found.items()}
+
+    def count(self, length: int | None = None) -> int:
+        return sum(len(v) for (_, n), v in self.windows.items() if length in (None, n))
+
+    def batch(self, rng: np.random.Generator, size: int, length: int | None = None):
+        """-> tokens [B, L*S], bars L, meter/style/mode ids [B] each (LongTensors)."""
+        length = length or int(rng.choice(self.lengths, p=self.weights))
+        keys = [k for k in self.windows if k[1] == length]
+        counts = np.array([len(self.windows[k]) for k in keys], dtype=float)
+        meter, _ = keys[rng.choice(len(keys), p=counts / counts.sum())]
+        steps = STEPS_PER_BAR[meter]
+        rows = self.windows[(meter, length)][rng.integers(0, len(self.windows[(meter, length)]), size)]
+        tokens, ids = [], []
+        for tune_index, start_bar in rows:
+            tune = self.tunes[tune_index]
+            tokens.append(window(tune.tokens, start_bar * steps, length * steps))
+            ids.append(condition_ids(tune.meter, tune.style, tune.mode))
+        ids = torch.tensor(ids, dtype=torch.long)
+        return torch.from_numpy(np.stack(tokens)), length, ids[:, 0], ids[:, 1], ids[:, 2]

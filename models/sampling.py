@@ -1,0 +1,103 @@
+"""The decoder's step loop in numpy, for serving.
+
+Autoregressive decoding is 8-16 x 16 tiny sequential steps; torch spends ~0.1-0.4 ms of dispatch
+per step at batch 1, numpy a few microseconds. Everything in the decoder input that does not
+change step to step is folded into tables once:
+
+    gates_t = Tok[prev_t] + Pos[step_t] + Bar_b + h_{t-1} @ W_hh^T        # [B, 4H]
+    Tok = embed.weight @ W_tok^T [V, 4H],  Pos = position.weight @ W_pos^T [S, 4H],
+    Bar_b = bar_input(c_b) @ W_bar^T + cond @ W_cond^T + b_ih + b_hh       [B, 4H]
+
+which is the same arithmetic as MelodyVAE.decode_teacher_forced (tests/test_composer.py checks
+the logits agree). Sampling uses the Gumbel-max trick with a seeded numpy Generator:
+argmax(logits / T + Gumbel noise) is a draw from softmax(logits / T).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from .melody_vae import MelodyVAE
+
+
+class FastDecoder:
+    def __init__(self, model: MelodyVAE):
+        c = model.config
+        with torch.no_grad():
+            w_ih = model.decoder.weight_ih_l0.float()  # [4H, In]
+            e, b, p = c.token_embed, c.bar_input, c.cond_embed
+            self.tok = (model.embed.weight @ w_ih[:, :e].T).numpy()  # [V, 4H]
+            self.pos = (model.position.weight @ w_ih[:, e + b : e + b + p].T).numpy()  # [S, 4H]
+            self.w_bar = w_ih[:, e : e + b].T.numpy()  # [b, 4H]
+            self.w_cond = w_ih[:, e + b + p :].T.numpy()  # [C, 4H]
+            self.bias = (model.decoder.bias_ih_l0 + model.decoder.bias_hh_l0).numpy()  # [4H]
+            self.w_hh = model.decoder.weight_hh_l0.T.contiguous().numpy()  # [H, 4H]
+            self.w_out = model.output.weight.T.contiguous().numpy()  # [H, V]
+            self.b_out = model.output.bias.numpy()
+        self.model = model
+        self.hidden = c.decoder_hidden
+
+    def decode(
+        self,
+        conductor: torch.Tensor,
+        cond: torch.Tensor,
+        steps: int,
+        temperature: float,
+        rng: np.random.Generator,
+        forced: np.ndarray | None = None,
+        repeats: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """conductor [B, bars, Hc], cond [B, C] -> tokens [B, bars*S]. temperature 0 = argmax.
+        forced [B, F]: the first F tokens are given (a primer), not sampled.
+        repeats [B, bars]: bar b of row r is a copy of bar repeats[r, b] when that is >= 0 (a
+        form, models/forms.py); the copy also feeds the next bar its last token."""
+        m, H = self.model, self.hidden
+        with torch.no_grad():
+            h0, c0 = torch.tanh(m.bar_to_decoder(conductor)).chunk(2, dim=-1)  # [B, bars, H] each
+            bar_in = m.bar_to_input(conductor).numpy()  # [B, bars, b]
+        h0, c0 = h0.numpy(), c0.numpy()
+        static = bar_in @ self.w_bar + (cond.detach().numpy() @ self.w_cond)[:, None, :] + self.bias  # [B, bars, 4H]
+        batch, bars = static.shape[:2]
+        out = np.empty((batch, bars * steps), dtype=np.int64)
+        previous = np.full(batch, 1, dtype=np.int64)  # REST before the first step
+        n_forced = 0 if forced is None else forced.shape[1]
+        for bar in range(bars):
+            h, c = h0[:, bar], c0[:, bar]
+            for step in range(steps):
+                gates = self.tok[previous] + self.pos[step] + static[:, bar] + h @ self.w_hh  # [B, 4H]
+                i, f, g, o = gates[:, :H], gates[:, H : 2 * H], gates[:, 2 * H : 3 * H], gates[:, 3 * H :]
+                c = _sigmoid(f) * c + _sigmoid(i) * np.tanh(g)
+                h = _sigmoid(o) * np.tanh(c)
+                t = bar * steps + step
+                if t < n_forced:
+                    token = forced[:, t]
+                else:
+                    logits = h @ self.w_out + self.b_out  # [B, V]
+                    if temperature > 0:
+                        logits = logits / temperature + rng.gumbel(size=logits.shape)
+                    token = logits.argmax(axis=-1)
+                out[:, t] = token
+                previous = token
+            if repeats is not None:
+                rows = np.nonzero(repeats[:, bar] >= 0)[0]
+                for row in rows:
+                    source = repeats[row, bar]
+                    out[row, bar * steps : (bar + 1) * steps] = out[row, source * steps : (source + 1) * steps]
+                previous = out[:, (bar + 1) * steps - 1].copy()
+        return out
+
+    def log_likelihood(self, conductor: torch.Tensor, cond: torch.Tensor, steps: int, tokens: np.ndarray) -> np.ndarray:
+        """Sum of log p(tokens) under teacher forcing, per batch row: [B]. tokens [B, F] cover
+        the first F steps (a primer); used to pick the latent that best explains a primer."""
+        with torch.no_grad():
+            bars = -(-tokens.shape[1] // steps)
+            padded = np.zeros((tokens.shape[0], bars * steps), dtype=np.int64)
+            padded[:, : tokens.shape[1]] = tokens
+            logits = self.model.decode_bars(conductor[:, :bars], torch.from_numpy(padded), cond)
+            logp = torch.log_softmax(logits, dim=-1).gather(-1, torch.from_numpy(padded)[..., None])[..., 0]
+            return logp[:, : tokens.shape[1]].sum(dim=1).numpy()
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 0.5 * (np.tanh(0.5 * x) + 1.0)

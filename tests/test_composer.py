@@ -1,0 +1,134 @@
+"""The committed composer: every checkpoint loads, pieces are valid and reproducible, the
+memorization filter holds, and bad requests are refused. No training here."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from game_server.music import Key, Meter, Piece, read_midi
+from models import checkpoint
+from models.composer import MAX_COPIED_BARS, Composer, default_composer
+from models.drums import DrumComposer
+from models.melody import ComposerError, MelodyComposer
+from models.metrics import BarWindowIndex
+
+ROOT = checkpoint.CHECKPOINT_DIR.parent.parent
+
+
+@pytest.fixture(scope="module")
+def composer() -> Composer:
+    return default_composer()
+
+
+def test_every_committed_checkpoint_loads_and_says_where_it_came_from():
+    melody = MelodyComposer.load()
+    assert melody.meta["kind"] == "melody_vae" and melody.meta["code"]["git_commit"]
+    assert melody.meta["corpus_version"] and melody.meta["environment"]["torch"]
+    drums = sorted(checkpoint.CHECKPOINT_DIR.glob("drums_*.pt"))
+    assert drums, "no drum checkpoints committed"
+    for path in drums:
+        assert DrumComposer.load(path).meta["kind"] == "drum_vae"
+    assert len(BarWindowIndex.load(checkpoint.CHECKPOINT_DIR / "train_windows.npz")) > 0
+    provenance = json.loads((checkpoint.CHECKPOINT_DIR / "provenance.json").read_text())
+    assert set(provenance["collections"]) == {"essenFolksong", "oneills1850", "ryansMammoth", "airdsAirs", "miscFolk"}
+    total_bytes = sum(p.stat().st_size for p in checkpoint.CHECKPOINT_DIR.iterdir())
+    assert total_bytes < 20e6
+
+
+@pytest.mark.parametrize("meter", ["4/4", "3/4", "6/8", "2/4"])
+def test_composed_piece_is_whole_and_valid(composer, meter):
+    piece = composer.compose(bars=8, meter=meter, style="irish", seed=11)
+    assert isinstance(piece, Piece) and piece.bars == 8 and piece.meter == Meter.parse(meter)
+    assert len(piece.melody) >= 8 and piece.chords and piece.drums
+    assert piece.chords[0].start == 0 and piece.chords[-1].end == piece.total_steps
+    assert composer.train_windows.longest_copied_bars(np.array([(n.pitch, n.start, n.end) for n in piece.melody]), piece.steps_per_bar) <= MAX_COPIED_BARS
+
+
+def test_same_seed_same_piece_and_seeds_differ(composer):
+    a = composer.compose(bars=8, meter="4/4", style="essen", seed=3)
+    assert composer.compose(bars=8, meter="4/4", style="essen", seed=3) == a
+    assert composer.compose(bars=8, meter="4/4", style="essen", seed=4) != a
+    assert composer.compose(bars=8) != composer.compose(bars=8)  # no seed: fresh every call
+
+
+def test_requested_key_and_tempo_are_kept(composer):
+    piece = composer.compose(bars=4, meter="6/8", key=Key(2, "minor"), tempo=132, seed=5)
+    assert piece.key == Key(2, "minor") and piece.tempo == 132
+
+
+def test_piece_level_interpolation_keeps_the_ends(composer):
+    path = composer.morph(7, "4/4", "irish", seed=2)
+    assert len(path) == 7 and all(p.bars == 2 for p in path)
+    again = composer.interpolate(path[0], path[-1], 7)
+    assert again[0] == path[0] and again[-1] == path[-1]
+
+
+def test_interpolation_of_different_meters_is_refused(composer):
+    a = composer.compose(bars=2, meter="4/4", seed=1)
+    b = composer.compose(bars=2, meter="3/4", seed=1)
+    with pytest.raises(ComposerError, match="meters 4/4 and 3/4"):
+        composer.interpolate(a, b, 5)
+
+
+def test_continuation_starts_with_the_primer(composer):
+    primer = composer.compose(bars=2, meter="4/4", seed=8)
+    longer = composer.continue_piece(primer, 8, seed=9)
+    assert longer.bars == 8 and longer.melody[: len(primer.melody) - 1] == primer.melody[:-1]
+
+
+def test_vary_stays_in_shape(composer):
+    piece = composer.compose(bars=4, seed=12)
+    assert composer.vary(piece, 0.5, seed=1).bars == 4
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(bars=0), "bars must be"),
+        (dict(bars=1000), "bars must be"),
+        (dict(meter="7/8"), "unknown meter"),
+        (dict(style="polka"), "unknown style"),
+        (dict(temperature=0), "temperature"),
+    ],
+)
+def test_bad_requests_are_refused(composer, kwargs, message):
+    with pytest.raises(ComposerError, match=message):
+        composer.compose(**kwargs)
+
+
+def test_batched_pieces(composer):
+    pieces = composer.compose_many(6, bars=8, meter="6/8", seed=1)
+    assert len(pieces) == 6 and len({p.melody for p in pieces}) == 6
+
+
+def test_drum_blend_keeps_the_corners(composer):
+    drums = composer.drums[16]
+    corners = drums.sample(seed=1, count=4)
+    grid = drums.blend(corners, 4)
+    assert grid.shape == (4, 4, 32, 9)
+    assert (grid[0, 0] == corners[0]).all() and (grid[3, 3] == corners[3]).all()
+
+
+def run_generate(*args):
+    return subprocess.run([sys.executable, "-m", "game_server", "generate", *args], cwd=ROOT, capture_output=True, text=True, timeout=120)
+
+
+def test_generate_command(tmp_path):
+    out = tmp_path / "piece.mid"
+    result = run_generate("--bars", "8", "--meter", "4/4", "--style", "irish", "--seed", "3", "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    piece = read_midi(out)
+    assert piece.bars == 8 and piece.melody
+    again = run_generate("--bars", "8", "--meter", "4/4", "--style", "irish", "--seed", "3", "--json", "-o", "-")
+    other = run_generate("--bars", "8", "--meter", "4/4", "--style", "irish", "--seed", "4", "--json", "-o", "-")
+    assert json.loads(again.stdout)["melody"] == [
+        {"pitch": n.pitch, "start": n.start, "end": n.end, "velocity": n.velocity} for n in piece.melody
+    ]
+    assert json.loads(other.stdout)["melody"] != json.loads(again.stdout)["melody"]
+    bad = run_generate("--bars", "0")
+    assert bad.returncode == 2 and "bars must be" in bad.stderr

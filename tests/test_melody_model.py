@@ -1,0 +1,135 @@
+"""The melody VAE's pieces, on a small untrained model: shapes, the numpy decoder against torch,
+seeds, interpolation ends, continuation, and refused requests. No training here."""
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given
+from hypothesis import strategies as st
+
+from models.encoding import FIRST_NOTE, HOLD, PITCH_LOW, REST, VOCAB, decode, encode, fit_to_range, window
+from models.melody import ComposerError, MelodyComposer, slerp
+from models.melody_vae import MelodyVAE, VAEConfig, vae_loss
+from models.sampling import FastDecoder
+
+SMALL = VAEConfig(token_embed=8, cond_embed=4, encoder_hidden=16, z_dim=8, conductor_hidden=16, decoder_hidden=24, bar_input=8)
+
+
+@pytest.fixture(scope="module")
+def composer():
+    torch.manual_seed(0)
+    return MelodyComposer(MelodyVAE(SMALL))
+
+
+@st.composite
+def melodies(draw, total=64):
+    notes, step = [], draw(st.integers(0, 4))
+    while step < total:
+        length = draw(st.integers(1, 8))
+        notes.append((draw(st.integers(PITCH_LOW, PITCH_LOW + 47)), step, min(step + length, total)))
+        step += length + draw(st.integers(0, 3))
+    return np.array(notes, dtype=np.int64).reshape(-1, 3)
+
+
+@given(melodies())
+def test_encoding_round_trip(notes):
+    tokens = encode(notes, 64)
+    assert tokens.shape == (64,) and tokens.max() < VOCAB
+    assert np.array_equal(decode(tokens), notes)
+
+
+def test_encoding_tokens_by_hand():
+    notes = np.array([[60, 0, 2], [62, 4, 8]])
+    assert encode(notes, 8).tolist() == [FIRST_NOTE + 12, HOLD, REST, HOLD, FIRST_NOTE + 14, HOLD, HOLD, HOLD]
+    assert window(encode(notes, 8), 1, 4).tolist() == [REST, REST, HOLD, FIRST_NOTE + 14]
+
+
+def test_fit_to_range_moves_tonic_to_c_by_octaves():
+    notes = np.array([[62, 0, 4], [69, 4, 8]])  # D, A in D
+    moved = fit_to_range(notes, tonic=2)
+    assert (moved[:, 0] - (notes[:, 0] - 2)) % 12 == pytest.approx(0)
+    assert fit_to_range(np.array([[20, 0, 1], [120, 1, 2]]), 0) is None
+
+
+def test_shapes_and_loss():
+    model = MelodyVAE(SMALL)
+    tokens = torch.randint(0, VOCAB, (3, 4 * 12))
+    cond = model.condition(torch.tensor([1, 1, 1]), torch.tensor([0, 1, 2]), torch.tensor([0, 1, 0]))
+    logits, mu, logvar = model(tokens, 4, cond)
+    assert logits.shape == (3, 48, VOCAB) and mu.shape == logvar.shape == (3, SMALL.z_dim)
+    loss, stats = vae_loss(logits, tokens, mu, logvar, beta=0.2, free_bits=1.0)
+    loss.backward()
+    assert 0 <= stats["accuracy"] <= 1
+
+
+def test_numpy_decoder_matches_torch(composer):
+    """Greedy tokens from the numpy loop are the argmax of torch's teacher-forced logits."""
+    model = composer.model
+    z = torch.randn(2, SMALL.z_dim)
+    with torch.no_grad():
+        cond = model.condition(torch.tensor([2, 2]), torch.tensor([1, 3]), torch.tensor([0, 1]))
+        conductor = model.conduct(z, 3, cond)
+        tokens = FastDecoder(model).decode(conductor, cond, 16, 0.0, np.random.default_rng(0))
+        logits = model.decode_bars(conductor, torch.from_numpy(tokens), cond)
+    assert np.array_equal(logits.argmax(-1).numpy(), tokens)
+
+
+def test_seed_gives_same_melody_and_no_seed_differs(composer):
+    a = composer.sample(4, "6/8", "irish", 2, "major", seed=3)[0]
+    b = composer.sample(4, "6/8", "irish", 2, "major", seed=3)[0]
+    c = composer.sample(4, "6/8", "irish", 2, "major", seed=4, count=3)
+    assert np.array_equal(a, b)
+    assert len(c) == 3 and any(not np.array_equal(a, m) for m in c)
+    fresh = [composer.sample(4, "6/8", "irish", 2, "major")[0] for _ in range(3)]
+    assert any(not np.array_equal(fresh[0], m) for m in fresh[1:])
+    assert all(m[:, 2].max() <= 4 * 12 for m in fresh if len(m))
+
+
+def test_interpolation_keeps_the_ends_exactly(composer):
+    a = np.array([[60, 0, 4], [64, 4, 8], [67, 8, 16]])
+    b = np.array([[72, 0, 8], [71, 8, 12], [69, 12, 32]])
+    path = composer.interpolate(a, b, 5, 2, "4/4", "essen", 0, "major")
+    assert len(path) == 5
+    assert np.array_equal(path[0], a) and np.array_equal(path[-1], b)
+    assert all(m.shape[1] == 3 for m in path)
+
+
+def test_slerp_ends():
+    a, b = torch.randn(8), torch.randn(8)
+    assert torch.allclose(slerp(a, b, 0.0), a, atol=1e-5) and torch.allclose(slerp(a, b, 1.0), b, atol=1e-5)
+
+
+def test_continuation_keeps_the_primer(composer):
+    primer = np.array([[62, 0, 4], [66, 4, 8], [69, 8, 16]])
+    result = composer.continue_melody(primer, 1, 3, "4/4", "irish", 2, "major", seed=1)
+    assert np.array_equal(result[:3], primer)
+    assert result[:, 2].max() <= 48
+
+
+def test_vary_is_deterministic_with_seed(composer):
+    notes = np.array([[60, 0, 4], [62, 4, 8], [64, 8, 32]])
+    assert np.array_equal(composer.vary(notes, 0.5, 2, "4/4", "essen", 0, "major", seed=2),
+                          composer.vary(notes, 0.5, 2, "4/4", "essen", 0, "major", seed=2))
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(bars=0), "bars must be an integer 1..16"),
+        (dict(bars=1000), "bars must be an integer 1..16"),
+        (dict(meter="7/8"), "unknown meter '7/8'"),
+        (dict(style="klezmer"), "unknown style 'klezmer'"),
+        (dict(temperature=0), r"temperature must be a number in \(0, 5\]"),
+        (dict(temperature=-1.0), r"temperature must be a number"),
+    ],
+)
+def test_bad_requests_refused(composer, kwargs, message):
+    request = dict(bars=4, meter="4/4", style="irish", tonic=0, mode="major", temperature=1.0) | kwargs
+    with pytest.raises(ComposerError, match=message):
+        composer.sample(**request)
+
+
+def test_interpolation_needs_two_steps(composer):
+    a = np.array([[60, 0, 4]])
+    with pytest.raises(ComposerError, match="n >= 2"):
+        composer.interpolate(a, a, 1, 2, "4/4", "essen", 0, "major")
