@@ -1,29 +1,93 @@
-"""The application factory: one Flask app and its Socket.IO server, built from a Config."""
+"""The application factory: one Flask app, its Socket.IO server and the services they share."""
 
 from __future__ import annotations
 
 import logging
+import socket
+from functools import partial
+from pathlib import Path
 
 from flask import Flask
 from flask_socketio import SocketIO
 
+from .composer import MorphRequest, PiecePool, PieceRequest
 from .config import Config
 from .http import http
+from .realtime import Services, register
+from .rooms import RoomStore, Tokens
+from .storage import Storage
 
 
-def create_app(config: Config | None = None, **overrides) -> Flask:
-    """Build the app. `config` defaults to the environment's; keyword overrides replace fields."""
+def create_app(config: Config | None = None, compose=None, **overrides) -> Flask:
+    """Build the app. `config` defaults to the environment's; keyword overrides replace fields.
+    `compose(request, seed)` makes a round's pieces; by default the committed models do."""
     config = (config or Config.from_env()).with_overrides(**overrides)
     logging.basicConfig(level=config.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app = Flask(__name__, static_folder=None)
     app.config["MELODY_ARCADE"] = config
     app.config["SECRET_KEY"] = config.secret_key
+    if config.database_url.startswith("sqlite:///"):
+        Path(config.database_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    services = Services(
+        store=RoomStore(),
+        storage=Storage(config.database_url),
+        tokens=Tokens(config.secret_key),
+        pool=PiecePool(compose or partial(compose_with_models, config.model_dir), depth=config.pool_depth),
+    )
+    app.extensions["melody_arcade.services"] = services
     app.register_blueprint(http)
     # Threading mode: the maintainer's advice now that eventlet is deprecated (DESIGN.md).
-    socketio = SocketIO(app, async_mode="threading")
+    # Events are capped well above our own 16 KB limit so that an oversized one reaches the
+    # handler and is refused with a code instead of dropping the connection.
+    socketio = SocketIO(app, async_mode="threading", max_http_buffer_size=8 * 1024 * 1024)
+    register(socketio, services)
+    app.wsgi_app = no_delay(app.wsgi_app)
     app.extensions["melody_arcade.socketio"] = socketio
+    services.pool.warm(PieceRequest(bars=8), PieceRequest(bars=16), MorphRequest(n=5), MorphRequest(n=7), MorphRequest(n=10))
+    return app
+
+
+def no_delay(wsgi_app):
+    """Set TCP_NODELAY on every connection: Werkzeug does not, and a push followed by an ack on
+    the same socket then waits ~40 ms for the peer's delayed ACK (Nagle; DESIGN.md)."""
+
+    def app(environ, start_response):
+        sock = environ.get("werkzeug.socket")
+        if sock is not None:
+            try:
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            except OSError:
+                pass
+        return wsgi_app(environ, start_response)
+
     return app
 
 
 def socketio_of(app: Flask) -> SocketIO:
     return app.extensions["melody_arcade.socketio"]
+
+
+def services_of(app: Flask) -> Services:
+    return app.extensions["melody_arcade.services"]
+
+
+def compose_with_models(model_dir: str, request, seed: int):
+    """A round's pieces from the committed models (imported on first use: torch loads once)."""
+    import random
+
+    from models.composer import default_composer
+
+    from .games.sort import is_steady_path
+
+    composer = default_composer(Path(model_dir))
+    if isinstance(request, PieceRequest):
+        return (composer.compose(bars=request.bars, meter=request.meter, style=request.style, seed=seed),)
+    draws = random.Random(seed)
+    for _ in range(MORPH_DRAWS):  # a path that is not steady has no single right order: redraw
+        path = composer.morph(request.n, request.meter, request.style, seed=draws.getrandbits(62))
+        if len(path) == request.n and is_steady_path(path):
+            return tuple(path)
+    raise RuntimeError(f"no steady morph path of {request.n} clips in {MORPH_DRAWS} draws")
+
+
+MORPH_DRAWS = 40

@@ -26,3 +26,60 @@ def _versions() -> dict[str, str]:
 def healthz():
     """Liveness plus the versions that matter when a bug report comes in."""
     return jsonify(status="ok", versions=_versions())
+
+
+def _storage():
+    from flask import current_app
+
+    return current_app.extensions["melody_arcade.services"].storage
+
+
+@http.get("/api/leaderboard")
+def leaderboard():
+    """Best results for a game (and level): ?game=sort&level=slices-0&limit=20."""
+    from flask import request
+
+    game = request.args.get("game", "sort")
+    if game not in ("sort", "run"):
+        return jsonify(error={"code": "unknown_game", "message": "game must be sort or run"}), 400
+    try:
+        limit = max(1, min(100, int(request.args.get("limit", 20))))
+    except ValueError:
+        return jsonify(error={"code": "bad_limit", "message": "limit must be an integer"}), 400
+    return jsonify(game=game, level=request.args.get("level"), results=_storage().leaderboard(game, request.args.get("level"), limit))
+
+
+@http.get("/api/rounds/<round_id>")
+def get_round(round_id: str):
+    """A round, its moves and its result. The answer and the piece are shown once it has ended."""
+    stored = _storage().get_round(round_id)
+    if stored is None:
+        return jsonify(error={"code": "no_such_round", "message": "no round has that id"}), 404
+    body = {
+        "id": stored.id, "game": stored.game, "level": stored.level, "players": stored.players,
+        "started_at": stored.started_at, "ended_at": stored.ended_at, "result": stored.result,
+        "moves": stored.moves if stored.ended_at else len(stored.moves),
+    }
+    if stored.ended_at:
+        body.update(seed=stored.seed, answer=stored.setup.get("answer"), piece_midi=f"/api/rounds/{round_id}/piece.mid")
+    return jsonify(body)
+
+
+@http.get("/api/rounds/<round_id>/piece.mid")
+def round_midi(round_id: str):
+    """The round's piece as MIDI, only once the round has ended (it would give the answer away)."""
+    import json
+
+    from flask import Response
+
+    from .music import piece_from_dict, to_midi_bytes
+    from .music.slicing import concatenate
+
+    stored = _storage().get_round(round_id)
+    if stored is None:
+        return jsonify(error={"code": "no_such_round", "message": "no round has that id"}), 404
+    if stored.ended_at is None:
+        return jsonify(error={"code": "round_not_over", "message": "the piece is available once the round has ended"}), 403
+    data = json.loads(stored.piece)
+    piece = concatenate([piece_from_dict(p) for p in data]) if isinstance(data, list) else piece_from_dict(data)
+    return Response(to_midi_bytes(piece), mimetype="audio/midi", headers={"Content-Disposition": f"attachment; filename={round_id}.mid"})

@@ -1,0 +1,76 @@
+"""Inbound event payloads (docs/protocol.md) and the error shape every refusal uses.
+
+Each client event is validated here before any handler logic runs: strict types, no unknown
+fields, bounded strings. A failure becomes ProtocolError("bad_payload", "<field>: <problem>").
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=24)]
+MAX_EVENT_BYTES = 16 * 1024
+
+
+class ProtocolError(Exception):
+    """A refusal: `code` for programs (docs/protocol.md lists them), `message` for people."""
+
+    def __init__(self, code: str, message: str, **extra: Any):
+        super().__init__(f"{code}: {message}")
+        self.code, self.message, self.extra = code, message, extra
+
+    def reply(self) -> dict:
+        return {"ok": False, "error": {"code": self.code, "message": self.message, **self.extra}}
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class Hello(_Strict):
+    name: Name
+    token: str | None = Field(default=None, max_length=512)
+
+
+class CreateRoom(_Strict):
+    game: Literal["sort", "run"]
+    mode: Literal["solo", "coop"] = "solo"
+    ladder: str = Field(default="slices", max_length=16)
+    level: int = Field(default=0, ge=0, le=99)
+
+
+class JoinRoom(_Strict):
+    code: str = Field(min_length=1, max_length=16)
+
+
+class StartRound(_Strict):
+    level: int | None = Field(default=None, ge=0, le=99)
+
+
+class SortMoveBody(_Strict):
+    kind: Literal["place", "swap", "take_back", "listen_clip", "listen_board", "submit"]
+    clip: str | None = Field(default=None, max_length=32)
+    slot: int | None = Field(default=None, ge=0, le=63)
+    other: int | None = Field(default=None, ge=0, le=63)
+
+
+class SortMove(_Strict):
+    round_id: str = Field(max_length=40)
+    seq: int = Field(ge=1, le=2**31)
+    version: int = Field(ge=0, le=2**31)
+    move: SortMoveBody
+
+
+def parse(model: type[BaseModel], data: Any) -> BaseModel:
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ProtocolError("bad_payload", f"the payload must be an object, got {type(data).__name__}")
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "payload"
+        raise ProtocolError("bad_payload", f"{where}: {first['msg']}") from None

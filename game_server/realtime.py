@@ -1,0 +1,330 @@
+"""Socket.IO handlers: validate, call the rules, store, emit. No scoring or game logic here.
+
+Every client event is answered through its ack with {"ok": true, ...} or
+{"ok": false, "error": {"code", "message"}}; a refusal is also emitted as an `error` event, for a
+client that sent the event without an ack. docs/protocol.md is the reference.
+
+Order of work for a move, so that nothing acknowledged can be lost:
+  validate -> (room lock) check seat, round, seq, version -> apply the rule -> store the move
+  (committed) -> update the room -> [submit: score, store the result (committed)] -> ack and emit.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Callable
+
+from flask import request
+from flask_socketio import SocketIO, emit, join_room, leave_room
+
+from .composer import ComposeTimeout, MorphRequest, PiecePool, PieceRequest
+from .games import sort
+from .music import piece_to_json
+from .protocol import MAX_EVENT_BYTES, CreateRoom, Hello, JoinRoom, ProtocolError, SortMove, StartRound, parse
+from .rooms import GRACE_SECONDS, AttemptLimiter, Room, RoomStore, Seat, TokenBucket, TokenError, Tokens, new_player_id
+from .storage import Storage
+
+log = logging.getLogger(__name__)
+
+KNOWN_EVENTS = {"hello", "create_room", "join_room", "leave_room", "start_round", "sort_move"}
+FLOOD_DISCONNECT = 5000  # refused-for-rate events after which a connection is dropped
+
+
+@dataclass
+class Connection:
+    bucket: TokenBucket = field(default_factory=TokenBucket)
+    player_id: str | None = None
+    name: str = ""
+    flood_refusals: int = 0
+
+
+@dataclass
+class SortRoundState:
+    round_id: str
+    puzzle: sort.Puzzle
+    board: sort.Board
+    started: float  # time.monotonic() at the start
+    level_name: str
+    moves: int = 0
+    result: dict | None = None
+
+
+@dataclass
+class Services:
+    store: RoomStore
+    storage: Storage
+    tokens: Tokens
+    pool: PiecePool
+    join_limiter: AttemptLimiter = field(default_factory=AttemptLimiter)
+    connections: dict[str, Connection] = field(default_factory=dict)
+    sid_of_player: dict[str, str] = field(default_factory=dict)
+
+
+def register(socketio: SocketIO, services: Services) -> None:
+    s = services
+
+    def handler(event: str, model=None):
+        """Wrap a handler: flood guard, size limit, payload validation, errors as replies."""
+
+        def wrap(fn: Callable):
+            def run(*args):
+                conn = s.connections.setdefault(request.sid, Connection())
+                data = args[0] if args else None
+                try:
+                    if len(args) > 1:
+                        raise ProtocolError("bad_payload", "send one payload object per event")
+                    if not conn.bucket.allow():
+                        conn.flood_refusals += 1
+                        if conn.flood_refusals > FLOOD_DISCONNECT:
+                            socketio.server.disconnect(request.sid)
+                        raise ProtocolError("rate_limited", "too many events: slow down")
+                    if len(json.dumps(data, default=str)) > MAX_EVENT_BYTES:
+                        raise ProtocolError("payload_too_large", f"events are limited to {MAX_EVENT_BYTES} bytes")
+                    if event != "hello" and conn.player_id is None:
+                        raise ProtocolError("no_hello", "say hello first")
+                    payload = parse(model, data) if model is not None else data
+                    return {"ok": True, **fn(conn, payload)}
+                except ProtocolError as exc:
+                    reply = exc.reply()
+                    emit("error", {**reply["error"], "event": event})
+                    return reply
+                except Exception:
+                    log.exception("handler %s failed", event)
+                    reply = ProtocolError("server_error", "the server failed on this event; the room is unchanged").reply()
+                    emit("error", {**reply["error"], "event": event})
+                    return reply
+
+            socketio.on_event(event, run)
+            return fn
+
+        return wrap
+
+    @socketio.on("connect")
+    def on_connect(auth=None):
+        s.connections[request.sid] = Connection()
+
+    @socketio.on("disconnect")
+    def on_disconnect(*_):
+        conn = s.connections.pop(request.sid, None)
+        if conn is None or conn.player_id is None or s.sid_of_player.get(conn.player_id) != request.sid:
+            return
+        del s.sid_of_player[conn.player_id]
+        code = s.store.room_of_player.get(conn.player_id)
+        if code is None:
+            return
+        with s.store.locked(code) as room:
+            if room is None:
+                return
+            seat = room.seat_of(conn.player_id)
+            seat.away_since = time.time()
+            socketio.emit("partner_away", {"player_id": seat.player_id, "grace_seconds": GRACE_SECONDS}, to=code)
+        socketio.start_background_task(_after_grace, code, conn.player_id)
+
+    def _after_grace(code: str, player_id: str) -> None:
+        socketio.sleep(GRACE_SECONDS + 0.1)
+        with s.store.locked(code) as room:
+            if room is None:
+                return
+            seat = room.seat_of(player_id)
+            if seat is None or seat.away_since is None:
+                return
+            if room.all_gone(time.time()):
+                room.closed = True
+                gone = True
+            else:
+                socketio.emit("partner_gone", {"player_id": player_id, "rule": "the round goes on with the player still here"}, to=code)
+                gone = False
+        if gone:
+            s.store.remove(code)
+
+    @handler("hello", Hello)
+    def hello(conn: Connection, p: Hello) -> dict:
+        if p.token:
+            try:
+                player_id = s.tokens.player_of(p.token)
+            except TokenError as exc:
+                raise ProtocolError("bad_token", str(exc)) from None
+        else:
+            player_id = new_player_id()
+        s.storage.add_player(player_id, p.name)
+        conn.player_id, conn.name = player_id, p.name
+        old_sid = s.sid_of_player.get(player_id)
+        s.sid_of_player[player_id] = request.sid
+        if old_sid and old_sid != request.sid:
+            s.connections.pop(old_sid, None)  # a newer connection takes the player over
+        reply = {"player_id": player_id, "token": s.tokens.issue(player_id), "room": None, "round": None}
+        code = s.store.room_of_player.get(player_id)
+        if code:
+            with s.store.locked(code) as room:
+                if room is not None and not room.closed:
+                    seat = room.seat_of(player_id)
+                    seat.away_since = None
+                    join_room(code)
+                    reply["room"] = room.public()
+                    reply["round"] = _round_view(room)
+                    emit("partner_back", {"player_id": player_id}, to=code, include_self=False)
+        return reply
+
+    @handler("create_room", CreateRoom)
+    def create_room(conn: Connection, p: CreateRoom) -> dict:
+        if p.game != "sort":
+            raise ProtocolError("unknown_game", f"no game {p.game!r} on this server yet")
+        if p.ladder not in sort.LADDERS:
+            raise ProtocolError("unknown_ladder", f"ladders: {', '.join(sort.LADDERS)}")
+        if p.level >= len(sort.LADDERS[p.ladder]):
+            raise ProtocolError("unknown_level", f"the {p.ladder} ladder has levels 0..{len(sort.LADDERS[p.ladder]) - 1}")
+        _leave_current(conn)
+        room = s.store.create(lambda code: Room(code, p.game, p.mode == "coop", p.ladder, p.level, conn.player_id, [Seat(conn.player_id, conn.name)]))
+        s.store.room_of_player[conn.player_id] = room.code
+        join_room(room.code)
+        return {"room": room.public()}
+
+    @handler("join_room", JoinRoom)
+    def join(conn: Connection, p: JoinRoom) -> dict:
+        if s.join_limiter.blocked(request.sid):
+            raise ProtocolError("too_many_attempts", "too many wrong codes: wait a minute")
+        code = p.code.strip().upper()
+        with s.store.locked(code) as room:
+            if room is None or room.closed:
+                s.join_limiter.failed(request.sid)
+                raise ProtocolError("no_such_room", "no room has that code")
+            if room.seat_of(conn.player_id) is None:
+                if len(room.seats) >= room.capacity:
+                    raise ProtocolError("room_full", "this room has no free seat")
+                _leave_current(conn)
+                room.seats.append(Seat(conn.player_id, conn.name))
+                s.store.room_of_player[conn.player_id] = code
+            join_room(code)
+            emit("room", room.public(), to=code)
+            return {"room": room.public(), "round": _round_view(room)}
+
+    @handler("leave_room")
+    def leave(conn: Connection, _payload) -> dict:
+        _leave_current(conn)
+        return {}
+
+    def _leave_current(conn: Connection) -> None:
+        code = s.store.room_of_player.pop(conn.player_id, None)
+        if code is None:
+            return
+        leave_room(code)
+        empty = False
+        with s.store.locked(code) as room:
+            if room is not None:
+                room.seats = [seat for seat in room.seats if seat.player_id != conn.player_id]
+                empty = not room.seats
+                if not empty:
+                    if room.host == conn.player_id:
+                        room.host = room.seats[0].player_id
+                    socketio.emit("room", room.public(), to=code)
+        if empty:
+            s.store.remove(code)
+
+    @handler("start_round", StartRound)
+    def start_round(conn: Connection, p: StartRound) -> dict:
+        code = _room_code_of(conn)
+        with s.store.locked(code) as room:
+            if room.host != conn.player_id:
+                raise ProtocolError("not_host", "only the room's host starts a round")
+            if len(room.seats) < room.capacity:
+                raise ProtocolError("room_not_full", "wait for your partner to join")
+            if room.round is not None and room.round.result is None:
+                raise ProtocolError("round_in_progress", "finish the current round first")
+            if p.level is not None:
+                if p.level >= len(sort.LADDERS[room.ladder]):
+                    raise ProtocolError("unknown_level", f"the {room.ladder} ladder has levels 0..{len(sort.LADDERS[room.ladder]) - 1}")
+                room.level = p.level
+            level = sort.LADDERS[room.ladder][room.level]
+            try:
+                state = _new_sort_round(room, level)
+            except ComposeTimeout as exc:
+                raise ProtocolError("composer_busy", str(exc)) from None
+            room.round = state
+            view = _round_view(room)
+        socketio.emit("round_started", view, to=code)
+        return {"round": view}
+
+    def _new_sort_round(room: Room, level: sort.SortLevel) -> SortRoundState:
+        if level.mode == "slices":
+            composed = s.pool.take(PieceRequest(bars=level.bars))
+            puzzle, board = sort.slices_puzzle(composed.pieces[0], level, random.Random(composed.seed))
+            piece_json = piece_to_json(composed.pieces[0])
+        else:
+            composed = s.pool.take(MorphRequest(n=level.clips))
+            puzzle, board = sort.morph_puzzle(list(composed.pieces), level, random.Random(composed.seed))
+            piece_json = json.dumps([json.loads(piece_to_json(p)) for p in composed.pieces])
+        round_id = "r_" + uuid.uuid4().hex[:16]
+        level_name = f"{room.ladder}-{room.level}"
+        players = [seat.player_id for seat in room.seats]
+        s.storage.add_round(round_id, "sort", level_name, room.code, composed.seed, players, piece_json, sort.puzzle_setup(puzzle, board))
+        return SortRoundState(round_id, puzzle, board, time.monotonic(), level_name)
+
+    @handler("sort_move", SortMove)
+    def sort_move(conn: Connection, p: SortMove) -> dict:
+        code = _room_code_of(conn)
+        with s.store.locked(code) as room:
+            state: SortRoundState | None = room.round
+            if state is None or state.round_id != p.round_id:
+                raise ProtocolError("wrong_round", "that round is not being played in your room")
+            if state.result is not None or state.board.submitted:
+                raise ProtocolError("round_over", "the round has ended", result=state.result)
+            seat = room.seat_of(conn.player_id)
+            if p.seq <= seat.last_seq:
+                if p.seq == seat.last_seq and seat.last_reply is not None:
+                    return {**seat.last_reply, "duplicate": True}
+                raise ProtocolError("old_seq", f"sequence number {p.seq} was already used (last {seat.last_seq})")
+            now = time.time()
+            if room.waiting_for_partner(now):
+                raise ProtocolError("round_paused", "your partner's connection dropped: the round waits for them")
+            move = sort.Move(p.move.kind, p.move.clip, p.move.slot, p.move.other)
+            board_changing = move.kind not in ("listen_clip", "listen_board")
+            if board_changing and p.version != state.board.version:
+                raise ProtocolError("stale_board", f"the board is at version {state.board.version}", board=sort.public_board(state.puzzle, state.board, with_clips=False))
+            try:
+                board = sort.apply_move(state.puzzle, state.board, move)
+            except sort.MoveRefused as exc:
+                raise ProtocolError(exc.code, exc.reason) from None
+            elapsed = time.monotonic() - state.started
+            s.storage.add_move(state.round_id, state.moves, conn.player_id, p.move.model_dump(), round(elapsed, 3))
+            state.moves += 1
+            state.board = board
+            reply: dict = {"board": sort.public_board(state.puzzle, board, with_clips=False)}
+            if move.kind == "listen_clip":
+                from .music import piece_to_dict
+
+                reply["clip"] = {"id": move.clip, "piece": piece_to_dict(state.puzzle.clips[move.clip].piece)}
+            if board.submitted:
+                score = sort.score_board(state.puzzle, board, round(elapsed, 3))
+                result = {"round_id": state.round_id, "score": score.score, "details": score.__dict__, "answer": list(state.puzzle.answer)}
+                names = " & ".join(seat.name for seat in room.seats)
+                s.storage.finish_round(state.round_id, "sort", state.level_name, [x.player_id for x in room.seats], names, score.score, score.__dict__)
+                state.result = result
+                reply["result"] = result
+            seat.last_seq, seat.last_reply = p.seq, reply
+            socketio.emit("board", {"round_id": state.round_id, "board": reply["board"], "by": conn.player_id, "move": p.move.kind}, to=code)
+            if board.submitted:
+                socketio.emit("round_ended", state.result, to=code)
+            return reply
+
+    def _room_code_of(conn: Connection) -> str:
+        code = s.store.room_of_player.get(conn.player_id)
+        if code is None:
+            raise ProtocolError("not_in_room", "you are not in a room")
+        return code
+
+    def _round_view(room: Room) -> dict | None:
+        state = room.round
+        if state is None:
+            return None
+        return {"round_id": state.round_id, "game": room.game, "level": state.level_name, "board": sort.public_board(state.puzzle, state.board), "result": state.result}
+
+    @socketio.on("*")
+    def unknown(event, *args):
+        reply = ProtocolError("unknown_event", f"no event called {str(event)[:40]!r}").reply()
+        emit("error", {**reply["error"], "event": str(event)[:40]})
+        return reply

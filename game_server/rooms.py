@@ -1,0 +1,192 @@
+"""Players, rooms, co-op seats, reconnection, and where room state lives.
+
+- A player says hello with a name and gets an id and a token signed with SECRET_KEY
+  (itsdangerous). The token names the player, so it cannot be used as anyone else, and a changed
+  token fails its signature.
+- A room has one seat (solo) or two (co-op). Its code is 8 characters from a 31-letter alphabet
+  (~8.5e11 codes), and failed joins are rate-limited per connection, so codes cannot be found by
+  trying. A third player is refused.
+- A seat whose player's connection drops is *away*; the round waits (moves are refused with
+  `round_paused`) for the grace period, then goes on with the seat that is still there (solo
+  rules; the result keeps both names). If every seat is away past the grace period the round is
+  abandoned and records no result.
+
+RoomStore keeps rooms in memory, one lock per room, so two moves on one room are applied one at
+a time. (The Redis store for several processes is issue #7's.)
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, Iterator
+
+from itsdangerous import BadSignature, URLSafeSerializer
+
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"[:31]
+CODE_LENGTH = 8
+GRACE_SECONDS = 20.0
+
+
+class TokenError(ValueError):
+    pass
+
+
+class Tokens:
+    def __init__(self, secret: str):
+        self._serializer = URLSafeSerializer(secret, salt="melody-arcade.player")
+
+    def issue(self, player_id: str) -> str:
+        return self._serializer.dumps({"player": player_id})
+
+    def player_of(self, token: str) -> str:
+        try:
+            data = self._serializer.loads(token)
+        except BadSignature:
+            raise TokenError("the token is not one this server signed") from None
+        if not isinstance(data, dict) or not isinstance(data.get("player"), str):
+            raise TokenError("the token names no player")
+        return data["player"]
+
+
+def new_player_id() -> str:
+    return "p_" + secrets.token_hex(8)
+
+
+def new_room_code() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+@dataclass
+class Seat:
+    player_id: str
+    name: str
+    away_since: float | None = None  # set while the player's connection is gone
+    last_seq: int = 0  # highest move sequence number applied for this player
+    last_reply: dict | None = None  # the reply to that move, sent again for a resend
+
+
+@dataclass
+class Room:
+    code: str
+    game: str  # "sort" | "run"
+    coop: bool
+    ladder: str
+    level: int
+    host: str  # player id
+    seats: list[Seat] = field(default_factory=list)
+    round: Any = None  # the live round (game-specific), or None between rounds
+    closed: bool = False
+
+    @property
+    def capacity(self) -> int:
+        return 2 if self.coop else 1
+
+    def seat_of(self, player_id: str) -> Seat | None:
+        return next((s for s in self.seats if s.player_id == player_id), None)
+
+    def present(self, now: float | None = None) -> list[Seat]:
+        return [s for s in self.seats if s.away_since is None]
+
+    def waiting_for_partner(self, now: float) -> bool:
+        """True while a seat is away and its grace period has not run out."""
+        return any(s.away_since is not None and now - s.away_since < GRACE_SECONDS for s in self.seats)
+
+    def all_gone(self, now: float) -> bool:
+        return bool(self.seats) and all(s.away_since is not None and now - s.away_since >= GRACE_SECONDS for s in self.seats)
+
+    def public(self) -> dict:
+        return {
+            "code": self.code,
+            "game": self.game,
+            "mode": "coop" if self.coop else "solo",
+            "ladder": self.ladder,
+            "level": self.level,
+            "host": self.host,
+            "seats": [{"player_id": s.player_id, "name": s.name, "away": s.away_since is not None} for s in self.seats],
+        }
+
+
+class RoomStore:
+    """Rooms in this process's memory; `with store.locked(code) as room:` serializes changes."""
+
+    def __init__(self):
+        self._rooms: dict[str, Room] = {}
+        self._locks: dict[str, threading.Lock] = {}
+        self._guard = threading.Lock()
+        self.room_of_player: dict[str, str] = {}
+
+    def create(self, make_room) -> Room:
+        with self._guard:
+            code = new_room_code()
+            while code in self._rooms:
+                code = new_room_code()
+            room = make_room(code)
+            self._rooms[code] = room
+            self._locks[code] = threading.Lock()
+            return room
+
+    @contextmanager
+    def locked(self, code: str) -> Iterator[Room | None]:
+        lock = self._locks.get(code)
+        if lock is None:
+            yield None
+            return
+        with lock:
+            yield self._rooms.get(code)
+
+    def remove(self, code: str) -> None:
+        with self._guard:
+            room = self._rooms.pop(code, None)
+            self._locks.pop(code, None)
+            if room:
+                for seat in room.seats:
+                    if self.room_of_player.get(seat.player_id) == code:
+                        del self.room_of_player[seat.player_id]
+
+    def __len__(self) -> int:
+        return len(self._rooms)
+
+
+class AttemptLimiter:
+    """At most `limit` failures per `window` seconds per key (a connection), for join codes."""
+
+    def __init__(self, limit: int = 5, window: float = 60.0):
+        self.limit, self.window = limit, window
+        self._failures: dict[str, list[float]] = {}
+        self._lock = threading.Lock()
+
+    def blocked(self, key: str) -> bool:
+        now = time.monotonic()
+        with self._lock:
+            recent = [t for t in self._failures.get(key, []) if now - t < self.window]
+            self._failures[key] = recent
+            return len(recent) >= self.limit
+
+    def failed(self, key: str) -> None:
+        with self._lock:
+            self._failures.setdefault(key, []).append(time.monotonic())
+
+    def forget(self, key: str) -> None:
+        with self._lock:
+            self._failures.pop(key, None)
+
+
+class TokenBucket:
+    """A per-connection flood guard: `rate` events a second on average, bursts up to `burst`."""
+
+    def __init__(self, rate: float = 30.0, burst: float = 60.0):
+        self.rate, self.burst = rate, burst
+        self.tokens, self.updated = burst, time.monotonic()
+
+    def allow(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (now - self.updated) * self.rate)
+        self.updated = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return True
+        return False

@@ -1,0 +1,147 @@
+"""What lasts: players, rounds (with piece, seed, level and the secret answer), every accepted
+move, and results. SQLAlchemy; a SQLite file by default, PostgreSQL when DATABASE_URL says so.
+
+Every write commits before the function returns, so a caller that acknowledges something to a
+client after calling here can never acknowledge what a crash would lose. SQLite runs in WAL mode
+with synchronous=FULL for the same reason.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+
+from sqlalchemy import JSON, Float, ForeignKey, Integer, String, Text, UniqueConstraint, create_engine, event, select
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class PlayerRow(Base):
+    __tablename__ = "players"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[float] = mapped_column(Float)
+
+
+class RoundRow(Base):
+    __tablename__ = "rounds"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    game: Mapped[str] = mapped_column(String(16), index=True)
+    level: Mapped[str] = mapped_column(String(32), index=True)
+    room: Mapped[str] = mapped_column(String(32))
+    seed: Mapped[int] = mapped_column(Integer().with_variant(Integer, "sqlite"))
+    players: Mapped[list] = mapped_column(JSON)
+    piece: Mapped[str] = mapped_column(Text)  # Piece JSON (docs/piece-json.md)
+    setup: Mapped[dict] = mapped_column(JSON)  # the game's secret half (answer, clips) to replay from
+    started_at: Mapped[float] = mapped_column(Float)
+    ended_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+
+class MoveRow(Base):
+    __tablename__ = "moves"
+    __table_args__ = (UniqueConstraint("round_id", "index"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    round_id: Mapped[str] = mapped_column(ForeignKey("rounds.id"), index=True)
+    index: Mapped[int] = mapped_column(Integer)  # order the server applied it in
+    player_id: Mapped[str] = mapped_column(String(32))
+    payload: Mapped[dict] = mapped_column(JSON)
+    at: Mapped[float] = mapped_column(Float)  # seconds since the round started
+
+
+class ResultRow(Base):
+    __tablename__ = "results"
+    round_id: Mapped[str] = mapped_column(ForeignKey("rounds.id"), primary_key=True)
+    game: Mapped[str] = mapped_column(String(16), index=True)
+    level: Mapped[str] = mapped_column(String(32), index=True)
+    players: Mapped[list] = mapped_column(JSON)
+    names: Mapped[str] = mapped_column(String(160))
+    score: Mapped[int] = mapped_column(Integer, index=True)
+    details: Mapped[dict] = mapped_column(JSON)
+    created_at: Mapped[float] = mapped_column(Float)
+
+
+@dataclass(frozen=True)
+class StoredRound:
+    id: str
+    game: str
+    level: str
+    room: str
+    seed: int
+    players: list
+    piece: str
+    setup: dict
+    started_at: float
+    ended_at: float | None
+    moves: list[dict]
+    result: dict | None
+
+
+class Storage:
+    def __init__(self, url: str):
+        self.url = url
+        self.engine = create_engine(url, future=True, pool_pre_ping=True)
+        if url.startswith("sqlite"):
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        Base.metadata.create_all(self.engine)
+        self._session = sessionmaker(self.engine, expire_on_commit=False)
+
+    def add_player(self, player_id: str, name: str) -> None:
+        with self._session.begin() as s:
+            s.merge(PlayerRow(id=player_id, name=name, created_at=time.time()))
+
+    def add_round(self, round_id: str, game: str, level: str, room: str, seed: int, players: list, piece: str, setup: dict) -> None:
+        with self._session.begin() as s:
+            s.add(RoundRow(id=round_id, game=game, level=level, room=room, seed=seed, players=players, piece=piece, setup=setup, started_at=time.time()))
+
+    def add_move(self, round_id: str, index: int, player_id: str, payload: dict, at: float) -> None:
+        with self._session.begin() as s:
+            s.add(MoveRow(round_id=round_id, index=index, player_id=player_id, payload=payload, at=at))
+
+    def finish_round(self, round_id: str, game: str, level: str, players: list, names: str, score: int, details: dict) -> None:
+        """The result and the round's end, in one transaction; committed when this returns."""
+        with self._session.begin() as s:
+            s.add(ResultRow(round_id=round_id, game=game, level=level, players=players, names=names, score=score, details=details, created_at=time.time()))
+            row = s.get(RoundRow, round_id)
+            row.ended_at = time.time()
+
+    def get_round(self, round_id: str) -> StoredRound | None:
+        with Session(self.engine) as s:
+            row = s.get(RoundRow, round_id)
+            if row is None:
+                return None
+            moves = s.scalars(select(MoveRow).where(MoveRow.round_id == round_id).order_by(MoveRow.index)).all()
+            result = s.get(ResultRow, round_id)
+            return StoredRound(
+                id=row.id, game=row.game, level=row.level, room=row.room, seed=row.seed, players=row.players,
+                piece=row.piece, setup=row.setup, started_at=row.started_at, ended_at=row.ended_at,
+                moves=[{"index": m.index, "player_id": m.player_id, "payload": m.payload, "at": m.at} for m in moves],
+                result=None if result is None else {"score": result.score, "details": result.details, "names": result.names},
+            )
+
+    def leaderboard(self, game: str, level: str | None = None, limit: int = 20) -> list[dict]:
+        with Session(self.engine) as s:
+            query = select(ResultRow).where(ResultRow.game == game)
+            if level is not None:
+                query = query.where(ResultRow.level == level)
+            rows = s.scalars(query.order_by(ResultRow.score.desc(), ResultRow.created_at).limit(limit)).all()
+            return [{"round_id": r.round_id, "level": r.level, "names": r.names, "score": r.score, "at": r.created_at} for r in rows]
+
+    def count_results(self) -> int:
+        with Session(self.engine) as s:
+            return len(s.scalars(select(ResultRow.round_id)).all())
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=FULL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def dumps(value) -> str:
+    return json.dumps(value, separators=(",", ":"))

@@ -1,0 +1,108 @@
+"""A real game server process for socket tests, and a small python-socketio client around it."""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import socketio
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class ServerProcess:
+    """`python -m game_server serve` on a free loopback port with its own SQLite file."""
+
+    def __init__(self, tmp: Path, secret: str = "test-secret", extra_env: dict | None = None):
+        self.port = free_port()
+        self.db = tmp / "arcade.db"
+        self.log = tmp / f"server-{self.port}.log"
+        self.env = dict(os.environ, PORT=str(self.port), DATABASE_URL=f"sqlite:///{self.db}", SECRET_KEY=secret, LOG_LEVEL="WARNING", **(extra_env or {}))
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 60) -> ServerProcess:
+        self.process = subprocess.Popen([sys.executable, "-m", "game_server", "serve"], cwd=ROOT, env=self.env, stdout=self.log.open("ab"), stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server exited: {self.log.read_text()[-2000:]}")
+            try:
+                self.get("/healthz")
+                return self
+            except OSError:
+                time.sleep(0.2)
+        raise RuntimeError("server did not start")
+
+    def get(self, path: str):
+        with urllib.request.urlopen(self.url + path, timeout=5) as response:
+            body = response.read()
+            return json.loads(body) if response.headers.get_content_type() == "application/json" else body
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown code runs, as when a machine dies."""
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+class Player:
+    """A python-socketio client that records every event the server pushes."""
+
+    def __init__(self, server: ServerProcess, name: str, token: str | None = None):
+        self.sio = socketio.Client(reconnection=False)
+        self.events: queue.Queue = queue.Queue()
+        self.sio.on("*", lambda event, data=None: self.events.put((event, data)))
+        self.sio.connect(server.url, transports=["websocket"], wait_timeout=10)
+        self.hello = self.call("hello", {"name": name, **({"token": token} if token else {})})
+        assert self.hello["ok"], self.hello
+        self.player_id, self.token = self.hello["player_id"], self.hello["token"]
+        self.seq = 0
+
+    def call(self, event: str, data=None, timeout: float = 15):
+        return self.sio.call(event, data, timeout=timeout)
+
+    def move(self, round_id: str, version: int, kind: str, seq: int | None = None, **fields):
+        if seq is None:
+            self.seq += 1
+            seq = self.seq
+        return self.call("sort_move", {"round_id": round_id, "seq": seq, "version": version, "move": {"kind": kind, **fields}})
+
+    def wait_for(self, event: str, timeout: float = 15, where=lambda data: True):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                name, data = self.events.get(timeout=max(0.01, deadline - time.monotonic()))
+            except queue.Empty:
+                break
+            if name == event and where(data):
+                return data
+        raise AssertionError(f"no {event!r} event within {timeout} s")
+
+    def close(self) -> None:
+        if self.sio.connected:
+            self.sio.disconnect()

@@ -1,0 +1,166 @@
+"""Hostile clients: each abuse is refused with a code, and a bystander playing in another room
+notices nothing. And a result acknowledged before a SIGKILL is still there after a restart."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+import socketio
+
+from .server import Player, ServerProcess
+from .test_sort_socket import answer_of, solve, start
+
+pytestmark = pytest.mark.timeout(240)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    proc = ServerProcess(tmp_path_factory.mktemp("abuse")).start()
+    yield proc
+    proc.stop()
+
+
+@pytest.fixture
+def bystander(server):
+    """A player mid-round in another room, who must keep playing normally throughout."""
+    player = Player(server, "Bystander")
+    round_ = start(player)
+    yield player, round_
+    player.close()
+
+
+def still_fine(bystander) -> None:
+    player, round_ = bystander
+    reply = player.move(round_["round_id"], 0, "listen_board")
+    assert reply["ok"], reply
+
+
+def test_submitting_a_score_is_an_unknown_event(server, bystander):
+    cheat = Player(server, "Cheat")
+    try:
+        reply = cheat.call("submit_score", {"score": 1000})
+        assert reply["error"]["code"] == "unknown_event"
+        assert cheat.wait_for("error")["code"] == "unknown_event"
+        still_fine(bystander)
+    finally:
+        cheat.close()
+
+
+def test_moves_in_a_room_one_is_not_in(server, bystander):
+    intruder = Player(server, "Intruder")
+    try:
+        _, round_ = bystander
+        reply = intruder.move(round_["round_id"], 0, "place", clip=round_["board"]["tray"][0], slot=1)
+        assert reply["error"]["code"] == "not_in_room"
+        start(intruder)  # in a room of its own now, still not the bystander's
+        reply = intruder.move(round_["round_id"], 0, "place", clip=round_["board"]["tray"][0], slot=1)
+        assert reply["error"]["code"] == "wrong_round"
+        still_fine(bystander)
+    finally:
+        intruder.close()
+
+
+def test_a_thousand_events_a_second_are_rate_limited(server, bystander):
+    flooder = Player(server, "Flood")
+    try:
+        round_ = start(flooder)
+        codes = []
+        done = threading.Event()
+        flooder.sio.on("error", lambda data: codes.append(data["code"]))
+        for i in range(1000):
+            flooder.sio.emit("sort_move", {"round_id": round_["round_id"], "seq": 10 + i, "version": 0, "move": {"kind": "listen_board"}})
+        reply = flooder.call("sort_move", {"round_id": round_["round_id"], "seq": 5000, "version": 0, "move": {"kind": "listen_board"}})
+        done.set()
+        assert "rate_limited" in codes
+        assert reply["ok"] or reply["error"]["code"] == "rate_limited"
+        still_fine(bystander)
+    finally:
+        flooder.close()
+
+
+def test_a_five_megabyte_payload_is_refused(server, bystander):
+    big = Player(server, "Big")
+    try:
+        reply = big.call("create_room", {"game": "sort", "ladder": "x" * (5 * 1024 * 1024)}, timeout=30)
+        assert reply["error"]["code"] == "payload_too_large"
+        assert big.call("create_room", {"game": "sort"})["ok"]  # the connection is still good
+        still_fine(bystander)
+    finally:
+        big.close()
+
+
+@pytest.mark.parametrize(
+    "event, payload, code",
+    [
+        ("hello", "just a string", "bad_payload"),
+        ("create_room", {"game": "chess"}, "bad_payload"),
+        ("create_room", {"game": "sort", "level": "1"}, "bad_payload"),
+        ("create_room", {"game": "sort", "surprise": True}, "bad_payload"),
+        ("join_room", {"code": "NOPE1234"}, "no_such_room"),
+        ("sort_move", {"round_id": "r", "seq": 1, "version": 0}, "bad_payload"),
+        ("sort_move", {"round_id": "r", "seq": -1, "version": 0, "move": {"kind": "place"}}, "bad_payload"),
+        ("sort_move", [1, 2, 3], "bad_payload"),
+        ("start_round", {}, "not_in_room"),
+    ],
+)
+def test_garbage_is_refused_with_a_code(server, bystander, event, payload, code):
+    junk = Player(server, "Junk")
+    try:
+        reply = junk.call(event, payload)
+        assert reply["ok"] is False and reply["error"]["code"] == code, reply
+        still_fine(bystander)
+    finally:
+        junk.close()
+
+
+def test_events_before_hello_are_refused(server):
+    client = socketio.Client(reconnection=False)
+    client.connect(server.url, transports=["websocket"])
+    try:
+        assert client.call("create_room", {"game": "sort"}, timeout=10)["error"]["code"] == "no_hello"
+    finally:
+        client.disconnect()
+
+
+def test_third_player_refused_and_join_codes_rate_limited(server):
+    host, guest, third = Player(server, "H"), Player(server, "G"), Player(server, "T")
+    try:
+        code = host.call("create_room", {"game": "sort", "mode": "coop"})["room"]["code"]
+        assert guest.call("join_room", {"code": code})["ok"]
+        assert third.call("join_room", {"code": code})["error"]["code"] == "room_full"
+        codes = [third.call("join_room", {"code": f"WRONG{i:03d}"})["error"]["code"] for i in range(7)]
+        assert codes[:5] == ["no_such_room"] * 5 and codes[5:] == ["too_many_attempts"] * 2
+        assert third.call("join_room", {"code": code})["error"]["code"] == "too_many_attempts"
+    finally:
+        for p in (host, guest, third):
+            p.close()
+
+
+def test_moves_after_the_round_ended(server):
+    player = Player(server, "Late")
+    try:
+        round_ = start(player)
+        board = solve(player, round_, answer_of(server, round_["round_id"]))
+        assert player.move(round_["round_id"], board["version"], "submit")["ok"]
+        late = player.move(round_["round_id"], board["version"] + 1, "listen_board")
+        assert late["error"]["code"] == "round_over"
+    finally:
+        player.close()
+
+
+def test_sigkill_right_after_an_acknowledged_result_loses_nothing(tmp_path):
+    proc = ServerProcess(tmp_path).start()
+    player = Player(proc, "Survivor")
+    round_ = start(player)
+    board = solve(player, round_, answer_of(proc, round_["round_id"]))
+    ack = player.move(round_["round_id"], board["version"], "submit")
+    assert ack["ok"]
+    proc.kill()
+    player.close()
+    proc.start()
+    try:
+        board = proc.get("/api/leaderboard?game=sort&level=slices-0")
+        assert any(r["round_id"] == round_["round_id"] and r["score"] == ack["result"]["score"] for r in board["results"])
+    finally:
+        proc.stop()

@@ -1,0 +1,218 @@
+"""Sort over the real socket protocol: a real server process, real python-socketio clients.
+
+The clients never learn the answer from the server; the tests read it from the server's own
+database (the same file the server writes), as an all-knowing referee would."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from game_server.games import sort
+from game_server.storage import Storage
+
+from .server import Player, ServerProcess
+
+pytestmark = pytest.mark.timeout(240)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    proc = ServerProcess(tmp_path_factory.mktemp("sort")).start()
+    yield proc
+    proc.stop()
+
+
+def answer_of(server: ServerProcess, round_id: str) -> list[str]:
+    return Storage(f"sqlite:///{server.db}").get_round(round_id).setup["answer"]
+
+
+def start(player: Player, ladder="slices", level=0, mode="solo", partner: Player | None = None) -> dict:
+    room = player.call("create_room", {"game": "sort", "mode": mode, "ladder": ladder, "level": level})
+    assert room["ok"], room
+    if partner is not None:
+        joined = partner.call("join_room", {"code": room["room"]["code"]})
+        assert joined["ok"], joined
+    started = player.call("start_round", {})
+    assert started["ok"], started
+    return started["round"]
+
+
+def solve(player: Player, round_: dict, answer: list[str], board: dict | None = None) -> dict:
+    """Place the right clips in the empty slots, starting from `board` (default: the round's)."""
+    board = board or round_["board"]
+    for slot, clip in enumerate(answer):
+        if board["slots"][slot] is None:
+            reply = player.move(round_["round_id"], board["version"], "place", clip=clip, slot=slot)
+            assert reply["ok"], reply
+            board = reply["board"]
+    return board
+
+
+def test_solo_slices_round_to_a_perfect_score(server):
+    player = Player(server, "Ada")
+    try:
+        round_ = start(player)
+        board = round_["board"]
+        assert len(board["slots"]) == 4 and board["slots"] == [None] * 4
+        assert all(clip["piece"] is not None for clip in board["clips"].values())
+        answer = answer_of(server, round_["round_id"])
+        assert set(board["tray"]) == set(answer) and board["tray"] != answer
+        listen = player.move(round_["round_id"], board["version"], "listen_clip", clip=board["tray"][0])
+        assert listen["ok"] and listen["clip"]["piece"]["bars"] == 2
+        board = solve(player, round_, answer, listen["board"])
+        done = player.move(round_["round_id"], board["version"], "submit")
+        assert done["ok"] and done["result"]["score"] == 1000, done
+        assert player.wait_for("round_ended")["score"] == 1000
+        stored = server.get(f"/api/rounds/{round_['round_id']}")
+        assert stored["result"]["score"] == 1000 and stored["answer"] == answer
+        midi = server.get(f"/api/rounds/{round_['round_id']}/piece.mid")
+        assert midi[:4] == b"MThd"
+    finally:
+        player.close()
+
+
+def test_piece_is_not_downloadable_before_the_round_ends(server):
+    player = Player(server, "Peek")
+    try:
+        round_ = start(player)
+        with pytest.raises(Exception, match="403"):
+            server.get(f"/api/rounds/{round_['round_id']}/piece.mid")
+        assert "answer" not in server.get(f"/api/rounds/{round_['round_id']}")
+    finally:
+        player.close()
+
+
+def test_solo_morph_round_with_hidden_clips(server):
+    player = Player(server, "Bea")
+    try:
+        round_ = start(player, ladder="morph", level=5)
+        board = round_["board"]
+        assert len(board["slots"]) == 10 and len(board["fixed"]) == 5
+        hidden = [c for c in board["tray"] if board["clips"][c]["hidden"]]
+        assert hidden == board["tray"] and all(board["clips"][c]["piece"] is None for c in hidden)
+        heard = player.move(round_["round_id"], board["version"], "listen_clip", clip=hidden[0])
+        assert heard["ok"] and heard["clip"]["piece"]["melody"]
+        board = solve(player, round_, answer_of(server, round_["round_id"]), heard["board"])
+        done = player.move(round_["round_id"], board["version"], "submit")
+        assert done["ok"] and done["result"]["details"]["tau"] == 1.0
+    finally:
+        player.close()
+
+
+def test_coop_round_with_races_ends_the_same_for_both(server):
+    host, guest = Player(server, "Host"), Player(server, "Guest")
+    try:
+        round_ = start(host, level=2, mode="coop", partner=guest)
+        assert guest.wait_for("round_started")["round_id"] == round_["round_id"]
+        answer = answer_of(server, round_["round_id"])
+        board = round_["board"]
+        # A deliberate race: both move on the same version at the same moment.
+        replies = {}
+        barrier = threading.Barrier(2)
+
+        def race(player, slot):
+            barrier.wait()
+            replies[player.player_id] = player.move(round_["round_id"], board["version"], "place", clip=answer[slot], slot=slot)
+
+        threads = [threading.Thread(target=race, args=(host, 0)), threading.Thread(target=race, args=(guest, 1))]
+        [t.start() for t in threads]
+        [t.join() for t in threads]
+        outcomes = sorted(r["ok"] for r in replies.values())
+        assert outcomes == [False, True], replies
+        loser = next(r for r in replies.values() if not r["ok"])
+        assert loser["error"]["code"] == "stale_board" and loser["error"]["board"]["version"] == board["version"] + 1
+        # Then they take turns, each on the board the other's move produced.
+        version = loser["error"]["board"]["version"]
+        slots = loser["error"]["board"]["slots"]
+        players = [host, guest]
+        for i, (slot, clip) in enumerate(enumerate(answer)):
+            if slots[slot] is None:
+                reply = players[i % 2].move(round_["round_id"], version, "place", clip=clip, slot=slot)
+                assert reply["ok"], reply
+                version = reply["board"]["version"]
+        final = guest.move(round_["round_id"], version, "submit")
+        assert final["ok"]
+        boards = [p.wait_for("board", where=lambda d: d["move"] == "submit")["board"] for p in players]
+        assert boards[0] == boards[1]
+        ended = [p.wait_for("round_ended") for p in players]  # pushed after the last board
+        assert ended[0] == ended[1] and ended[0]["score"] == final["result"]["score"]
+    finally:
+        host.close()
+        guest.close()
+
+
+def test_resent_move_is_not_applied_twice(server):
+    player = Player(server, "Twice")
+    try:
+        round_ = start(player)
+        clip = round_["board"]["tray"][0]
+        first = player.move(round_["round_id"], 0, "place", clip=clip, slot=0, seq=7)
+        again = player.move(round_["round_id"], 0, "place", clip=clip, slot=0, seq=7)
+        assert first["ok"] and again["ok"] and again["duplicate"] is True
+        assert again["board"]["version"] == first["board"]["version"] == 1
+        older = player.move(round_["round_id"], 1, "listen_board", seq=3)
+        assert older["error"]["code"] == "old_seq"
+    finally:
+        player.close()
+
+
+def test_reconnect_in_the_middle_of_a_round(server):
+    player = Player(server, "Cleo")
+    round_ = start(player)
+    answer = answer_of(server, round_["round_id"])
+    reply = player.move(round_["round_id"], 0, "place", clip=answer[0], slot=0)
+    assert reply["ok"]
+    token = player.token
+    player.close()
+    back = Player(server, "Cleo", token=token)
+    try:
+        assert back.player_id == player.player_id
+        assert back.hello["round"]["round_id"] == round_["round_id"]
+        board = back.hello["round"]["board"]
+        assert board["slots"][0] == answer[0] and board["version"] == 1
+        back.seq = player.seq
+        board = solve(back, back.hello["round"], answer)
+        done = back.move(round_["round_id"], board["version"], "submit")
+        assert done["ok"] and done["result"]["score"] > 0
+    finally:
+        back.close()
+
+
+def test_forged_token_is_refused(server):
+    player = Player(server, "Real")
+    try:
+        forged = player.token[:-4] + ("AAAA" if not player.token.endswith("AAAA") else "BBBB")
+        other = Player.__new__(Player)
+        import socketio as sio_mod
+
+        other.sio = sio_mod.Client(reconnection=False)
+        other.sio.connect(server.url, transports=["websocket"])
+        reply = other.sio.call("hello", {"name": "Mallory", "token": forged}, timeout=10)
+        assert reply["error"]["code"] == "bad_token"
+        other.sio.disconnect()
+    finally:
+        player.close()
+
+
+def test_replay_of_a_stored_round_gives_the_same_score(server):
+    player = Player(server, "Dana")
+    try:
+        round_ = start(player)
+        answer = answer_of(server, round_["round_id"])
+        board = round_["board"]
+        # a deliberately imperfect game: two clips swapped, some listens
+        order = [answer[1], answer[0], *answer[2:]]
+        for slot, clip in enumerate(order):
+            board = player.move(round_["round_id"], board["version"], "place", clip=clip, slot=slot)["board"]
+        player.move(round_["round_id"], board["version"], "listen_board")
+        board = player.move(round_["round_id"], board["version"] + 1, "submit")
+        live = board["result"]["score"]
+        stored = Storage(f"sqlite:///{server.db}").get_round(round_["round_id"])
+        moves = [(sort.Move(**m["payload"]), m["at"]) for m in stored.moves]
+        assert sort.replay(stored.setup, moves).score == live == stored.result["score"]
+        assert live < 1000
+    finally:
+        player.close()
