@@ -33,6 +33,7 @@ def create_app(config: Config | None = None, compose=None, **overrides) -> Flask
         storage=Storage(config.database_url),
         tokens=Tokens(config.secret_key),
         pool=PiecePool(compose or partial(compose_with_models, config.model_dir), depth=config.pool_depth),
+        grace=config.grace_seconds,
     )
     app.extensions["melody_arcade.services"] = services
     app.register_blueprint(http)

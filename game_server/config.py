@@ -27,6 +27,8 @@ class Config:
     database_url: str = f"sqlite:///{PROJECT_ROOT / 'var' / 'melody-arcade.db'}"
     # MODEL_DIR: the composer's checkpoints (committed under models/checkpoints).
     model_dir: str = str(PROJECT_ROOT / "models" / "checkpoints")
+    # GRACE_SECONDS: how long a co-op round waits for a player whose connection dropped.
+    grace_seconds: float = 20.0
     # POOL_DEPTH: ready pieces kept per round shape, so starting a round never waits on the model.
     pool_depth: int = 3
 
@@ -38,6 +40,7 @@ class Config:
         "database_url": "DATABASE_URL",
         "model_dir": "MODEL_DIR",
         "pool_depth": "POOL_DEPTH",
+        "grace_seconds": "GRACE_SECONDS",
     }
 
     @classmethod
@@ -48,11 +51,12 @@ class Config:
             raw = environ.get(cls.ENV_NAMES[f.name])
             if raw is None or raw == "":
                 continue
-            if f.type in ("int", int):
+            if f.type in ("int", int, "float", float):
+                kind = int if f.type in ("int", int) else float
                 try:
-                    values[f.name] = int(raw)
+                    values[f.name] = kind(raw)
                 except ValueError:
-                    raise SystemExit(f"{cls.ENV_NAMES[f.name]} must be an integer, got {raw!r}") from None
+                    raise SystemExit(f"{cls.ENV_NAMES[f.name]} must be a number, got {raw!r}") from None
             else:
                 values[f.name] = raw
         return cls(**values)

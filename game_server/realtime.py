@@ -26,7 +26,7 @@ from .composer import ComposeTimeout, MorphRequest, PiecePool, PieceRequest
 from .games import sort
 from .music import piece_to_json
 from .protocol import MAX_EVENT_BYTES, CreateRoom, Hello, JoinRoom, ProtocolError, SortMove, StartRound, parse
-from .rooms import GRACE_SECONDS, AttemptLimiter, Room, RoomStore, Seat, TokenBucket, TokenError, Tokens, new_player_id
+from .rooms import AttemptLimiter, Room, RoomStore, Seat, TokenBucket, TokenError, Tokens, new_player_id
 from .storage import Storage
 
 log = logging.getLogger(__name__)
@@ -60,6 +60,7 @@ class Services:
     storage: Storage
     tokens: Tokens
     pool: PiecePool
+    grace: float = 20.0  # seconds a co-op round waits for a dropped player
     join_limiter: AttemptLimiter = field(default_factory=AttemptLimiter)
     connections: dict[str, Connection] = field(default_factory=dict)
     sid_of_player: dict[str, str] = field(default_factory=dict)
@@ -122,11 +123,12 @@ def register(socketio: SocketIO, services: Services) -> None:
                 return
             seat = room.seat_of(conn.player_id)
             seat.away_since = time.time()
-            socketio.emit("partner_away", {"player_id": seat.player_id, "grace_seconds": GRACE_SECONDS}, to=code)
-        socketio.start_background_task(_after_grace, code, conn.player_id)
+            socketio.emit("partner_away", {"player_id": seat.player_id, "grace_seconds": room.grace}, to=code)
+            grace = room.grace
+        socketio.start_background_task(_after_grace, code, conn.player_id, grace)
 
-    def _after_grace(code: str, player_id: str) -> None:
-        socketio.sleep(GRACE_SECONDS + 0.1)
+    def _after_grace(code: str, player_id: str, grace: float) -> None:
+        socketio.sleep(grace + 0.1)
         with s.store.locked(code) as room:
             if room is None:
                 return
@@ -179,7 +181,7 @@ def register(socketio: SocketIO, services: Services) -> None:
         if p.level >= len(sort.LADDERS[p.ladder]):
             raise ProtocolError("unknown_level", f"the {p.ladder} ladder has levels 0..{len(sort.LADDERS[p.ladder]) - 1}")
         _leave_current(conn)
-        room = s.store.create(lambda code: Room(code, p.game, p.mode == "coop", p.ladder, p.level, conn.player_id, [Seat(conn.player_id, conn.name)]))
+        room = s.store.create(lambda code: Room(code, p.game, p.mode == "coop", p.ladder, p.level, conn.player_id, [Seat(conn.player_id, conn.name)], grace=s.grace))
         s.store.room_of_player[conn.player_id] = room.code
         join_room(room.code)
         return {"room": room.public()}

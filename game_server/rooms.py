@@ -28,7 +28,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"[:31]
 CODE_LENGTH = 8
-GRACE_SECONDS = 20.0
+GRACE_SECONDS = 20.0  # the default; GRACE_SECONDS in the environment sets it (config.py)
 
 
 class TokenError(ValueError):
@@ -80,6 +80,7 @@ class Room:
     seats: list[Seat] = field(default_factory=list)
     round: Any = None  # the live round (game-specific), or None between rounds
     closed: bool = False
+    grace: float = GRACE_SECONDS  # seconds a dropped seat is waited for
 
     @property
     def capacity(self) -> int:
@@ -88,15 +89,12 @@ class Room:
     def seat_of(self, player_id: str) -> Seat | None:
         return next((s for s in self.seats if s.player_id == player_id), None)
 
-    def present(self, now: float | None = None) -> list[Seat]:
-        return [s for s in self.seats if s.away_since is None]
-
     def waiting_for_partner(self, now: float) -> bool:
         """True while a seat is away and its grace period has not run out."""
-        return any(s.away_since is not None and now - s.away_since < GRACE_SECONDS for s in self.seats)
+        return any(s.away_since is not None and now - s.away_since < self.grace for s in self.seats)
 
     def all_gone(self, now: float) -> bool:
-        return bool(self.seats) and all(s.away_since is not None and now - s.away_since >= GRACE_SECONDS for s in self.seats)
+        return bool(self.seats) and all(s.away_since is not None and now - s.away_since >= self.grace for s in self.seats)
 
     def public(self) -> dict:
         return {

@@ -8,11 +8,10 @@ with synchronous=FULL for the same reason.
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass
 
-from sqlalchemy import JSON, Float, ForeignKey, Integer, String, Text, UniqueConstraint, create_engine, event, select
+from sqlalchemy import JSON, BigInteger, Float, ForeignKey, Integer, String, Text, UniqueConstraint, create_engine, event, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 
@@ -33,7 +32,7 @@ class RoundRow(Base):
     game: Mapped[str] = mapped_column(String(16), index=True)
     level: Mapped[str] = mapped_column(String(32), index=True)
     room: Mapped[str] = mapped_column(String(32))
-    seed: Mapped[int] = mapped_column(Integer().with_variant(Integer, "sqlite"))
+    seed: Mapped[int] = mapped_column(BigInteger)  # up to 62 bits
     players: Mapped[list] = mapped_column(JSON)
     piece: Mapped[str] = mapped_column(Text)  # Piece JSON (docs/piece-json.md)
     setup: Mapped[dict] = mapped_column(JSON)  # the game's secret half (answer, clips) to replay from
@@ -130,10 +129,6 @@ class Storage:
             rows = s.scalars(query.order_by(ResultRow.score.desc(), ResultRow.created_at).limit(limit)).all()
             return [{"round_id": r.round_id, "level": r.level, "names": r.names, "score": r.score, "at": r.created_at} for r in rows]
 
-    def count_results(self) -> int:
-        with Session(self.engine) as s:
-            return len(s.scalars(select(ResultRow.round_id)).all())
-
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor = dbapi_connection.cursor()
@@ -141,7 +136,3 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA synchronous=FULL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
-
-
-def dumps(value) -> str:
-    return json.dumps(value, separators=(",", ":"))

@@ -216,3 +216,25 @@ def test_replay_of_a_stored_round_gives_the_same_score(server):
         assert live < 1000
     finally:
         player.close()
+
+
+def test_coop_partner_drop_pauses_the_round_then_it_goes_on_alone(tmp_path):
+    proc = ServerProcess(tmp_path, extra_env={"GRACE_SECONDS": "6"}).start()
+    host, guest = Player(proc, "Stays"), Player(proc, "Drops")
+    try:
+        round_ = start(host, mode="coop", partner=guest)
+        guest.close()
+        away = host.wait_for("partner_away")
+        assert away == {"player_id": guest.player_id, "grace_seconds": 6.0}
+        paused = host.move(round_["round_id"], 0, "listen_board")
+        assert paused["error"]["code"] == "round_paused"
+        gone = host.wait_for("partner_gone", timeout=20)
+        assert gone["player_id"] == guest.player_id
+        board = solve(host, round_, answer_of(proc, round_["round_id"]))
+        done = host.move(round_["round_id"], board["version"], "submit")
+        assert done["ok"] and done["result"]["score"] > 0
+        names = proc.get("/api/leaderboard?game=sort")["results"][0]["names"]
+        assert names == "Stays & Drops"
+    finally:
+        host.close()
+        proc.stop()
