@@ -132,3 +132,13 @@ def test_generate_command(tmp_path):
     assert json.loads(other.stdout)["melody"] != json.loads(again.stdout)["melody"]
     bad = run_generate("--bars", "0")
     assert bad.returncode == 2 and "bars must be" in bad.stderr
+
+
+def test_memorization_filter_refuses_copies(composer, monkeypatch):
+    """A candidate that copies 4 bars of a training tune is never served: with an index that
+    finds every candidate copied, composing fails instead of serving one."""
+    monkeypatch.setattr(composer.train_windows, "longest_copied_bars", lambda notes, spb: 4)
+    with pytest.raises(ComposerError, match="fresh"):
+        composer.compose(bars=8, seed=1)
+    monkeypatch.setattr(composer.train_windows, "longest_copied_bars", lambda notes, spb: MAX_COPIED_BARS)
+    assert composer.compose(bars=8, seed=1).bars == 8
