@@ -33,7 +33,6 @@ import importlib.util
 import os
 import pickle
 import re
-import shutil
 import time
 from collections import Counter
 from contextlib import contextmanager
@@ -42,6 +41,8 @@ from importlib import metadata
 from pathlib import Path
 
 import numpy as np
+
+from game_server.music.midi import estimate_key as estimate_music_key
 
 CORPUS_VERSION = "folk-v2"
 STYLES = {"essenFolksong": "essen", "oneills1850": "irish", "ryansMammoth": "irish", "airdsAirs": "scottish", "miscFolk": "misc"}
@@ -52,8 +53,6 @@ FIRST_BAR_MARK = "[Q:1/4=7]"
 PITCH_CLASSES = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
 MAJOR_MODES, MINOR_MODES = ("", "maj", "ion", "mix", "lyd"), ("m", "min", "aeo", "dor", "phr", "loc")
 # Krumhansl & Kessler (1982) probe-tone profiles, tonic first
-KK_MAJOR = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
-KK_MINOR = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17])
 
 
 @dataclass(frozen=True)
@@ -141,15 +140,10 @@ def abc_key(abc: str) -> tuple[int | None, str | None]:
 
 
 def estimate_key(notes: np.ndarray, candidates: list[tuple[int, str]] | None = None) -> tuple[int, str]:
-    """Krumhansl-Schmuckler: of `candidates` (default: all 24 keys), the key whose
-    Krumhansl-Kessler profile best correlates with the duration-weighted pitch-class histogram
-    of `notes` [N, 3]."""
-    candidates = candidates or [(t, m) for t in range(12) for m in ("major", "minor")]
-    histogram = np.bincount(notes[:, 0] % 12, weights=notes[:, 2] - notes[:, 1], minlength=12)
-    if histogram.std() == 0:
-        return candidates[0]
-    profile = {"major": KK_MAJOR, "minor": KK_MINOR}
-    return max(candidates, key=lambda key: np.corrcoef(histogram, np.roll(profile[key[1]], key[0]))[0, 1])
+    """Krumhansl-Schmuckler over the duration-weighted pitch classes of `notes` [N, 3], among
+    `candidates` (default: all 24 keys); game_server.music.midi.estimate_key does the work."""
+    key = estimate_music_key(notes[:, 0], weights=notes[:, 2] - notes[:, 1], candidates=candidates)
+    return key.tonic, key.mode
 
 
 @contextmanager

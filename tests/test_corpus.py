@@ -2,7 +2,6 @@
 (313 tunes, ~1 s to parse), three Bach chorales, one mma groove file."""
 
 import json
-import shutil
 import time
 from collections import Counter
 from pathlib import Path

@@ -221,23 +221,24 @@ def _read_chords(instrument: pretty_midi.Instrument, step_of) -> list[Chord]:
     return chords
 
 
-# Krumhansl-Kessler key profiles, for files that carry no key signature.
-_MAJOR_PROFILE = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
-_MINOR_PROFILE = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17])
+# Krumhansl-Kessler (1982) probe-tone profiles, tonic first: for files that carry no key signature.
+KEY_PROFILES = {
+    "major": np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88]),
+    "minor": np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17]),
+}
+ALL_KEYS = [(tonic, mode) for tonic in range(12) for mode in ("major", "minor")]
 
 
-def estimate_key(pitches: list[int]) -> Key:
-    """The key whose Krumhansl-Kessler profile best correlates with the pitch-class histogram."""
-    histogram = np.bincount(np.asarray(pitches) % 12, minlength=12).astype(float)
+def estimate_key(pitches, weights=None, candidates: list[tuple[int, str]] | None = None) -> Key:
+    """Krumhansl-Schmuckler: of `candidates` (default: all 24 keys, C major first), the key whose
+    profile best correlates with the (optionally weighted, e.g. by duration) pitch-class
+    histogram. A histogram with one pitch class, or none, gives the first candidate."""
+    candidates = candidates or ALL_KEYS
+    histogram = np.bincount(np.asarray(pitches, dtype=np.int64) % 12, weights=weights, minlength=12).astype(float)
     if histogram.std() == 0:
-        return Key(int(np.argmax(histogram)), "major")
-    best, best_score = Key(0, "major"), -2.0
-    for tonic in range(12):
-        for mode, profile in (("major", _MAJOR_PROFILE), ("minor", _MINOR_PROFILE)):
-            score = float(np.corrcoef(histogram, np.roll(profile, tonic))[0, 1])
-            if score > best_score:
-                best, best_score = Key(tonic, mode), score
-    return best
+        return Key(*candidates[0])
+    best = max(candidates, key=lambda key: np.corrcoef(histogram, np.roll(KEY_PROFILES[key[1]], key[0]))[0, 1])
+    return Key(*best)
 
 
 assert set(DRUM_PITCH) == set(DRUM_CLASSES)
