@@ -24,7 +24,7 @@ from flask_socketio import SocketIO, emit, join_room, leave_room
 
 from .composer import ComposeTimeout, MorphRequest, PiecePool, PieceRequest
 from .games import sort
-from .music import piece_to_json
+from .music import piece_to_dict, piece_to_json
 from .protocol import MAX_EVENT_BYTES, CreateRoom, Hello, JoinRoom, ProtocolError, SortMove, StartRound, parse
 from .rooms import AttemptLimiter, Room, RoomStore, Seat, TokenBucket, TokenError, Tokens, new_player_id
 from .storage import Storage
@@ -297,8 +297,6 @@ def register(socketio: SocketIO, services: Services) -> None:
             state.board = board
             reply: dict = {"board": sort.public_board(state.puzzle, board, with_clips=False)}
             if move.kind == "listen_clip":
-                from .music import piece_to_dict
-
                 reply["clip"] = {"id": move.clip, "piece": piece_to_dict(state.puzzle.clips[move.clip].piece)}
             if board.submitted:
                 score = sort.score_board(state.puzzle, board, round(elapsed, 3))

@@ -101,7 +101,7 @@ class Composer:
                 n = len(wanted) - len(fresh) + 2
                 forms = [self.forms.draw(bars, rng) for _ in range(n)]
                 batch = self.melody.sample(bars, meter, style, 0, mode, temperature, int(rng.integers(2**63)), count=n, forms=forms)
-                fresh += [m for m in batch if len(m) >= bars and self.train_windows.longest_copied_bars(m, the_meter.steps_per_bar) <= MAX_COPIED_BARS]
+                fresh += [m for m in batch if self._servable(m, bars, the_meter.steps_per_bar)]
             if len(fresh) < len(wanted):
                 raise ComposerError(f"only {len(fresh)} of {len(wanted)} melodies were fresh and full; try another seed")
             grooves = self._grooves(len(wanted), the_meter, rng)
@@ -114,17 +114,18 @@ class Composer:
                 pieces.append(Piece(tempo=int(rng.integers(low, high + 1)), meter=the_meter, key=key, bars=bars, melody=melody, chords=chords, drums=drums))
         return pieces
 
+    def _servable(self, notes: np.ndarray, bars: int, steps_per_bar: int) -> bool:
+        """At least a note per bar on average, and no 4-bar window copied from a training tune."""
+        return len(notes) >= bars and self.train_windows.longest_copied_bars(notes, steps_per_bar) <= MAX_COPIED_BARS
+
     def _fresh_melody(self, bars, meter, style, key, temperature, rng) -> np.ndarray:
         steps = Meter.parse(meter).steps_per_bar
         for _ in range(ATTEMPTS):
             seed = int(rng.integers(2**63))
             forms = [self.forms.draw(bars, rng) for _ in range(CANDIDATES)]
             for notes in self.melody.sample(bars, meter, style, key.tonic, key.mode, temperature, seed, count=CANDIDATES, forms=forms):
-                if len(notes) < bars:
-                    continue
-                if self.train_windows.longest_copied_bars(notes, steps) > MAX_COPIED_BARS:
-                    continue
-                return notes
+                if self._servable(notes, bars, steps):
+                    return notes
         raise ComposerError(f"no melody in {ATTEMPTS * CANDIDATES} candidates was both fresh and full; try another seed")
 
     def _grooves(self, count: int, meter: Meter, rng: np.random.Generator) -> list[np.ndarray | None]:

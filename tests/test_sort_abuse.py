@@ -14,13 +14,6 @@ from .test_sort_socket import answer_of, solve, start
 pytestmark = pytest.mark.timeout(240)
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    proc = ServerProcess(tmp_path_factory.mktemp("abuse")).start()
-    yield proc
-    proc.stop()
-
-
 @pytest.fixture
 def bystander(server):
     """A player mid-round in another room, who must keep playing normally throughout."""

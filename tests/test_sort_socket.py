@@ -18,13 +18,6 @@ from .server import Player, ServerProcess
 pytestmark = pytest.mark.timeout(240)
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    proc = ServerProcess(tmp_path_factory.mktemp("sort")).start()
-    yield proc
-    proc.stop()
-
-
 def answer_of(server: ServerProcess, round_id: str) -> list[str]:
     return Storage(f"sqlite:///{server.db}").get_round(round_id).setup["answer"]
 
