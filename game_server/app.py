@@ -10,7 +10,7 @@ from pathlib import Path
 from flask import Flask
 from flask_socketio import SocketIO
 
-from .composer import MorphRequest, PiecePool, PieceRequest
+from .composer import MorphRequest, PiecePool, PieceRequest, RunRequest
 from .config import Config
 from .http import http
 from .realtime import Services, register
@@ -44,7 +44,7 @@ def create_app(config: Config | None = None, compose=None, **overrides) -> Flask
     register(socketio, services)
     app.wsgi_app = no_delay(app.wsgi_app)
     app.extensions["melody_arcade.socketio"] = socketio
-    services.pool.warm(PieceRequest(bars=8), PieceRequest(bars=16), MorphRequest(n=5), MorphRequest(n=7), MorphRequest(n=10))
+    services.pool.warm(PieceRequest(bars=8), PieceRequest(bars=16), MorphRequest(n=5), MorphRequest(n=7), MorphRequest(n=10), RunRequest(0), RunRequest(1))
     return app
 
 
@@ -78,12 +78,17 @@ def compose_with_models(model_dir: str, request, seed: int):
 
     from models.composer import default_composer
 
+    from .games import run
     from .games.sort import is_steady_path
 
     composer = default_composer(Path(model_dir))
     if isinstance(request, PieceRequest):
         return (composer.compose(bars=request.bars, meter=request.meter, style=request.style, seed=seed),)
     draws = random.Random(seed)
+    if isinstance(request, RunRequest):  # a level the bot cannot finish is recomposed
+        spec = run.LADDER[request.level]
+        candidates = (composer.compose(bars=spec.bars, meter="4/4", style=spec.style, seed=draws.getrandbits(62)) for _ in range(RUN_DRAWS))
+        return (run.first_playable(candidates, spec),)
     for _ in range(MORPH_DRAWS):  # a path that is not steady has no single right order: redraw
         path = composer.morph(request.n, request.meter, request.style, seed=draws.getrandbits(62))
         if len(path) == request.n and is_steady_path(path):
@@ -92,3 +97,4 @@ def compose_with_models(model_dir: str, request, seed: int):
 
 
 MORPH_DRAWS = 40
+RUN_DRAWS = 40

@@ -43,9 +43,16 @@ class MorphRequest:
 
 
 @dataclass(frozen=True)
+class RunRequest:
+    """A piece for rung `level` of the Run ladder, at the rung's tempo, proven playable."""
+
+    level: int
+
+
+@dataclass(frozen=True)
 class Composed:
     seed: int
-    pieces: tuple[Piece, ...]  # one for a PieceRequest; n for a MorphRequest
+    pieces: tuple[Piece, ...]  # one for a PieceRequest or a RunRequest; n for a MorphRequest
 
 
 class ComposeTimeout(RuntimeError):

@@ -37,7 +37,7 @@ class Hello(_Strict):
 class CreateRoom(_Strict):
     game: Literal["sort", "run"]
     mode: Literal["solo", "coop"] = "solo"
-    ladder: str = Field(default="slices", max_length=16)
+    ladder: str | None = Field(default=None, max_length=16)  # Sort: slices | morph; Run: run
     level: int = Field(default=0, ge=0, le=99)
 
 
@@ -47,6 +47,7 @@ class JoinRoom(_Strict):
 
 class StartRound(_Strict):
     level: int | None = Field(default=None, ge=0, le=99)
+    lanes: Literal["melody", "both"] = "melody"  # Run, solo on a chord level: one avatar or two
 
 
 class SortMoveBody(_Strict):
@@ -61,6 +62,25 @@ class SortMove(_Strict):
     seq: int = Field(ge=1, le=2**31)
     version: int = Field(ge=0, le=2**31)
     move: SortMoveBody
+
+
+class RunInputBody(_Strict):
+    tick: int = Field(ge=0, le=10**6)
+    lane: int = Field(ge=0, le=1)
+    key: Literal["left", "right", "jump"]
+    down: bool
+
+
+class RunInput(_Strict):
+    """Key presses and releases with their ticks. Nothing else: no position, no score."""
+
+    round_id: str = Field(max_length=40)
+    seq: int = Field(ge=1, le=2**31)
+    inputs: list[RunInputBody] = Field(min_length=1, max_length=32)
+
+
+class Calibrate(_Strict):
+    offset_ms: int = Field(ge=-250, le=250)
 
 
 def parse(model: type[BaseModel], data: Any) -> BaseModel:

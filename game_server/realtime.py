@@ -23,15 +23,17 @@ from flask import request
 from flask_socketio import SocketIO, emit, join_room, leave_room
 
 from .composer import ComposeTimeout, MorphRequest, PiecePool, PieceRequest
-from .games import sort
+from .games import run, sort
 from .music import piece_to_dict, piece_to_json
 from .protocol import MAX_EVENT_BYTES, CreateRoom, Hello, JoinRoom, ProtocolError, SortMove, StartRound, parse
+from .realtime_run import RunRoundState, new_run_round, register_run, run_view
 from .rooms import AttemptLimiter, Room, RoomStore, Seat, TokenBucket, TokenError, Tokens, new_player_id
 from .storage import Storage
 
 log = logging.getLogger(__name__)
 
-KNOWN_EVENTS = {"hello", "create_room", "join_room", "leave_room", "start_round", "sort_move"}
+LADDERS = {"sort": sort.LADDERS, "run": {"run": run.LADDER}}  # game -> ladder name -> levels
+DEFAULT_LADDER = {"sort": "slices", "run": "run"}
 FLOOD_DISCONNECT = 5000  # refused-for-rate events after which a connection is dropped
 
 
@@ -64,6 +66,8 @@ class Services:
     join_limiter: AttemptLimiter = field(default_factory=AttemptLimiter)
     connections: dict[str, Connection] = field(default_factory=dict)
     sid_of_player: dict[str, str] = field(default_factory=dict)
+    offsets: dict[str, int] = field(default_factory=dict)  # player id -> calibrated audio offset (ms)
+    live_runs: set[str] = field(default_factory=set)  # codes of rooms with a Run round in play
 
 
 def register(socketio: SocketIO, services: Services) -> None:
@@ -174,14 +178,12 @@ def register(socketio: SocketIO, services: Services) -> None:
 
     @handler("create_room", CreateRoom)
     def create_room(conn: Connection, p: CreateRoom) -> dict:
-        if p.game != "sort":
-            raise ProtocolError("unknown_game", f"no game {p.game!r} on this server yet")
-        if p.ladder not in sort.LADDERS:
-            raise ProtocolError("unknown_ladder", f"ladders: {', '.join(sort.LADDERS)}")
-        if p.level >= len(sort.LADDERS[p.ladder]):
-            raise ProtocolError("unknown_level", f"the {p.ladder} ladder has levels 0..{len(sort.LADDERS[p.ladder]) - 1}")
+        ladder = p.ladder or DEFAULT_LADDER[p.game]
+        if ladder not in LADDERS[p.game]:
+            raise ProtocolError("unknown_ladder", f"{p.game} ladders: {', '.join(LADDERS[p.game])}")
+        _check_level(p.game, ladder, p.level)
         _leave_current(conn)
-        room = s.store.create(lambda code: Room(code, p.game, p.mode == "coop", p.ladder, p.level, conn.player_id, [Seat(conn.player_id, conn.name)], grace=s.grace))
+        room = s.store.create(lambda code: Room(code, p.game, p.mode == "coop", ladder, p.level, conn.player_id, [Seat(conn.player_id, conn.name)], grace=s.grace))
         s.store.room_of_player[conn.player_id] = room.code
         join_room(room.code)
         return {"room": room.public()}
@@ -238,18 +240,24 @@ def register(socketio: SocketIO, services: Services) -> None:
             if room.round is not None and room.round.result is None:
                 raise ProtocolError("round_in_progress", "finish the current round first")
             if p.level is not None:
-                if p.level >= len(sort.LADDERS[room.ladder]):
-                    raise ProtocolError("unknown_level", f"the {room.ladder} ladder has levels 0..{len(sort.LADDERS[room.ladder]) - 1}")
+                _check_level(room.game, room.ladder, p.level)
                 room.level = p.level
-            level = sort.LADDERS[room.ladder][room.level]
             try:
-                state = _new_sort_round(room, level)
+                if room.game == "run":
+                    state = new_run_round(s, room, p)
+                else:
+                    state = _new_sort_round(room, sort.LADDERS[room.ladder][room.level])
             except ComposeTimeout as exc:
                 raise ProtocolError("composer_busy", str(exc)) from None
             room.round = state
             view = _round_view(room)
         socketio.emit("round_started", view, to=code)
         return {"round": view}
+
+    def _check_level(game: str, ladder: str, level: int) -> None:
+        levels = LADDERS[game][ladder]
+        if level >= len(levels):
+            raise ProtocolError("unknown_level", f"the {ladder} ladder has levels 0..{len(levels) - 1}")
 
     def _new_sort_round(room: Room, level: sort.SortLevel) -> SortRoundState:
         if level.mode == "slices":
@@ -270,8 +278,8 @@ def register(socketio: SocketIO, services: Services) -> None:
     def sort_move(conn: Connection, p: SortMove) -> dict:
         code = _room_code_of(conn)
         with s.store.locked(code) as room:
-            state: SortRoundState | None = room.round
-            if state is None or state.round_id != p.round_id:
+            state = room.round
+            if not isinstance(state, SortRoundState) or state.round_id != p.round_id:
                 raise ProtocolError("wrong_round", "that round is not being played in your room")
             if state.result is not None or state.board.submitted:
                 raise ProtocolError("round_over", "the round has ended", result=state.result)
@@ -321,7 +329,11 @@ def register(socketio: SocketIO, services: Services) -> None:
         state = room.round
         if state is None:
             return None
+        if isinstance(state, RunRoundState):
+            return run_view(state)
         return {"round_id": state.round_id, "game": room.game, "level": state.level_name, "board": sort.public_board(state.puzzle, state.board), "result": state.result}
+
+    register_run(socketio, s, handler, _room_code_of)
 
     @socketio.on("*")
     def unknown(event, *args):

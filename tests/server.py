@@ -75,13 +75,18 @@ class Player:
 
     def __init__(self, server: ServerProcess, name: str, token: str | None = None):
         self.sio = socketio.Client(reconnection=False)
-        self.events: queue.Queue = queue.Queue()
-        self.sio.on("*", lambda event, data=None: self.events.put((event, data)))
+        self.events: queue.Queue = queue.Queue()  # consumed by wait_for
+        self.seen: list[tuple[str, object]] = []  # every pushed event, in order, never consumed
+        self.sio.on("*", self._record)
         self.sio.connect(server.url, transports=["websocket"], wait_timeout=10)
         self.hello = self.call("hello", {"name": name, **({"token": token} if token else {})})
         assert self.hello["ok"], self.hello
         self.player_id, self.token = self.hello["player_id"], self.hello["token"]
         self.seq = 0
+
+    def _record(self, event: str, data=None) -> None:
+        self.seen.append((event, data))
+        self.events.put((event, data))
 
     def call(self, event: str, data=None, timeout: float = 15):
         return self.sio.call(event, data, timeout=timeout)

@@ -297,9 +297,8 @@ class RunRound:
     def finished(self) -> bool:
         return all(not lane.running for lane in self.lanes.values())
 
-    def add_inputs(self, by_lane: dict[int, list[tuple[int, str, bool]]], now_tick: int) -> list[Judgement]:
-        """Check a batch (InputRefused for the first broken rule), then apply it. Lanes step only
-        up to the ticks of their inputs: later ticks wait for more inputs or for `advance`."""
+    def check(self, by_lane: dict[int, list[tuple[int, str, bool]]], now_tick: int) -> None:
+        """Raise InputRefused for the first input that breaks a rule; change nothing."""
         for lane, inputs in by_lane.items():
             run = self.lanes.get(lane)
             if run is None:
@@ -307,7 +306,15 @@ class RunRound:
             if not run.running:
                 raise InputRefused("lane_over", f"the {LANE_NAMES[lane]} lane's run is over ({run.state.status})")
             run.check(inputs, now_tick)
+
+    def apply(self, by_lane: dict[int, list[tuple[int, str, bool]]]) -> list[Judgement]:
+        """Apply a checked batch. Lanes step only up to the ticks of their inputs: later ticks
+        wait for more inputs or for `advance`."""
         return [j for lane, inputs in by_lane.items() for j in self.lanes[lane].apply(inputs)]
+
+    def add_inputs(self, by_lane: dict[int, list[tuple[int, str, bool]]], now_tick: int) -> list[Judgement]:
+        self.check(by_lane, now_tick)
+        return self.apply(by_lane)
 
     def advance(self, tick: int) -> list[Judgement]:
         """Bring every lane to `tick`: the server's clock less LATE_TOLERANCE in a live round."""
@@ -341,7 +348,6 @@ def replay(level: Level, lanes: tuple[int, ...], offsets: dict[int, int], batche
     """The result of a round from its accepted input batches, in the order they were accepted."""
     game = RunRound.start(level, lanes, offsets)
     for batch in batches:
-        for lane, inputs in parse_inputs(batch).items():
-            game.lanes[lane].apply(inputs)
+        game.apply(parse_inputs(batch))
     game.run_out()
     return game.result()
