@@ -239,17 +239,16 @@ def register(socketio: SocketIO, services: Services) -> None:
                 raise ProtocolError("room_not_full", "wait for your partner to join")
             if room.round is not None and room.round.result is None:
                 raise ProtocolError("round_in_progress", "finish the current round first")
-            if p.level is not None:
-                _check_level(room.game, room.ladder, p.level)
-                room.level = p.level
+            level = room.level if p.level is None else p.level
+            _check_level(room.game, room.ladder, level)
             try:
                 if room.game == "run":
-                    state = new_run_round(s, room, p)
+                    state = new_run_round(s, room, level, p.lanes)
                 else:
-                    state = _new_sort_round(room, sort.LADDERS[room.ladder][room.level])
+                    state = _new_sort_round(room, level)
             except ComposeTimeout as exc:
                 raise ProtocolError("composer_busy", str(exc)) from None
-            room.round = state
+            room.level, room.round = level, state
             view = _round_view(room)
         socketio.emit("round_started", view, to=code)
         return {"round": view}
@@ -259,7 +258,8 @@ def register(socketio: SocketIO, services: Services) -> None:
         if level >= len(levels):
             raise ProtocolError("unknown_level", f"the {ladder} ladder has levels 0..{len(levels) - 1}")
 
-    def _new_sort_round(room: Room, level: sort.SortLevel) -> SortRoundState:
+    def _new_sort_round(room: Room, rung: int) -> SortRoundState:
+        level = sort.LADDERS[room.ladder][rung]
         if level.mode == "slices":
             composed = s.pool.take(PieceRequest(bars=level.bars))
             puzzle, board = sort.slices_puzzle(composed.pieces[0], level, random.Random(composed.seed))
@@ -269,7 +269,7 @@ def register(socketio: SocketIO, services: Services) -> None:
             puzzle, board = sort.morph_puzzle(list(composed.pieces), level, random.Random(composed.seed))
             piece_json = json.dumps([json.loads(piece_to_json(p)) for p in composed.pieces])
         round_id = "r_" + uuid.uuid4().hex[:16]
-        level_name = f"{room.ladder}-{room.level}"
+        level_name = f"{room.ladder}-{rung}"
         players = [seat.player_id for seat in room.seats]
         s.storage.add_round(round_id, "sort", level_name, room.code, composed.seed, players, piece_json, sort.puzzle_setup(puzzle, board))
         return SortRoundState(round_id, puzzle, board, time.monotonic(), level_name)

@@ -29,7 +29,7 @@ from .composer import RunRequest
 from .games import run
 from .games.run_physics import TICKS_PER_SECOND
 from .music import Piece, piece_to_dict, piece_to_json
-from .protocol import Calibrate, ProtocolError, RunInput, StartRound
+from .protocol import Calibrate, ProtocolError, RunInput
 from .rooms import Room
 
 log = logging.getLogger(__name__)
@@ -53,13 +53,13 @@ class RunRoundState:
         return math.floor((time.monotonic() - self.t0) * TICKS_PER_SECOND)
 
 
-def new_run_round(s, room: Room, p: StartRound) -> RunRoundState:
+def new_run_round(s, room: Room, rung: int, lanes_wanted: str) -> RunRoundState:
     """Compose (from the pool), lay out the lanes, store the round; raises ProtocolError."""
-    spec = run.LADDER[room.level]
-    two = room.coop or p.lanes == "both"
+    spec = run.LADDER[rung]
+    two = room.coop or lanes_wanted == "both"
     if two and not spec.chords:
         raise ProtocolError("level_needs_chords", "two avatars need a level with a chord lane (level 1 and up)")
-    composed = s.pool.take(RunRequest(room.level))
+    composed = s.pool.take(RunRequest(rung))
     piece = composed.pieces[0]
     level = run.build_level(piece, spec.chords)
     if room.coop:
@@ -69,8 +69,8 @@ def new_run_round(s, room: Room, p: StartRound) -> RunRoundState:
     offsets = {lane: s.offsets.get(player, 0) for player, lanes in lanes_of.items() for lane in lanes}
     lanes = tuple(sorted(offsets))
     round_id = "r_" + uuid.uuid4().hex[:16]
-    level_name = f"run-{room.level}" + ("-duo" if two else "")
-    setup = {"rung": room.level, "lanes": list(lanes), "offsets": {str(k): v for k, v in offsets.items()}, "lanes_of": {k: list(v) for k, v in lanes_of.items()}}
+    level_name = f"run-{rung}" + ("-duo" if two else "")
+    setup = {"rung": rung, "lanes": list(lanes), "offsets": {str(k): v for k, v in offsets.items()}, "lanes_of": {k: list(v) for k, v in lanes_of.items()}}
     s.storage.add_round(round_id, "run", level_name, room.code, composed.seed, [seat.player_id for seat in room.seats], piece_to_json(piece), setup)
     s.live_runs.add(room.code)
     return RunRoundState(round_id, level_name, run.RunRound.start(level, lanes, offsets), piece, lanes_of, time.monotonic() + COUNTDOWN)

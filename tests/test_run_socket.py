@@ -71,8 +71,8 @@ def stream(player: Player, view: dict, batches: list[list[dict]], early: int = 1
     return accepted
 
 
-def start(player: Player, level: int, **start_args) -> dict:
-    reply = player.call("start_round", {"level": level, **start_args})
+def start(player: Player, level: int | None, **start_args) -> dict:
+    reply = player.call("start_round", {**({} if level is None else {"level": level}), **start_args})
     assert reply["ok"], reply
     return reply["round"]
 
@@ -189,8 +189,36 @@ def test_cheats_are_refused_and_the_round_goes_on(server):
 def test_bad_round_requests(server, args, error):
     player = Player(server, "Asker")
     try:
-        assert player.call("create_room", {"game": "run", "level": 0})["ok"]
+        assert player.call("create_room", {"game": "run", "level": 1})["ok"]
         assert player.call("start_round", args)["error"]["code"] == error
+        assert start(player, None)["level"] == "run-1"  # the refused request changed nothing
         assert player.call("create_room", {"game": "run", "ladder": "slices"})["error"]["code"] == "unknown_ladder"
+    finally:
+        player.close()
+
+
+def test_solo_on_two_key_sets_and_reconnecting_mid_round(server):
+    first = Player(server, "TwoHands")
+    assert first.call("create_room", {"game": "run", "level": 1})["ok"]
+    view = start(first, 1, lanes="both")
+    assert view["level"] == "run-1-duo" and view["run"]["lanes_of"] == {first.player_id: [0, 1]}
+    first.close()  # the connection drops in the count-in; the round does not wait
+    player = Player(server, "TwoHands", token=first.token)
+    try:
+        back = player.hello["round"]
+        assert back["round_id"] == view["round_id"] and back["run"]["lanes"] == view["run"]["lanes"]
+        clock = Clock(back)
+        clock.wait_for(10)
+        t = clock.now()
+        both = [{"tick": t + 2, "lane": 0, "key": "right", "down": True}, {"tick": t + 2, "lane": 1, "key": "right", "down": True}]
+        batch = {"round_id": view["round_id"], "seq": 1, "inputs": both}
+        assert player.call("run_input", batch)["ok"]
+        resent = player.call("run_input", batch)  # a client unsure whether its batch arrived sends it again
+        assert resent["error"]["code"] == "duplicate_input" and resent["error"]["applied"] is True
+        again = player.call("hello", {"name": "TwoHands", "token": first.token})["round"]
+        assert again["run"]["inputs"] == {"0": [[t + 2, "right", True]], "1": [[t + 2, "right", True]]}
+        assert again["run"]["clock_tick"] >= t
+        sort_move = player.call("sort_move", {"round_id": view["round_id"], "seq": 2, "version": 0, "move": {"kind": "listen_board"}})
+        assert sort_move["error"]["code"] == "wrong_round"
     finally:
         player.close()
