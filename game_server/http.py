@@ -1,13 +1,37 @@
-"""REST endpoints: health now; MIDI downloads, leaderboards and the static client as they come."""
+"""REST endpoints: health, leaderboards, rounds and their MIDI, and the browser client at `/`."""
 
 from __future__ import annotations
 
 import platform
 from importlib import metadata
+from pathlib import Path
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, abort, jsonify, send_from_directory
 
 http = Blueprint("http", __name__)
+
+WEB_CLIENT = Path(__file__).resolve().parent.parent / "web_client"
+# The only files served from node_modules: the two browser builds the page loads.
+VENDOR = {"socket.io.esm.min.js": "socket.io-client/dist/socket.io.esm.min.js", "Tone.js": "tone/build/Tone.js"}
+
+
+@http.get("/")
+def index():
+    return send_from_directory(WEB_CLIENT, "index.html")
+
+
+@http.get("/static/<path:path>")
+def static_file(path: str):
+    return send_from_directory(WEB_CLIENT / "src", path)
+
+
+@http.get("/vendor/<name>")
+def vendor(name: str):
+    if name not in VENDOR:
+        abort(404)
+    if not (WEB_CLIENT / "node_modules" / VENDOR[name]).exists():
+        return jsonify(error={"code": "client_not_installed", "message": "run `make run`: it installs the page's npm packages"}), 503
+    return send_from_directory(WEB_CLIENT / "node_modules", VENDOR[name])
 
 _VERSIONED = ("melody-arcade", "flask", "flask-socketio", "python-socketio", "torch", "numpy", "pretty_midi")
 

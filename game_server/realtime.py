@@ -163,13 +163,14 @@ def register(socketio: SocketIO, services: Services) -> None:
         s.sid_of_player[player_id] = request.sid
         if old_sid and old_sid != request.sid:
             s.connections.pop(old_sid, None)  # a newer connection takes the player over
-        reply = {"player_id": player_id, "token": s.tokens.issue(player_id), "room": None, "round": None}
+        reply = {"player_id": player_id, "token": s.tokens.issue(player_id), "room": None, "round": None, "last_seq": 0}
         code = s.store.room_of_player.get(player_id)
         if code:
             with s.store.locked(code) as room:
                 if room is not None and not room.closed:
                     seat = room.seat_of(player_id)
                     seat.away_since = None
+                    reply["last_seq"] = seat.last_seq  # a reloaded page goes on counting from here
                     join_room(code)
                     reply["room"] = room.public()
                     reply["round"] = _round_view(room)

@@ -1,0 +1,195 @@
+"""The web client in Debian's headless Chromium, driven by Playwright, against a real server:
+a solo Sort round to a result, a co-op Sort round on two pages, a solo Run level by key presses,
+the Run physics vectors in the page, and a dropped connection that recovers. Screenshots go to
+test-artifacts/screenshots; no test may leave an error in a page's console."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = Path("/usr/bin/chromium")
+SHOTS = ROOT / "test-artifacts" / "screenshots"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run", "--autoplay-policy=no-user-gesture-required"]
+
+pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed (make test installs it)")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield browser
+        browser.close()
+
+
+class Page:
+    """One player's browser: its own context (storage, token), its console watched for errors."""
+
+    def __init__(self, browser, server, name: str):
+        self.context = browser.new_context(viewport={"width": 1100, "height": 860})
+        self.page = self.context.new_page()
+        self.errors: list[str] = []
+        self.page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
+        self.page.on("pageerror", lambda e: self.errors.append(f"{e.name}: {e.message}"))
+        self.page.goto(server.url + "/")
+        self.page.fill("#name", name)
+        self.page.click("#name-form button")
+        self.page.wait_for_selector("#status[data-state=connected]")
+
+    def shot(self, name: str) -> None:
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        self.page.screenshot(path=str(SHOTS / f"{name}.png"))
+
+    def place_all(self) -> None:
+        """Click each tray clip, then the first free slot, until the tray is empty."""
+        page = self.page
+        while page.locator("#tray .clip").count():
+            if not page.locator("#tray .clip.selected").count():  # a click on a selected clip unselects it
+                page.locator("#tray .clip").first.click()
+            page.wait_for_selector("#tray .clip.selected")
+            before = page.locator("#tray .clip").count()
+            page.locator("#slots .slot:not(:has(.clip)):not(.fixed)").first.click()
+            page.wait_for_function(f"document.querySelectorAll('#tray .clip').length < {before}")
+
+    def close(self) -> None:
+        self.context.close()
+        assert self.errors == [], f"errors in the browser console: {self.errors}"
+
+
+@pytest.fixture
+def players(browser, server):
+    opened: list[Page] = []
+
+    def open_page(name: str) -> Page:
+        opened.append(Page(browser, server, name))
+        return opened[-1]
+
+    yield open_page
+    for page in opened:
+        page.close()
+
+
+def test_solo_sort_round_through_the_page(players):
+    ada = players("Ada")
+    ada.shot("lobby")
+    ada.page.click("#sort-solo")
+    ada.page.wait_for_selector("#sort:not([hidden]) #tray .clip")
+    ada.page.locator("#tray .clip").first.click()  # listen
+    ada.page.wait_for_selector("#sort-info:has-text('1 listens')")
+    ada.shot("sort")
+    ada.place_all()
+    ada.page.click("#sort-submit")
+    ada.page.wait_for_selector("#result:not([hidden])")
+    assert re.fullmatch(r"\d+", ada.page.inner_text("#result-score"))
+    assert ada.page.locator("#result-answer .clip").count() == 4
+    ada.shot("sort-result")
+
+
+def test_coop_sort_round_on_two_pages(players):
+    host, guest = players("Host"), players("Guest")
+    host.page.click("#sort-coop")
+    code = host.page.wait_for_selector("#room-code:not(:empty)").inner_text()
+    guest.page.fill("#join-code", code)
+    guest.page.click("#join-form button")
+    host.page.wait_for_selector("#room-seats li:nth-child(2)")
+    host.page.click("#start-round")
+    for p in (host, guest):
+        p.page.wait_for_selector("#sort:not([hidden]) #tray .clip")
+    first = host.page.locator("#tray .clip").first.get_attribute("data-clip")
+    host.page.locator("#tray .clip").first.click()
+    host.page.wait_for_selector(".clip.selected")
+    host.page.locator("#slots .slot").first.click()
+    guest.page.wait_for_selector(f"#slots .slot >> nth=0 >> .clip[data-clip='{first}']")  # the host's move, live
+    second = guest.page.locator("#tray .clip").first.get_attribute("data-clip")
+    guest.place_all()
+    host.page.wait_for_selector(f"#slots .clip[data-clip='{second}']")  # and the guest's
+    host.shot("sort-coop")
+    host.page.click("#sort-submit")
+    for p in (host, guest):
+        p.page.wait_for_selector("#result:not([hidden])")
+    assert host.page.inner_text("#result-score") == guest.page.inner_text("#result-score")
+
+
+def test_solo_run_level_by_key_presses(players):
+    runner = players("Runner")
+    runner.page.click("#run-solo")
+    runner.page.wait_for_selector("#run:not([hidden])")
+    runner.page.wait_for_function("window.arcade.round && document.querySelector('#run-hud').textContent.startsWith('tick')", timeout=10_000)
+    keyboard = runner.page.keyboard
+    keyboard.down("ArrowRight")
+    runner.page.wait_for_timeout(700)
+    runner.shot("run")
+    for _ in range(3):
+        keyboard.press("ArrowUp")
+        runner.page.wait_for_timeout(300)
+    keyboard.up("ArrowRight")
+    runner.page.wait_for_selector("#result:not([hidden])", timeout=60_000)
+    table = runner.page.inner_text("#result-details")
+    assert "melody" in table and re.fullmatch(r"\d+", runner.page.inner_text("#result-score"))
+    runner.shot("run-result")
+    accepted = runner.page.evaluate("window.arcade.seq")
+    assert accepted >= 2  # the key presses went to the server as accepted input batches
+
+
+def test_run_physics_vectors_in_the_page(players):
+    page = players("Vectors").page
+    vectors = json.loads((ROOT / "tests" / "vectors" / "run_physics.json").read_text())
+    mismatches = page.evaluate(
+        """async (vectors) => {
+          const phys = await import('/static/run_physics.js');
+          const out = [];
+          for (const c of vectors.cases) {
+            const lane = phys.makeLane(c.lane);
+            const wanted = new Map(c.states.map((s) => [s.tick, JSON.stringify(s)]));
+            const events = [];
+            for (const {tick, state, events: evs} of phys.simulate(lane, c.inputs, c.ticks)) {
+              for (const [kind, platform] of evs) events.push([tick, kind, platform]);
+              if (wanted.has(tick) && JSON.stringify({tick, ...state}) !== wanted.get(tick)) out.push(`${c.name} @${tick}`);
+            }
+            if (JSON.stringify(events) !== JSON.stringify(c.events)) out.push(`${c.name} events`);
+          }
+          return {out, cases: vectors.cases.length};
+        }""",
+        vectors,
+    )
+    assert mismatches == {"out": [], "cases": len(vectors["cases"])}
+
+
+def test_a_dropped_connection_recovers(players):
+    ada = players("Dropper")
+    ada.page.click("#sort-solo")
+    ada.page.wait_for_selector("#sort:not([hidden]) #tray .clip")
+    round_id = ada.page.evaluate("window.arcade.round.round_id")
+    ada.page.evaluate("window.arcade.net.dropForTest()")
+    ada.page.wait_for_selector("#status[data-state=reconnecting]")
+    ada.page.wait_for_selector("#status[data-state=connected]", timeout=15_000)
+    assert ada.page.evaluate("window.arcade.round.round_id") == round_id
+    assert ada.page.is_visible("#sort")
+    ada.place_all()  # moves still go through, in the same round
+    ada.page.click("#sort-submit")
+    ada.page.wait_for_selector("#result:not([hidden])")
+
+
+def test_calibration_and_refusals_are_shown(players):
+    tapper = players("Tapper")
+    tapper.page.fill("#join-code", "NOSUCHRM")
+    tapper.page.click("#join-form button")
+    notice = tapper.page.wait_for_selector("#notice[data-code=no_such_room]:not([hidden])")
+    assert "no room has that code" in notice.inner_text()
+    tapper.page.click("#calibrate")
+    tapper.page.wait_for_selector("#calibration:not([hidden])")
+    tapper.page.wait_for_timeout(800)  # the first click sounds 0.8 s after the button
+    for _ in range(8):
+        tapper.page.keyboard.press(" ")
+        tapper.page.wait_for_timeout(500)
+    tapper.page.wait_for_selector("#calibration[hidden]", state="attached", timeout=5000)
+    stored = tapper.page.evaluate("localStorage.getItem('melody-arcade.offset')")
+    assert stored is not None and abs(int(stored)) <= 250
+    assert tapper.page.inner_text("#offset") == stored and tapper.page.evaluate("window.arcade.offset") == int(stored)

@@ -1,0 +1,221 @@
+// Run in the page: the level on a canvas that scrolls with the music, the same physics as the
+// server (run_physics.js) for the player's own avatar and, from the inputs the server relays,
+// the partner's. The page sends only key presses and releases with the tick of the audio clock;
+// the judgements it shows are the server's (`run_judgements`).
+import * as audio from "./audio.js";
+import * as phys from "./run_physics.js";
+
+const KEYSETS = [
+  { ArrowLeft: "left", ArrowRight: "right", ArrowUp: "jump", " ": "jump" },
+  { a: "left", A: "left", d: "right", D: "right", w: "jump", W: "jump" },
+];
+const GRADE_COLOURS = { perfect: "#6ee7a8", great: "#6bb8ff", good: "#ffd166", miss: "#ff6b7a" };
+const AVATAR_COLOURS = ["#ffb84d", "#5ee0e6"];
+const W = 960, H = 540, PLAYHEAD_X = 240, PX_PER_STEP = 20;
+
+export class RunView {
+  constructor(app) {
+    this.app = app;
+    this.canvas = document.getElementById("run-canvas");
+    this.ctx = this.canvas.getContext("2d");
+    this.hud = document.getElementById("run-hud");
+    this.title = document.getElementById("run-title");
+    this.active = false;
+    addEventListener("keydown", (e) => this.#key(e, true));
+    addEventListener("keyup", (e) => this.#key(e, false));
+  }
+
+  enter(round) {
+    const r = round.run;
+    const same = this.round && this.round.round_id === round.round_id;
+    this.round = round;
+    this.t0 = audio.now() - r.clock_tick / phys.TICKS_PER_SECOND; // the audio time of tick 0
+    if (!same) {
+      this.lanes = r.lanes.map((l) => phys.makeLane({ ...l, tempo: r.tempo }));
+      this.mine = r.lanes_of[this.app.net.playerId] || [];
+      this.played = [...new Set(Object.values(r.lanes_of).flat())].sort(); // a solo melody round leaves the chord lane out
+      this.judged = this.lanes.map(() => new Map()); // platform -> judgement
+      this.points = this.lanes.map(() => 0);
+      this.combo = this.lanes.map(() => 0);
+      this.popups = [];
+      this.pending = [];
+      this.lastPress = {};
+    }
+    // Accepted inputs are the truth: own inputs not yet accepted are kept on top of them.
+    this.inputs = this.lanes.map((_, i) => (r.inputs[String(i)] || []).map(([tick, key, down]) => [tick, key, down]));
+    for (const p of this.pending) this.inputs[p.lane].push([p.tick, p.key, p.down]);
+    this.sims = this.lanes.map((lane) => ({ state: phys.startState(lane), next: 0, k: 0 }));
+    this.title.textContent = `Run · ${round.level}`;
+    this.#music(r);
+    this.active = true;
+    if (!this.loop) this.loop = requestAnimationFrame(() => this.#frame());
+    this.canvas.focus();
+  }
+
+  exit() {
+    this.active = false;
+    if (this.playback) this.playback.stop();
+    this.playback = null;
+    cancelAnimationFrame(this.loop);
+    this.loop = null;
+  }
+
+  onPartnerInputs(data) {
+    if (!this.round || data.round_id !== this.round.round_id) return;
+    for (const i of data.inputs) if (!this.mine.includes(i.lane)) this.#addInput(i.lane, [i.tick, i.key, i.down]);
+  }
+
+  onJudgements(data) {
+    if (!this.round || data.round_id !== this.round.round_id) return;
+    for (const j of data.judgements) {
+      this.judged[j.lane].set(j.platform, j);
+      this.points[j.lane] += j.points;
+      this.combo[j.lane] = j.combo;
+      this.popups.push({ ...j, born: performance.now() });
+    }
+  }
+
+  tick() {
+    return Math.floor((audio.now() - this.t0) * phys.TICKS_PER_SECOND);
+  }
+
+  #music(r) {
+    if (this.playback) this.playback.stop();
+    this.playback = new audio.Playback();
+    const sps = audio.secondsPerStep(r.piece);
+    const now = audio.now();
+    for (let beat = 0; beat * 4 < r.lead_steps; beat++) {
+      const at = this.t0 + beat * 4 * sps;
+      if (at > now) this.playback.tick(at, beat === 0);
+    }
+    const start = this.t0 + r.lead_steps * sps;
+    const ahead = { ...r.piece, melody: r.piece.melody.filter((n) => start + n.start * sps > now), chords: (r.piece.chords || []).filter((c) => start + c.start * sps > now), drums: (r.piece.drums || []).filter((d) => start + d.step * sps > now) };
+    this.playback.piece(ahead, start);
+  }
+
+  #key(e, down) {
+    if (!this.active || e.repeat || this.round.result) return;
+    const set = KEYSETS.findIndex((keys) => keys[e.key]);
+    if (set < 0) return;
+    e.preventDefault();
+    const lane = this.mine.length > 1 ? this.mine[set] : this.mine[0];
+    if (lane === undefined) return;
+    const key = KEYSETS[set][e.key];
+    const sim = this.sims[lane];
+    const last = this.inputs[lane].at(-1);
+    const tick = Math.max(this.tick(), sim.next, last ? last[0] : 0);
+    if (tick < 0) return; // the count-in: nothing moves yet
+    if (this.#held(lane, key) === down) return; // the other key of the pair already holds it
+    if (down && tick - (this.lastPress[`${lane}:${key}`] ?? -99) < 3) return; // faster than the server accepts
+    if (down) this.lastPress[`${lane}:${key}`] = tick;
+    this.#addInput(lane, [tick, key, down]);
+    this.pending.push({ tick, lane, key, down });
+  }
+
+  #held(lane, key) {
+    let held = false;
+    for (const [, k, d] of this.inputs[lane]) if (k === key) held = d;
+    return held;
+  }
+
+  #addInput(lane, input) {
+    const list = this.inputs[lane];
+    list.push(input);
+    if (input[0] < this.sims[lane].next) this.sims[lane] = { state: phys.startState(this.lanes[lane]), next: 0, k: 0 }; // replay from the start
+  }
+
+  async #flush() {
+    if (!this.pending.length) return;
+    const batch = this.pending.splice(0, 32);
+    const reply = await this.app.send("run_input", { round_id: this.round.round_id, inputs: batch });
+    if (!reply.ok && reply.error.code !== "round_over") {
+      // refused: the server ignored the batch, so the page forgets it too and replays
+      for (const b of batch) {
+        const list = this.inputs[b.lane];
+        const at = list.findIndex(([t, k, d]) => t === b.tick && k === b.key && d === b.down);
+        if (at >= 0) list.splice(at, 1);
+        this.sims[b.lane] = { state: phys.startState(this.lanes[b.lane]), next: 0, k: 0 };
+      }
+    }
+  }
+
+  #advance(upTo) {
+    this.played.forEach((i) => {
+      const lane = this.lanes[i];
+      const sim = this.sims[i];
+      const inputs = this.inputs[i];
+      while (sim.next < upTo && sim.state.status === phys.RUNNING) {
+        while (sim.k < inputs.length && inputs[sim.k][0] <= sim.next) {
+          const [t, key, down] = inputs[sim.k++];
+          if (t === sim.next) phys.press(sim.state, key, down);
+        }
+        phys.step(lane, sim.state, sim.next++);
+      }
+    });
+  }
+
+  #frame() {
+    if (!this.active) return;
+    const now = this.tick();
+    this.#advance(now);
+    this.#flush();
+    this.#draw(now);
+    this.loop = requestAnimationFrame(() => this.#frame());
+  }
+
+  #draw(now) {
+    const ctx = this.ctx;
+    const r = this.round.run;
+    ctx.fillStyle = "#0f0d1a";
+    ctx.fillRect(0, 0, W, H);
+    const exact = ((audio.now() - this.t0) * r.tempo * 4 * phys.STEP) / 60; // the playhead, smooth
+    const sx = (x) => PLAYHEAD_X + ((x - exact) / phys.STEP) * PX_PER_STEP;
+    const laneH = H / this.played.length;
+    this.played.forEach((i, row) => {
+      const lane = this.lanes[i];
+      const tops = lane.platforms.map((p) => p.top);
+      const lo = phys.KILL_Y, hi = Math.max(...tops) + 15 * phys.SEMITONE;
+      const sy = (y) => (row + 1) * laneH - 12 - ((y - lo) / (hi - lo)) * (laneH - 24);
+      ctx.fillStyle = row % 2 ? "#16132a" : "#1a1730";
+      ctx.fillRect(0, row * laneH, W, laneH);
+      lane.platforms.forEach((p, k) => {
+        const x0 = sx(p.x0), x1 = sx(p.x1);
+        if (x1 < 0 || x0 > W) return;
+        const j = this.judged[i].get(k);
+        ctx.fillStyle = j ? GRADE_COLOURS[j.grade] : k === lane.goal ? "#ffb84d" : k === 0 ? "#4d4780" : "#d8d0ff";
+        ctx.fillRect(x0 + 1, sy(p.top), Math.max(2, x1 - x0 - 2), 6);
+        ctx.globalAlpha = 0.15;
+        ctx.fillRect(x0 + 1, sy(p.top) + 6, Math.max(2, x1 - x0 - 2), (row + 1) * laneH - sy(p.top) - 6);
+        ctx.globalAlpha = 1;
+      });
+      const s = this.sims[i].state;
+      ctx.fillStyle = AVATAR_COLOURS[i % 2];
+      ctx.globalAlpha = s.status === phys.RUNNING || s.status === phys.GOAL ? 1 : 0.35;
+      ctx.fillRect(sx(s.x) - 7, sy(s.y) - 18, 14, 18);
+      ctx.globalAlpha = 1;
+      ctx.fillStyle = "#ece8ff";
+      ctx.font = "14px system-ui";
+      const who = this.mine.includes(i) ? "you" : "partner";
+      ctx.fillText(`${phys.LANE_NAMES[i]} (${who}) · ${this.points[i]} · combo ${this.combo[i]}${s.status !== phys.RUNNING ? " · " + s.status : ""}`, 12, row * laneH + 20);
+    });
+    ctx.strokeStyle = "rgba(255,184,77,.6)";
+    ctx.beginPath();
+    ctx.moveTo(PLAYHEAD_X, 0);
+    ctx.lineTo(PLAYHEAD_X, H);
+    ctx.stroke();
+    const t = performance.now();
+    this.popups = this.popups.filter((p) => t - p.born < 700);
+    for (const p of this.popups) {
+      const lane = this.lanes[p.lane];
+      ctx.fillStyle = GRADE_COLOURS[p.grade];
+      ctx.font = "bold 18px system-ui";
+      ctx.fillText(p.grade, sx(lane.platforms[p.platform].x0), this.played.indexOf(p.lane) * laneH + 50 - (t - p.born) / 20);
+    }
+    if (now < 0) {
+      ctx.fillStyle = "#ffb84d";
+      ctx.font = "bold 64px system-ui";
+      ctx.fillText(String(Math.ceil(-now / phys.TICKS_PER_SECOND)), W / 2 - 20, H / 2);
+    }
+    this.hud.textContent = this.round.result ? "round over" : now < 0 ? "get ready…" : `tick ${now}`;
+  }
+}
