@@ -1,7 +1,8 @@
-// Run in the page: the level on a canvas that scrolls with the music, the same physics as the
-// server (run_physics.js) for the player's own avatar and, from the inputs the server relays,
-// the partner's. The page sends only key presses and releases with the tick of the audio clock;
-// the judgements it shows are the server's (`run_judgements`).
+// Run in the page: the level on a canvas that scrolls with the music, the same physics and
+// judging as the server (run_physics.js) for the player's own avatar and, from the inputs the
+// server relays, the partner's. The page sends only key presses and releases with the tick of the
+// audio clock. It shows its own judgements at once (the server decides up to 0.75 s later, when
+// its clock has passed the tick), and the server's (`run_judgements`) replace them as they come.
 import * as audio from "./audio.js";
 import * as phys from "./run_physics.js";
 
@@ -34,9 +35,7 @@ export class RunView {
       this.lanes = r.lanes.map((l) => phys.makeLane({ ...l, tempo: r.tempo }));
       this.mine = r.lanes_of[this.app.net.playerId] || [];
       this.played = [...new Set(Object.values(r.lanes_of).flat())].sort(); // a solo melody round leaves the chord lane out
-      this.judged = this.lanes.map(() => new Map()); // platform -> judgement
-      this.points = this.lanes.map(() => 0);
-      this.combo = this.lanes.map(() => 0);
+      this.judged = this.lanes.map(() => new Map()); // platform -> the server's judgement
       this.popups = [];
       this.pending = [];
       this.lastPress = {};
@@ -44,7 +43,7 @@ export class RunView {
     // Accepted inputs are the truth: own inputs not yet accepted are kept on top of them.
     this.inputs = this.lanes.map((_, i) => (r.inputs[String(i)] || []).map(([tick, key, down]) => [tick, key, down]));
     for (const p of this.pending) this.inputs[p.lane].push([p.tick, p.key, p.down]);
-    this.sims = this.lanes.map((lane) => ({ state: phys.startState(lane), next: 0, k: 0 }));
+    this.sims = this.lanes.map((_, i) => this.#freshSim(i));
     this.title.textContent = `Run · ${round.level}`;
     this.#music(r);
     this.active = true;
@@ -68,11 +67,16 @@ export class RunView {
   onJudgements(data) {
     if (!this.round || data.round_id !== this.round.round_id) return;
     for (const j of data.judgements) {
+      const predicted = this.sims[j.lane].judged.get(j.platform);
+      if (!predicted || predicted.grade !== j.grade) this.popups.push({ ...j, born: performance.now() });
       this.judged[j.lane].set(j.platform, j);
-      this.points[j.lane] += j.points;
-      this.combo[j.lane] = j.combo;
-      this.popups.push({ ...j, born: performance.now() });
     }
+  }
+
+  #freshSim(i) {
+    const sim = new phys.LaneJudge(this.lanes[i], this.mine.includes(i) ? this.app.offset : 0, i);
+    sim.k = 0; // inputs applied so far
+    return sim;
   }
 
   tick() {
@@ -103,7 +107,7 @@ export class RunView {
     const key = KEYSETS[set][e.key];
     const sim = this.sims[lane];
     const last = this.inputs[lane].at(-1);
-    const tick = Math.max(this.tick(), sim.next, last ? last[0] : 0);
+    const tick = Math.max(this.tick(), sim.nextTick, last ? last[0] : 0);
     if (tick < 0) return; // the count-in: nothing moves yet
     if (this.#held(lane, key) === down) return; // the other key of the pair already holds it
     if (down && tick - (this.lastPress[`${lane}:${key}`] ?? -99) < 3) return; // faster than the server accepts
@@ -121,7 +125,7 @@ export class RunView {
   #addInput(lane, input) {
     const list = this.inputs[lane];
     list.push(input);
-    if (input[0] < this.sims[lane].next) this.sims[lane] = { state: phys.startState(this.lanes[lane]), next: 0, k: 0 }; // replay from the start
+    if (input[0] < this.sims[lane].nextTick) this.sims[lane] = this.#freshSim(lane); // replay from the start
   }
 
   async #flush() {
@@ -134,24 +138,22 @@ export class RunView {
         const list = this.inputs[b.lane];
         const at = list.findIndex(([t, k, d]) => t === b.tick && k === b.key && d === b.down);
         if (at >= 0) list.splice(at, 1);
-        this.sims[b.lane] = { state: phys.startState(this.lanes[b.lane]), next: 0, k: 0 };
+        this.sims[b.lane] = this.#freshSim(b.lane);
       }
     }
   }
 
   #advance(upTo) {
-    this.played.forEach((i) => {
-      const lane = this.lanes[i];
+    for (const i of this.played) {
       const sim = this.sims[i];
       const inputs = this.inputs[i];
-      while (sim.next < upTo && sim.state.status === phys.RUNNING) {
-        while (sim.k < inputs.length && inputs[sim.k][0] <= sim.next) {
-          const [t, key, down] = inputs[sim.k++];
-          if (t === sim.next) phys.press(sim.state, key, down);
-        }
-        phys.step(lane, sim.state, sim.next++);
-      }
-    });
+      let k = sim.k;
+      while (k < inputs.length && inputs[k][0] <= upTo) k++;
+      const judged = [...sim.apply(inputs.slice(sim.k, k)), ...sim.advanceTo(upTo)];
+      sim.k = k;
+      const born = performance.now();
+      for (const j of judged) if (!this.judged[i].has(j.platform)) this.popups.push({ ...j, born });
+    }
   }
 
   #frame() {
@@ -181,7 +183,7 @@ export class RunView {
       lane.platforms.forEach((p, k) => {
         const x0 = sx(p.x0), x1 = sx(p.x1);
         if (x1 < 0 || x0 > W) return;
-        const j = this.judged[i].get(k);
+        const j = this.judged[i].get(k) || this.sims[i].judged.get(k);
         ctx.fillStyle = j ? GRADE_COLOURS[j.grade] : k === lane.goal ? "#ffb84d" : k === 0 ? "#4d4780" : "#d8d0ff";
         ctx.fillRect(x0 + 1, sy(p.top), Math.max(2, x1 - x0 - 2), 6);
         ctx.globalAlpha = 0.15;
@@ -196,7 +198,8 @@ export class RunView {
       ctx.fillStyle = "#ece8ff";
       ctx.font = "14px system-ui";
       const who = this.mine.includes(i) ? "you" : "partner";
-      ctx.fillText(`${phys.LANE_NAMES[i]} (${who}) · ${this.points[i]} · combo ${this.combo[i]}${s.status !== phys.RUNNING ? " · " + s.status : ""}`, 12, row * laneH + 20);
+      const sim = this.sims[i];
+      ctx.fillText(`${phys.LANE_NAMES[i]} (${who}) · ${sim.points} · combo ${sim.combo}${s.status !== phys.RUNNING ? " · " + s.status : ""}`, 12, row * laneH + 20);
     });
     ctx.strokeStyle = "rgba(255,184,77,.6)";
     ctx.beginPath();
