@@ -11,15 +11,13 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 # The page's third-party code (socket.io-client, Tone.js) comes from npm, pinned by the lockfile.
 NODE_MODULES := web_client/node_modules/.installed
-# The browser tests drive Debian's Chromium; it is installed when missing (as root, as CI is).
-CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: run test install install-test train evaluate bench clean chromium
+.PHONY: run test install install-test train evaluate bench bench-realtime bench-scaleout soak clean system-packages
 
 run: $(VENV)/.installed-run $(NODE_MODULES)
 	HOST=$(HOST) PORT=$(PORT) $(PY) -m game_server serve
 
-test: $(VENV)/.installed-test $(NODE_MODULES) chromium
+test: $(VENV)/.installed-test $(NODE_MODULES) system-packages
 	cd web_client && node --test test/
 	$(PY) -m pytest
 
@@ -33,15 +31,32 @@ evaluate: $(VENV)/.installed-train
 bench: $(VENV)/.installed-test
 	$(PY) bench/composer.py
 	$(PY) bench/music.py
+	$(PY) bench/run_bot.py
+
+# The long ones, outside `make test`: a live server under load, Redis scale-out, a soak.
+bench-realtime: $(VENV)/.installed-test
+	$(PY) bench/realtime.py 500 30 1
+
+bench-scaleout: $(VENV)/.installed-test system-packages
+	$(PY) bench/scaleout.py 100 20
+
+soak: $(VENV)/.installed-test
+	$(PY) bench/soak.py 5 20
 
 $(NODE_MODULES): web_client/package.json web_client/package-lock.json
 	cd web_client && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-chromium:
-	@test -x $(CHROMIUM) || { echo "installing Debian's chromium for the browser tests"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } \
-	  || echo "could not install chromium: the browser tests will be skipped"
+# The tests start real services from Debian's packages: Chromium for the browser tests, Redis and
+# PostgreSQL for the scale-out tests. Missing ones are installed (as root, as CI runs).
+system-packages:
+	@missing=""; \
+	test -x /usr/bin/chromium || missing="$$missing chromium"; \
+	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
+	{ command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; } || missing="$$missing postgresql"; \
+	if [ -n "$$missing" ]; then echo "installing Debian packages for the tests:$$missing"; \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; } \
+	  || echo "could not install$$missing: the tests that need them will say so and skip"; fi
 
 install: $(VENV)/.installed-run
 install-test: $(VENV)/.installed-test

@@ -28,8 +28,14 @@ def create_app(config: Config | None = None, compose=None, **overrides) -> Flask
     app.config["SECRET_KEY"] = config.secret_key
     if config.database_url.startswith("sqlite:///"):
         Path(config.database_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    if config.redis_url:
+        from .redis_store import RedisRoomStore
+
+        store = RedisRoomStore(config.redis_url)
+    else:
+        store = RoomStore()
     services = Services(
-        store=RoomStore(),
+        store=store,
         storage=Storage(config.database_url),
         tokens=Tokens(config.secret_key),
         pool=PiecePool(compose or partial(compose_with_models, config.model_dir), depth=config.pool_depth),
@@ -40,7 +46,8 @@ def create_app(config: Config | None = None, compose=None, **overrides) -> Flask
     # Threading mode: the maintainer's advice now that eventlet is deprecated (DESIGN.md).
     # Events are capped well above our own 16 KB limit so that an oversized one reaches the
     # handler and is refused with a code instead of dropping the connection.
-    socketio = SocketIO(app, async_mode="threading", max_http_buffer_size=8 * 1024 * 1024)
+    # With REDIS_URL, Flask-SocketIO's message queue carries emits to clients on other processes.
+    socketio = SocketIO(app, async_mode="threading", max_http_buffer_size=8 * 1024 * 1024, message_queue=config.redis_url or None)
     register(socketio, services)
     app.wsgi_app = no_delay(app.wsgi_app)
     app.extensions["melody_arcade.socketio"] = socketio

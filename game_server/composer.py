@@ -113,6 +113,11 @@ class PiecePool:
     def ready(self, request) -> int:
         return self._queue(request).qsize()
 
+    def sizes(self) -> dict[str, int]:
+        """Ready pieces per request shape (for /healthz: is the pool keeping up?)."""
+        with self._lock:
+            return {repr(request): q.qsize() for request, q in self._queues.items()}
+
     def close(self) -> None:
         self._worker.shutdown(wait=False, cancel_futures=True)
         self._urgent.shutdown(wait=False, cancel_futures=True)

@@ -31,6 +31,9 @@ class Config:
     grace_seconds: float = 20.0
     # POOL_DEPTH: ready pieces kept per round shape, so starting a round never waits on the model.
     pool_depth: int = 3
+    # REDIS_URL: when set, rooms and rounds live in Redis and Socket.IO broadcasts go through it,
+    # so several server processes serve one game (docs/deploy.md). Unset: one process, in memory.
+    redis_url: str = ""
 
     ENV_NAMES = {
         "host": "HOST",
@@ -41,6 +44,7 @@ class Config:
         "model_dir": "MODEL_DIR",
         "pool_depth": "POOL_DEPTH",
         "grace_seconds": "GRACE_SECONDS",
+        "redis_url": "REDIS_URL",
     }
 
     @classmethod

@@ -48,8 +48,12 @@ def _versions() -> dict[str, str]:
 
 @http.get("/healthz")
 def healthz():
-    """Liveness plus the versions that matter when a bug report comes in."""
-    return jsonify(status="ok", versions=_versions())
+    """Liveness, the versions that matter when a bug report comes in, and the composer pool's
+    ready pieces per round shape."""
+    from flask import current_app
+
+    services = current_app.extensions["melody_arcade.services"]
+    return jsonify(status="ok", versions=_versions(), pool=services.pool.sizes())
 
 
 def _storage():

@@ -50,7 +50,7 @@ class SortRoundState:
     round_id: str
     puzzle: sort.Puzzle
     board: sort.Board
-    started: float  # time.monotonic() at the start
+    started: float  # time.time() at the start: wall clock, the same in every process
     level_name: str
     moves: int = 0
     result: dict | None = None
@@ -66,8 +66,6 @@ class Services:
     join_limiter: AttemptLimiter = field(default_factory=AttemptLimiter)
     connections: dict[str, Connection] = field(default_factory=dict)
     sid_of_player: dict[str, str] = field(default_factory=dict)
-    offsets: dict[str, int] = field(default_factory=dict)  # player id -> calibrated audio offset (ms)
-    live_runs: set[str] = field(default_factory=set)  # codes of rooms with a Run round in play
 
 
 def register(socketio: SocketIO, services: Services) -> None:
@@ -273,7 +271,7 @@ def register(socketio: SocketIO, services: Services) -> None:
         level_name = f"{room.ladder}-{rung}"
         players = [seat.player_id for seat in room.seats]
         s.storage.add_round(round_id, "sort", level_name, room.code, composed.seed, players, piece_json, sort.puzzle_setup(puzzle, board))
-        return SortRoundState(round_id, puzzle, board, time.monotonic(), level_name)
+        return SortRoundState(round_id, puzzle, board, time.time(), level_name)
 
     @handler("sort_move", SortMove)
     def sort_move(conn: Connection, p: SortMove) -> dict:
@@ -300,7 +298,7 @@ def register(socketio: SocketIO, services: Services) -> None:
                 board = sort.apply_move(state.puzzle, state.board, move)
             except sort.MoveRefused as exc:
                 raise ProtocolError(exc.code, exc.reason) from None
-            elapsed = time.monotonic() - state.started
+            elapsed = time.time() - state.started
             s.storage.add_move(state.round_id, state.moves, conn.player_id, p.move.model_dump(), round(elapsed, 3))
             state.moves += 1
             state.board = board

@@ -45,12 +45,12 @@ class RunRoundState:
     game: run.RunRound
     piece: Piece
     lanes_of: dict[str, tuple[int, ...]]  # player id -> the lanes that player runs
-    t0: float  # time.monotonic() at tick 0
+    t0: float  # time.time() at tick 0: wall clock, so that every process reads the same round clock
     moves: int = 0
     result: dict | None = None
 
     def tick_now(self) -> int:
-        return math.floor((time.monotonic() - self.t0) * TICKS_PER_SECOND)
+        return math.floor((time.time() - self.t0) * TICKS_PER_SECOND)
 
 
 def new_run_round(s, room: Room, rung: int, lanes_wanted: str) -> RunRoundState:
@@ -66,14 +66,14 @@ def new_run_round(s, room: Room, rung: int, lanes_wanted: str) -> RunRoundState:
         lanes_of = {room.seats[0].player_id: (0,), room.seats[1].player_id: (1,)}
     else:
         lanes_of = {room.seats[0].player_id: (0, 1) if two else (0,)}
-    offsets = {lane: s.offsets.get(player, 0) for player, lanes in lanes_of.items() for lane in lanes}
+    offsets = {lane: s.store.offsets.get(player, 0) for player, lanes in lanes_of.items() for lane in lanes}
     lanes = tuple(sorted(offsets))
     round_id = "r_" + uuid.uuid4().hex[:16]
     level_name = f"run-{rung}" + ("-duo" if two else "")
     setup = {"rung": rung, "lanes": list(lanes), "offsets": {str(k): v for k, v in offsets.items()}, "lanes_of": {k: list(v) for k, v in lanes_of.items()}}
     s.storage.add_round(round_id, "run", level_name, room.code, composed.seed, [seat.player_id for seat in room.seats], piece_to_json(piece), setup)
-    s.live_runs.add(room.code)
-    return RunRoundState(round_id, level_name, run.RunRound.start(level, lanes, offsets), piece, lanes_of, time.monotonic() + COUNTDOWN)
+    s.store.live_runs.add(room.code)
+    return RunRoundState(round_id, level_name, run.RunRound.start(level, lanes, offsets), piece, lanes_of, time.time() + COUNTDOWN)
 
 
 def run_view(state: RunRoundState) -> dict:
@@ -101,7 +101,7 @@ def register_run(socketio: SocketIO, s, handler, room_code_of) -> None:
         names = " & ".join(seat.name for seat in room.seats)
         s.storage.finish_round(state.round_id, "run", state.level_name, list(state.lanes_of), names, result["score"], result)
         state.result = result
-        s.live_runs.discard(room.code)
+        s.store.live_runs.discard(room.code)
         socketio.emit("round_ended", result, to=room.code)
 
     def publish(code: str, state: RunRoundState, judged: list[run.Judgement]) -> None:
@@ -134,7 +134,7 @@ def register_run(socketio: SocketIO, s, handler, room_code_of) -> None:
             except run.InputRefused as exc:
                 raise ProtocolError(exc.code, exc.reason, server_tick=now) from None
             inputs = [i.model_dump() for i in p.inputs]
-            s.storage.add_move(state.round_id, state.moves, conn.player_id, {"inputs": inputs}, round(time.monotonic() - state.t0, 3))
+            s.storage.add_move(state.round_id, state.moves, conn.player_id, {"inputs": inputs}, round(time.time() - state.t0, 3))
             state.moves += 1
             judged = state.game.apply(by_lane)
             seat.last_seq = p.seq
@@ -147,18 +147,18 @@ def register_run(socketio: SocketIO, s, handler, room_code_of) -> None:
     @handler("calibrate", Calibrate)
     def calibrate(conn, p: Calibrate) -> dict:
         """The player's audio offset (ms, + when they hear late), applied to their next rounds."""
-        s.offsets[conn.player_id] = p.offset_ms
+        s.store.offsets[conn.player_id] = p.offset_ms
         return {"offset_ms": p.offset_ms}
 
     def ticker() -> None:
         while True:
             socketio.sleep(TICKER_PERIOD)
-            for code in list(s.live_runs):
+            for code in list(s.store.live_runs):
                 try:
                     with s.store.locked(code) as room:
                         state = None if room is None else room.round
                         if not isinstance(state, RunRoundState) or state.result is not None:
-                            s.live_runs.discard(code)
+                            s.store.live_runs.discard(code)
                             continue
                         publish(code, state, state.game.advance(state.tick_now() - run.LATE_TOLERANCE))
                         if state.game.finished:

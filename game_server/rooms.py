@@ -12,7 +12,8 @@
   abandoned and records no result.
 
 RoomStore keeps rooms in memory, one lock per room, so two moves on one room are applied one at
-a time. (The Redis store for several processes is issue #7's.)
+a time. With REDIS_URL set, redis_store.RedisRoomStore keeps the same things in Redis instead, so
+that several server processes share them.
 """
 
 from __future__ import annotations
@@ -116,6 +117,8 @@ class RoomStore:
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
         self.room_of_player: dict[str, str] = {}
+        self.offsets: dict[str, int] = {}  # player id -> calibrated audio offset (ms)
+        self.live_runs: set[str] = set()  # codes of rooms with a Run round in play
 
     def create(self, make_room) -> Room:
         with self._guard:

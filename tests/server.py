@@ -31,7 +31,7 @@ class ServerProcess:
         self.port = free_port()
         self.db = tmp / "arcade.db"
         self.log = tmp / f"server-{self.port}.log"
-        self.env = dict(os.environ, PORT=str(self.port), DATABASE_URL=f"sqlite:///{self.db}", SECRET_KEY=secret, LOG_LEVEL="WARNING", **(extra_env or {}))
+        self.env = {**os.environ, "PORT": str(self.port), "DATABASE_URL": f"sqlite:///{self.db}", "SECRET_KEY": secret, "LOG_LEVEL": "WARNING", **(extra_env or {})}
         self.process: subprocess.Popen | None = None
 
     @property

@@ -8,6 +8,8 @@ import threading
 import pytest
 import socketio
 
+from game_server.storage import Storage
+
 from .server import Player, ServerProcess
 from .test_sort_socket import answer_of, solve, start
 
@@ -157,3 +159,22 @@ def test_sigkill_right_after_an_acknowledged_result_loses_nothing(tmp_path):
         assert any(r["round_id"] == round_["round_id"] and r["score"] == ack["result"]["score"] for r in board["results"])
     finally:
         proc.stop()
+
+
+def test_sigkill_mid_round_loses_no_acknowledged_move(tmp_path):
+    """Moves and Run inputs acknowledged before a SIGKILL are all in the database after it."""
+    proc = ServerProcess(tmp_path).start()
+    player = Player(proc, "Mover")
+    round_ = start(player)
+    answer = answer_of(proc, round_["round_id"])
+    acked, version = [], round_["board"]["version"]
+    for slot, clip in enumerate(answer[:3]):
+        reply = player.move(round_["round_id"], version, "place", clip=clip, slot=slot)
+        assert reply["ok"]
+        acked.append({"kind": "place", "clip": clip, "slot": slot})
+        version = reply["board"]["version"]
+    proc.kill()  # mid-round, right after the third ack
+    player.close()
+    stored = Storage(f"sqlite:///{proc.db}").get_round(round_["round_id"])
+    assert [{k: v for k, v in m["payload"].items() if v is not None} for m in stored.moves] == acked
+    assert stored.result is None and stored.ended_at is None  # the live round itself is lost with the process (docs/deploy.md: Redis keeps it)

@@ -1,0 +1,81 @@
+"""Several server processes on a real Redis, and results in a real PostgreSQL.
+
+A co-op Sort round with one player on each of two processes: moves made on one reach the other,
+then the host's process is killed (SIGKILL) and the host reconnects to the other process and
+finishes the round there. Storage is tested against PostgreSQL the way it is used."""
+
+from __future__ import annotations
+
+import pytest
+
+from game_server.storage import Storage
+
+from .server import Player, ServerProcess
+from .services import postgres_server, redis_server
+
+pytestmark = pytest.mark.timeout(240)
+
+
+@pytest.fixture(scope="module")
+def redis_url():
+    with redis_server() as url:
+        yield url
+
+
+def test_coop_round_across_two_processes_survives_one_dying(tmp_path, redis_url):
+    db = f"sqlite:///{tmp_path / 'shared.db'}"
+    env = {"REDIS_URL": redis_url, "DATABASE_URL": db}
+    a = ServerProcess(tmp_path, extra_env=env).start()
+    b = ServerProcess(tmp_path, extra_env=env).start()
+    host, guest = Player(a, "Host"), Player(b, "Guest")
+    try:
+        code = host.call("create_room", {"game": "sort", "mode": "coop", "ladder": "slices", "level": 0})["room"]["code"]
+        assert guest.call("join_room", {"code": code})["ok"]  # the room lives in Redis, not in process A
+        host.wait_for("room", where=lambda room: len(room["seats"]) == 2)  # broadcast from B reaches A
+        round_ = host.call("start_round", {})["round"]
+        assert guest.wait_for("round_started")["round_id"] == round_["round_id"]
+        answer = Storage(db).get_round(round_["round_id"]).setup["answer"]
+
+        reply = guest.move(round_["round_id"], round_["board"]["version"], "place", clip=answer[0], slot=0)
+        assert reply["ok"], reply
+        seen = host.wait_for("board", where=lambda d: d["by"] == guest.player_id)
+        assert seen["board"]["slots"][0] == answer[0]
+        reply = host.move(round_["round_id"], seen["board"]["version"], "place", clip=answer[1], slot=1)
+        assert reply["ok"], reply
+        guest.wait_for("board", where=lambda d: d["by"] == host.player_id)
+
+        a.kill()  # the host's process dies mid-round
+        back = Player(b, "Host", token=host.token)  # and the host carries on on the other one
+        back.seq = back.hello["last_seq"]
+        assert back.hello["room"]["code"] == code and back.hello["round"]["round_id"] == round_["round_id"]
+        board = back.hello["round"]["board"]
+        assert board["slots"][:2] == answer[:2]
+        for slot, clip in enumerate(answer):
+            if board["slots"][slot] is None:
+                reply = back.move(round_["round_id"], board["version"], "place", clip=clip, slot=slot)
+                assert reply["ok"], reply
+                board = reply["board"]
+        result = back.move(round_["round_id"], board["version"], "submit")["result"]
+        assert result["score"] > 900
+        assert guest.wait_for("round_ended")["score"] == result["score"]
+        assert Storage(db).get_round(round_["round_id"]).result["score"] == result["score"]
+        back.close()
+    finally:
+        host.close()
+        guest.close()
+        a.stop()
+        b.stop()
+
+
+def test_storage_on_postgresql():
+    with postgres_server() as url:
+        storage = Storage(url)
+        storage.add_player("p_1", "Ada")
+        storage.add_round("r_1", "sort", "slices-0", "ROOMCODE", 2**61 + 5, ["p_1"], "{}", {"answer": ["a", "b"]})
+        storage.add_move("r_1", 0, "p_1", {"kind": "place", "clip": "a", "slot": 0}, 1.5)
+        storage.finish_round("r_1", "sort", "slices-0", ["p_1"], "Ada", 833, {"order": 0.83})
+        stored = Storage(url).get_round("r_1")  # a second engine, as another process would have
+        assert stored.seed == 2**61 + 5 and stored.moves[0]["payload"]["clip"] == "a" and stored.result["score"] == 833
+        assert storage.leaderboard("sort", "slices-0")[0]["names"] == "Ada"
+        with pytest.raises(Exception):
+            storage.add_move("r_1", 0, "p_1", {}, 2.0)  # one move per index: the constraint holds
