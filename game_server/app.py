@@ -38,7 +38,9 @@ def create_app(config: Config | None = None, compose=None, **overrides) -> Flask
         store=store,
         storage=Storage(config.database_url),
         tokens=Tokens(config.secret_key),
-        pool=PiecePool(compose or partial(compose_with_models, config.model_dir), depth=config.pool_depth),
+        pool=PiecePool(compose or partial(compose_with_models, config.model_dir), depth=partial(pool_depth, config.pool_depth),
+                       compose_batch=None if compose else partial(compose_batch_with_models, config.model_dir),
+                       processes=0 if compose else config.composer_processes),
         grace=config.grace_seconds,
     )
     app.extensions["melody_arcade.services"] = services
@@ -47,7 +49,7 @@ def create_app(config: Config | None = None, compose=None, **overrides) -> Flask
     # Events are capped well above our own 16 KB limit so that an oversized one reaches the
     # handler and is refused with a code instead of dropping the connection.
     # With REDIS_URL, Flask-SocketIO's message queue carries emits to clients on other processes.
-    socketio = SocketIO(app, async_mode="threading", max_http_buffer_size=8 * 1024 * 1024, message_queue=config.redis_url or None)
+    socketio = SocketIO(app, async_mode="threading", max_http_buffer_size=8 * 1024 * 1024, message_queue=config.redis_url or None, async_handlers=False)
     register(socketio, services)
     app.wsgi_app = no_delay(app.wsgi_app)
     app.extensions["melody_arcade.socketio"] = socketio
@@ -101,6 +103,28 @@ def compose_with_models(model_dir: str, request, seed: int):
         if len(path) == request.n and is_steady_path(path):
             return tuple(path)
     raise RuntimeError(f"no steady morph path of {request.n} clips in {MORPH_DRAWS} draws")
+
+
+def pool_depth(depth: int, request) -> int:
+    """Whole pieces (Sort's slices) are composed in batches, cheaply: keep WHOLE_PIECE_DEPTH times
+    more of them ready, so that a rush of round starts is served from the pool; Run levels, the
+    next most asked for, RUN_LEVEL_DEPTH times."""
+    if isinstance(request, PieceRequest):
+        return depth * WHOLE_PIECE_DEPTH
+    return depth * RUN_LEVEL_DEPTH if isinstance(request, RunRequest) else depth
+
+
+WHOLE_PIECE_DEPTH, RUN_LEVEL_DEPTH = 8, 4
+
+
+def compose_batch_with_models(model_dir: str, request, count: int, seed: int):
+    """`count` whole pieces in one batch (PieceRequest only; None for the other shapes)."""
+    if not isinstance(request, PieceRequest):
+        return None
+    from models.composer import default_composer
+
+    pieces = default_composer(Path(model_dir)).compose_many(count, bars=request.bars, meter=request.meter, style=request.style, seed=seed)
+    return [(piece,) for piece in pieces]
 
 
 MORPH_DRAWS = 40

@@ -31,6 +31,8 @@ class Config:
     grace_seconds: float = 20.0
     # POOL_DEPTH: ready pieces kept per round shape, so starting a round never waits on the model.
     pool_depth: int = 3
+    # COMPOSER_PROCESSES: child processes that compose (0: threads in the server's process).
+    composer_processes: int = 1
     # REDIS_URL: when set, rooms and rounds live in Redis and Socket.IO broadcasts go through it,
     # so several server processes serve one game (docs/deploy.md). Unset: one process, in memory.
     redis_url: str = ""
@@ -44,6 +46,7 @@ class Config:
         "model_dir": "MODEL_DIR",
         "pool_depth": "POOL_DEPTH",
         "grace_seconds": "GRACE_SECONDS",
+        "composer_processes": "COMPOSER_PROCESSES",
         "redis_url": "REDIS_URL",
     }
 

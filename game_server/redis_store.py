@@ -93,7 +93,7 @@ class RedisRoomStore:
     def locked(self, code: str) -> Iterator[Room | None]:
         """The room, for reading and changing; written back when the block ends without an error."""
         key = self._key(code)
-        with self.client.lock(key + ":lock", timeout=LOCK_SECONDS, blocking_timeout=LOCK_SECONDS):
+        with self.client.lock(key + ":lock", timeout=LOCK_SECONDS, blocking_timeout=LOCK_SECONDS, sleep=0.002):
             with self.client.pipeline() as pipe:
                 pipe.watch(key)
                 raw = pipe.get(key)

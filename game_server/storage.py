@@ -3,13 +3,20 @@ move, and results. SQLAlchemy; a SQLite file by default, PostgreSQL when DATABAS
 
 Every write commits before the function returns, so a caller that acknowledges something to a
 client after calling here can never acknowledge what a crash would lose. SQLite runs in WAL mode
-with synchronous=FULL for the same reason.
+with synchronous=FULL for the same reason. So that this costs one fsync per batch of writes and
+not one per write, writes go through a group commit: one writer thread commits whatever writes
+are waiting in one transaction, and each caller returns when the transaction holding its write
+has committed (a write that fails is retried alone, so it fails alone).
 """
 
 from __future__ import annotations
 
+import queue
+import threading
 import time
+from concurrent.futures import Future
 from dataclasses import dataclass
+from typing import Callable
 
 from sqlalchemy import JSON, BigInteger, Float, ForeignKey, Integer, String, Text, UniqueConstraint, create_engine, event, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
@@ -79,6 +86,52 @@ class StoredRound:
     result: dict | None
 
 
+class GroupCommit:
+    """Writes from many threads committed together by one writer thread; `write` returns (or
+    raises) once the transaction that holds the write has committed (or failed)."""
+
+    MAX_BATCH = 256
+
+    def __init__(self, session_factory):
+        self._session = session_factory
+        self._queue: queue.Queue[tuple[Callable, Future]] = queue.Queue()
+        threading.Thread(target=self._run, name="storage-writer", daemon=True).start()
+
+    def write(self, work: Callable[[Session], None]) -> None:
+        done: Future = Future()
+        self._queue.put((work, done))
+        done.result()
+
+    def _run(self) -> None:
+        while True:
+            batch = [self._queue.get()]
+            while len(batch) < self.MAX_BATCH:
+                try:
+                    batch.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            try:
+                with self._session.begin() as s:
+                    for work, _ in batch:
+                        work(s)
+                        s.flush()
+            except Exception:
+                for work, done in batch:  # the whole batch rolled back: again one by one
+                    self._commit_alone(work, done)
+            else:
+                for _, done in batch:
+                    done.set_result(None)
+
+    def _commit_alone(self, work: Callable, done: Future) -> None:
+        try:
+            with self._session.begin() as s:
+                work(s)
+        except Exception as exc:
+            done.set_exception(exc)
+        else:
+            done.set_result(None)
+
+
 class Storage:
     def __init__(self, url: str):
         self.url = url
@@ -87,25 +140,26 @@ class Storage:
             event.listen(self.engine, "connect", _sqlite_pragmas)
         Base.metadata.create_all(self.engine)
         self._session = sessionmaker(self.engine, expire_on_commit=False)
+        self._writes = GroupCommit(self._session)
 
     def add_player(self, player_id: str, name: str) -> None:
-        with self._session.begin() as s:
-            s.merge(PlayerRow(id=player_id, name=name, created_at=time.time()))
+        self._writes.write(lambda s: s.merge(PlayerRow(id=player_id, name=name, created_at=time.time())))
 
     def add_round(self, round_id: str, game: str, level: str, room: str, seed: int, players: list, piece: str, setup: dict) -> None:
-        with self._session.begin() as s:
-            s.add(RoundRow(id=round_id, game=game, level=level, room=room, seed=seed, players=players, piece=piece, setup=setup, started_at=time.time()))
+        self._writes.write(lambda s: s.add(RoundRow(id=round_id, game=game, level=level, room=room, seed=seed, players=players, piece=piece, setup=setup, started_at=time.time())))
 
     def add_move(self, round_id: str, index: int, player_id: str, payload: dict, at: float) -> None:
-        with self._session.begin() as s:
-            s.add(MoveRow(round_id=round_id, index=index, player_id=player_id, payload=payload, at=at))
+        self._writes.write(lambda s: s.add(MoveRow(round_id=round_id, index=index, player_id=player_id, payload=payload, at=at)))
 
     def finish_round(self, round_id: str, game: str, level: str, players: list, names: str, score: int, details: dict) -> None:
         """The result and the round's end, in one transaction; committed when this returns."""
-        with self._session.begin() as s:
+
+        def work(s: Session) -> None:
             s.add(ResultRow(round_id=round_id, game=game, level=level, players=players, names=names, score=score, details=details, created_at=time.time()))
-            row = s.get(RoundRow, round_id)
-            row.ended_at = time.time()
+            s.flush()
+            s.get(RoundRow, round_id).ended_at = time.time()
+
+        self._writes.write(work)
 
     def get_round(self, round_id: str) -> StoredRound | None:
         with Session(self.engine) as s:

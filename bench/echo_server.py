@@ -1,0 +1,33 @@
+"""The baseline for bench/realtime.py: a bare Socket.IO server in the same stack and async mode
+as the game server (Flask-SocketIO, threading, simple-websocket, Werkzeug, TCP_NODELAY) whose
+only handler acks every event with its own payload. `python bench/echo_server.py PORT`."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from flask import Flask  # noqa: E402
+from flask_socketio import SocketIO  # noqa: E402
+
+from game_server.app import no_delay  # noqa: E402
+
+app = Flask(__name__)
+socketio = SocketIO(app, async_mode="threading")
+app.wsgi_app = no_delay(app.wsgi_app)
+
+
+@socketio.on("*")
+def echo(event, data=None):
+    return {"ok": True, "echo": data}
+
+
+@app.get("/healthz")
+def healthz():
+    return {"status": "ok"}
+
+
+if __name__ == "__main__":
+    socketio.run(app, host="127.0.0.1", port=int(sys.argv[1]), allow_unsafe_werkzeug=True, log_output=False)

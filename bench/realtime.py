@@ -1,0 +1,236 @@
+"""Many players against one server process, beside the same load against a bare echo server.
+
+Run: `.venv/bin/python bench/realtime.py [players=500] [seconds=30] [moves per second per player=1]`
+(`make bench-realtime`). Starts a game server (with its default pool, once the pool is full) and
+bench/echo_server.py, each on a free loopback port; then, for each in turn, opens the same number
+of python-socketio AsyncClient connections (websocket) from this one process; players start their
+rounds spread over a 60 s ramp (as players arrive, so the pool refills between starts), then send
+moves at a fixed rate for the measured seconds:
+
+- game: 4 in 5 players play Sort (solo slices-0: a swap of two slots per move, on the board
+  version they hold), 1 in 5 play Run level 0 (the scripted bot's inputs, sent live as a client
+  would; a new round when one ends). Every ack is a move served: moves/s and move-to-ack latency
+  p50 / p99; round starts: their latency p50 / p99.
+- echo: the same connections send a payload of the same size, same rate; moves/s and latency.
+Then prints the ratio of the game server's moves/s to the echo server's, and RSS per connected
+player and per live room (the game server's RSS before the players connect, with them connected).
+Everything runs on this machine's cores beside the load generator, as the issue asks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import socketio  # noqa: E402
+
+from game_server.games import run_bot  # noqa: E402
+from game_server.games.run_physics import Lane, Platform  # noqa: E402
+from tests.server import ServerProcess, free_port  # noqa: E402
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def pct(values: list[float], q: float) -> float:
+    return statistics.quantiles(values, n=100)[q - 1] if len(values) > 1 else float("nan")
+
+
+class Stats:
+    def __init__(self):
+        self.latencies: list[float] = []
+        self.round_starts: list[float] = []
+        self.refused: dict[str, int] = {}
+        self.start_refusals: dict[str, int] = {}
+        self.counting = False
+
+
+async def timed_call(sio, stats: Stats, event: str, data: dict) -> dict:
+    started = time.perf_counter()
+    reply = await sio.call(event, data, timeout=30)
+    if stats.counting:
+        stats.latencies.append(time.perf_counter() - started)
+        if not reply.get("ok", True):
+            code = reply["error"]["code"]
+            stats.refused[code] = stats.refused.get(code, 0) + 1
+    return reply
+
+
+async def start_round(sio, stats: Stats) -> dict:
+    """Timed; a refusal (composer_busy: the pool ran dry and composing on demand took over 10 s)
+    is counted and retried a second later."""
+    while True:
+        started = time.perf_counter()
+        reply = await sio.call("start_round", {}, timeout=30)
+        stats.round_starts.append(time.perf_counter() - started)
+        if reply["ok"]:
+            return reply["round"]
+        stats.start_refusals[reply["error"]["code"]] = stats.start_refusals.get(reply["error"]["code"], 0) + 1
+        await asyncio.sleep(1)
+
+
+async def run_player(sio, stats: Stats, stop: float) -> None:
+    """Run level 0 with the bot's inputs sent live; when a round ends, the next starts (timed)."""
+    ended = asyncio.Event()
+    sio.on("round_ended", lambda data=None: ended.set())
+    await sio.call("create_room", {"game": "run", "level": 0}, timeout=30)
+    seq = 0
+    while time.monotonic() < stop:
+        ended.clear()
+        view = await start_round(sio, stats)
+        run = view["run"]
+        t0 = time.monotonic() - run["clock_tick"] / 60
+        lane = run["lanes"][0]
+        bot = run_bot.play(Lane(tuple(Platform(*p) for p in lane["platforms"]), lane["goal"], lane["start_x"], run["tempo"]))
+        by_tick: dict[int, list[dict]] = {}
+        for tick, key, down in bot.inputs:
+            by_tick.setdefault(tick, []).append({"tick": tick, "lane": 0, "key": key, "down": down})
+        for tick in sorted(by_tick):
+            await asyncio.sleep(max(0.0, t0 + (tick - 10) / 60 - time.monotonic()))
+            if time.monotonic() >= stop:
+                return
+            seq += 1
+            reply = await timed_call(sio, stats, "run_input", {"round_id": view["round_id"], "seq": seq, "inputs": by_tick[tick]})
+            if not reply.get("ok") and reply["error"]["code"] in ("round_over", "lane_over"):
+                break
+        try:
+            await asyncio.wait_for(ended.wait(), timeout=max(0.1, stop - time.monotonic()))
+        except asyncio.TimeoutError:
+            return
+
+
+async def echo_player(sio, stats: Stats, interval: float, stop: float) -> None:
+    payload = {"round_id": "r_0123456789abcdef", "seq": 0, "version": 0, "move": {"kind": "swap", "slot": 0, "other": 1}}
+    await asyncio.sleep(random.random() * interval)
+    while time.monotonic() < stop:
+        payload["seq"] += 1
+        await timed_call(sio, stats, "sort_move", payload)
+        await asyncio.sleep(interval)
+
+
+async def load(url: str, players: int, seconds: float, rate: float, echo: bool, rss_of=None) -> tuple[Stats, dict]:
+    stats, clients = Stats(), []
+    sem = asyncio.Semaphore(50)  # connect 50 at a time
+
+    async def connect(i: int):
+        async with sem:
+            sio = socketio.AsyncClient(reconnection=False)
+            await sio.connect(url, transports=["websocket"], wait_timeout=30)
+            if not echo:
+                await sio.call("hello", {"name": f"bench{i}"}, timeout=30)
+            clients.append(sio)
+            return sio
+
+    warmup = RAMP_SECONDS + 2
+    connected = await asyncio.gather(*(connect(i) for i in range(players)))
+    memory = {"connected": rss_of() if rss_of else None}
+    stop = time.monotonic() + warmup + seconds
+    tasks = []
+    for i, sio in enumerate(connected):
+        if echo:
+            tasks.append(echo_player(sio, stats, 1 / rate, stop))
+        elif i % 5 == 4 and RUN_SHARE:
+            tasks.append(arrive(run_player(sio, stats, stop)))
+        else:
+            tasks.append(arrive(sort_player(sio, stats, 1 / rate, stop)))
+    runner = asyncio.gather(*tasks)
+    if DEBUG_POOL and not echo:
+        async def watch():
+            while not runner.done():
+                pool = await asyncio.to_thread(lambda: json.load(urllib.request.urlopen(url + "/healthz", timeout=30))["pool"])
+                print(round(time.monotonic() % 1000, 1), {k[:22]: v for k, v in pool.items()}, flush=True)
+                await asyncio.sleep(2)
+        asyncio.ensure_future(watch())
+    await asyncio.sleep(warmup)
+    stats.counting = True
+    started = time.monotonic()
+    memory["rooms"] = rss_of() if rss_of else None
+    await runner
+    stats.elapsed = time.monotonic() - started
+    await asyncio.gather(*(c.disconnect() for c in clients), return_exceptions=True)
+    await asyncio.sleep(0.5)  # let the transports close before the loop does
+    return stats, memory
+
+
+RAMP_SECONDS = 60.0
+RUN_SHARE = True  # 1 in 5 players plays Run
+DEBUG_POOL = False  # print the pool every 2 s while the game load runs
+
+
+async def arrive(play):
+    """Start playing at a random moment of the ramp."""
+    await asyncio.sleep(random.random() * RAMP_SECONDS)
+    await play
+
+
+async def sort_player(sio, stats: Stats, interval: float, stop: float) -> None:
+    """A solo Sort round, then a swap of two slots every `interval`, on the version it holds."""
+    await sio.call("create_room", {"game": "sort", "ladder": "slices", "level": 0}, timeout=30)
+    view = await start_round(sio, stats)
+    version, seq = view["board"]["version"], 0
+    await asyncio.sleep(random.random() * interval)
+    while time.monotonic() < stop:
+        seq += 1
+        reply = await timed_call(sio, stats, "sort_move", {"round_id": view["round_id"], "seq": seq, "version": version, "move": {"kind": "swap", "slot": 0, "other": 1}})
+        if reply.get("ok"):
+            version = reply["board"]["version"]
+        await asyncio.sleep(interval)
+
+
+def report(name: str, stats: Stats) -> float:
+    per_second = len(stats.latencies) / stats.elapsed
+    ms = [x * 1000 for x in stats.latencies]
+    print(f"{name:>5}: {len(ms):>7} moves in {stats.elapsed:.1f} s = {per_second:7.1f} moves/s; move-to-ack p50 {pct(ms, 50):6.1f} ms, p99 {pct(ms, 99):6.1f} ms" + (f"; refused {stats.refused}" if stats.refused else ""))
+    return per_second
+
+
+def main(players: int = 500, seconds: float = 30, rate: float = 1.0) -> None:
+    tmp = Path(tempfile.mkdtemp(prefix="bench-realtime-"))
+    sort_players, run_players = players - players // 5, players // 5
+    server = ServerProcess(tmp, extra_env={"LOG_LEVEL": "ERROR"}).start(timeout=120)
+    echo_port = free_port()
+    echo = subprocess.Popen([sys.executable, str(ROOT / "bench" / "echo_server.py"), str(echo_port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 300  # let the pool fill (every warmed shape to its depth)
+        while time.monotonic() < deadline and not (len(pool := server.get("/healthz")["pool"]) >= 7 and all(v >= (24 if "Piece" in k else 12 if "Run" in k else 3) for k, v in pool.items())):
+            time.sleep(1)
+        idle = rss_mb(server.process.pid)
+        print(f"{players} players ({sort_players} Sort, {run_players} Run), {rate:g} moves/s each for Sort, {seconds:g} s measured after a {RAMP_SECONDS:g} s ramp")
+        game_stats, memory = asyncio.run(load(server.url, players, seconds, rate, echo=False, rss_of=lambda: rss_mb(server.process.pid)))
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{echo_port}/healthz", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.1)
+        echo_stats, _ = asyncio.run(load(f"http://127.0.0.1:{echo_port}", players, seconds, len(game_stats.latencies) / game_stats.elapsed / players, echo=True))
+        game = report("game", game_stats)
+        base = report("echo", echo_stats)
+        starts = [x * 1000 for x in game_stats.round_starts]
+        print(f"round starts: {len(starts)} timed, p50 {pct(starts, 50):.1f} ms, p99 {pct(starts, 99):.1f} ms; refused {game_stats.start_refusals or 'none'}; pool at the end: {json.dumps(server.get('/healthz')['pool'])}")
+        print(f"throughput ratio game/echo at the same offered load: {game / base:.2f}")
+        print(f"game server RSS: idle {idle:.0f} MB, {players} players connected {memory['connected']:.0f} MB, with their {players} rooms live {memory['rooms']:.0f} MB"
+              f" -> {(memory['connected'] - idle) * 1024 / players:.0f} KB per connected player, {(memory['rooms'] - memory['connected']) * 1024 / players:.0f} KB per live room")
+    finally:
+        server.stop()
+        echo.terminate()
+
+
+if __name__ == "__main__":
+    args = [float(a) for a in sys.argv[1:]]
+    main(int(args[0]) if args else 500, args[1] if len(args) > 1 else 30, args[2] if len(args) > 2 else 1.0)

@@ -1,0 +1,83 @@
+"""The pool of composed pieces, with a stand-in composer that records its calls (the real one is
+exercised by every socket test): batches, waiting for a refill, on-demand without a pool, and
+shapes taking turns."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from game_server.composer import ComposeTimeout, PiecePool
+
+
+class Recorder:
+    def __init__(self, slow: dict | None = None):
+        self.calls: list[tuple] = []
+        self.slow = slow or {}
+        self.lock = threading.Lock()
+
+    def compose(self, request, seed):
+        time.sleep(self.slow.get(request, 0))
+        with self.lock:
+            self.calls.append(("one", request))
+        return (f"{request}-{seed}",)
+
+    def batch(self, request, count, seed):
+        if request == "unbatchable":
+            return None
+        with self.lock:
+            self.calls.append(("batch", request, count))
+        return [(f"{request}-{seed}-{i}",) for i in range(count)]
+
+
+def wait_until(condition, timeout=5.0):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.01)
+
+
+def test_refills_in_batches_and_serves_from_the_queue():
+    rec = Recorder()
+    pool = PiecePool(rec.compose, depth=5, compose_batch=rec.batch)
+    pool.warm("a")
+    wait_until(lambda: pool.ready("a") == 5)
+    assert rec.calls == [("batch", "a", 5)]
+    taken = [pool.take("a") for _ in range(3)]
+    assert len({t.pieces for t in taken}) == 3
+    wait_until(lambda: pool.ready("a") == 5)
+    assert all(call[0] == "batch" for call in rec.calls)
+    pool.close()
+
+
+def test_an_empty_queue_waits_for_its_refill_and_without_a_pool_composes_on_demand():
+    rec = Recorder()
+    pool = PiecePool(rec.compose, depth=2, compose_batch=rec.batch)
+    first = pool.take("b")  # nothing ready: the take waits for the refill it starts
+    assert first.pieces[0].startswith("b-")
+    no_pool = PiecePool(rec.compose, depth=0)
+    assert no_pool.take("c").pieces[0].startswith("c-") and ("one", "c") in rec.calls
+    assert no_pool.ready("c") == 0
+    pool.close()
+    no_pool.close()
+
+
+def test_a_slow_shape_does_not_starve_a_fast_one():
+    rec = Recorder(slow={"slow": 0.05})
+    pool = PiecePool(rec.compose, depth=4)  # no batches: one piece per step
+    pool.warm("slow", "fast")
+    wait_until(lambda: pool.ready("fast") == 4 and pool.ready("slow") == 4, timeout=10)
+    assert [call[1] for call in rec.calls[:4]] == ["slow", "fast", "slow", "fast"]  # turns, not one shape filled first
+    pool.close()
+
+
+def test_a_take_times_out_when_nothing_comes():
+    def broken(request, seed):
+        raise RuntimeError("no model")
+
+    pool = PiecePool(broken, depth=1, timeout=0.3)
+    with pytest.raises(ComposeTimeout):
+        pool.take("x")
+    pool.close()
