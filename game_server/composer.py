@@ -162,7 +162,12 @@ class PiecePool:
     def warm(self, *requests) -> None:
         """Fill the queues for these request shapes in the background."""
         for request in requests:
+            self._queue(request)
             self._schedule_refill(request)
+
+    def warmed(self) -> bool:
+        """Every shape asked for so far has a piece ready."""
+        return all(size > 0 for size in self.sizes().values())
 
     def take(self, request) -> Composed:
         """A ready piece; if none is, the next one the refill makes (a batch is quicker per piece

@@ -45,10 +45,11 @@ class ServerProcess:
             if self.process.poll() is not None:
                 raise RuntimeError(f"server exited: {self.log.read_text()[-2000:]}")
             try:
-                self.get("/healthz")
-                return self
+                if self.get("/healthz")["ready"]:  # up, and a piece of every shape composed
+                    return self
             except OSError:
-                time.sleep(0.2)
+                pass
+            time.sleep(0.2)
         raise RuntimeError("server did not start")
 
     def get(self, path: str):
