@@ -68,8 +68,32 @@ class Services:
     sid_of_player: dict[str, str] = field(default_factory=dict)
 
 
+RESERVED_EVENTS = ("connect", "disconnect", "*")  # Socket.IO's own names: never a client's event
+
+
+def refuse_reserved_events(server) -> None:
+    """python-socketio hands a client-sent event named 'connect' or 'disconnect' to the app's own
+    connection handlers (and '*' to the catch-all): such a packet would make a connection forget
+    its hello or mark its seat away. Refuse them before dispatch, as unknown events."""
+    from socketio import packet
+
+    dispatch = server._handle_event
+
+    def guarded(eio_sid, namespace, id, data):
+        if data and data[0] in RESERVED_EVENTS:
+            reply = ProtocolError("unknown_event", f"no event called {data[0]!r}").reply()
+            server._send_packet(eio_sid, server.packet_class(packet.EVENT, namespace=namespace or "/", data=["error", {**reply["error"], "event": data[0]}]))
+            if id is not None:
+                server._send_packet(eio_sid, server.packet_class(packet.ACK, namespace=namespace or "/", id=id, data=[reply]))
+            return
+        return dispatch(eio_sid, namespace, id, data)
+
+    server._handle_event = guarded
+
+
 def register(socketio: SocketIO, services: Services) -> None:
     s = services
+    refuse_reserved_events(socketio.server)
 
     def handler(event: str, model=None):
         """Wrap a handler: flood guard, size limit, payload validation, errors as replies."""
