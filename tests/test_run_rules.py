@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from game_server.games import run, run_bot
 from game_server.games import run_physics as phys
-from game_server.games.run_physics import RUN_SPEED, SEMITONE, STEP, Lane, Platform
+from game_server.games.run_physics import SEMITONE, STEP, Lane, Platform
 from game_server.music import Chord, Key, Meter, Note, Piece
 
 PIECE = Piece(
