@@ -1,6 +1,7 @@
 """The baseline for bench/realtime.py: a bare Socket.IO server in the same stack and async mode
 as the game server (Flask-SocketIO, threading, simple-websocket, Werkzeug, TCP_NODELAY) whose
-only handler acks every event with its own payload. `python bench/echo_server.py PORT`."""
+only handler acks every event with its own payload, registered on python-socketio's server as the
+game's handlers are. `python bench/echo_server.py PORT`."""
 
 from __future__ import annotations
 
@@ -19,9 +20,11 @@ socketio = SocketIO(app, async_mode="threading")
 app.wsgi_app = no_delay(app.wsgi_app)
 
 
-@socketio.on("*")
-def echo(event, data=None):
+def echo(event, sid, data=None):
     return {"ok": True, "echo": data}
+
+
+socketio.server.on("*", echo)
 
 
 @app.get("/healthz")

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import random
 import statistics
 import subprocess
@@ -47,6 +48,17 @@ def rss_mb(pid: int) -> float:
     return float("nan")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of one process so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def children(pid: int) -> list[int]:
+    """Child processes (of any of its threads)."""
+    return [int(c) for task in Path(f"/proc/{pid}/task").iterdir() for c in (task / "children").read_text().split()]
+
+
 def pct(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100)[q - 1] if len(values) > 1 else float("nan")
 
@@ -58,6 +70,7 @@ class Stats:
         self.refused: dict[str, int] = {}
         self.start_refusals: dict[str, int] = {}
         self.counting = False
+        self.cpu: dict[str, float] = {}  # seconds of CPU over the measured window, per process
 
 
 async def timed_call(sio, stats: Stats, event: str, data: dict) -> dict:
@@ -123,7 +136,9 @@ async def echo_player(sio, stats: Stats, interval: float, stop: float) -> None:
         await asyncio.sleep(interval)
 
 
-async def load(url: str, players: int, seconds: float, rate: float, echo: bool, rss_of=None) -> tuple[Stats, dict]:
+async def load(url: str, players: int, seconds: float, rate: float, echo: bool, rss_of=None, processes: dict | None = None) -> tuple[Stats, dict]:
+    """`processes`: name -> pid, whose CPU time over the measured window is reported (this
+    process, the load generator, always is)."""
     stats, clients = Stats(), []
     sem = asyncio.Semaphore(50)  # connect 50 at a time
 
@@ -160,8 +175,11 @@ async def load(url: str, players: int, seconds: float, rate: float, echo: bool, 
     stats.counting = True
     started = time.monotonic()
     memory["rooms"] = rss_of() if rss_of else None
+    watched = {"load generator": os.getpid(), **(processes or {})}
+    cpu_before = {name: cpu_seconds(pid) for name, pid in watched.items()}
     await runner
     stats.elapsed = time.monotonic() - started
+    stats.cpu = {name: cpu_seconds(pid) - cpu_before[name] for name, pid in watched.items()}
     await asyncio.gather(*(c.disconnect() for c in clients), return_exceptions=True)
     await asyncio.sleep(0.5)  # let the transports close before the loop does
     return stats, memory
@@ -196,6 +214,8 @@ def report(name: str, stats: Stats) -> float:
     per_second = len(stats.latencies) / stats.elapsed
     ms = [x * 1000 for x in stats.latencies]
     print(f"{name:>5}: {len(ms):>7} moves in {stats.elapsed:.1f} s = {per_second:7.1f} moves/s; move-to-ack p50 {pct(ms, 50):6.1f} ms, p99 {pct(ms, 99):6.1f} ms" + (f"; refused {stats.refused}" if stats.refused else ""))
+    print("       CPU over the window: " + ", ".join(f"{name} {100 * cpu / stats.elapsed:.0f} %" for name, cpu in stats.cpu.items())
+          + f"; {1e6 * next(iter(stats.cpu.values())) / max(1, len(ms)):.0f} µs of the load generator's and {1e6 * list(stats.cpu.values())[1] / max(1, len(ms)):.0f} µs of the server's a move")
     return per_second
 
 
@@ -211,14 +231,15 @@ def main(players: int = 500, seconds: float = 30, rate: float = 1.0) -> None:
             time.sleep(1)
         idle = rss_mb(server.process.pid)
         print(f"{players} players ({sort_players} Sort, {run_players} Run), {rate:g} moves/s each for Sort, {seconds:g} s measured after a {RAMP_SECONDS:g} s ramp")
-        game_stats, memory = asyncio.run(load(server.url, players, seconds, rate, echo=False, rss_of=lambda: rss_mb(server.process.pid)))
+        processes = {"game server": server.process.pid, **{f"composer {i}": pid for i, pid in enumerate(children(server.process.pid))}}
+        game_stats, memory = asyncio.run(load(server.url, players, seconds, rate, echo=False, rss_of=lambda: rss_mb(server.process.pid), processes=processes))
         for _ in range(100):
             try:
                 urllib.request.urlopen(f"http://127.0.0.1:{echo_port}/healthz", timeout=1)
                 break
             except OSError:
                 time.sleep(0.1)
-        echo_stats, _ = asyncio.run(load(f"http://127.0.0.1:{echo_port}", players, seconds, len(game_stats.latencies) / game_stats.elapsed / players, echo=True))
+        echo_stats, _ = asyncio.run(load(f"http://127.0.0.1:{echo_port}", players, seconds, len(game_stats.latencies) / game_stats.elapsed / players, echo=True, processes={"echo server": echo.pid}))
         game = report("game", game_stats)
         base = report("echo", echo_stats)
         starts = [x * 1000 for x in game_stats.round_starts]

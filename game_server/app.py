@@ -118,13 +118,25 @@ WHOLE_PIECE_DEPTH, RUN_LEVEL_DEPTH = 8, 4
 
 
 def compose_batch_with_models(model_dir: str, request, count: int, seed: int):
-    """`count` whole pieces in one batch (PieceRequest only; None for the other shapes)."""
-    if not isinstance(request, PieceRequest):
+    """Up to `count` whole pieces, or Run levels, composed in one batch (None for morph paths).
+    A Run batch draws extra candidates for the ones that fail the rung's density or the
+    playability proof (about 1 in 5 on the early rungs, 1 in 2 on the dense ones); it may come
+    back short, and the pool asks again."""
+    if not isinstance(request, (PieceRequest, RunRequest)):
         return None
     from models.composer import default_composer
 
-    pieces = default_composer(Path(model_dir)).compose_many(count, bars=request.bars, meter=request.meter, style=request.style, seed=seed)
-    return [(piece,) for piece in pieces]
+    from .games import run
+
+    composer = default_composer(Path(model_dir))
+    if isinstance(request, PieceRequest):
+        pieces = composer.compose_many(count, bars=request.bars, meter=request.meter, style=request.style, seed=seed)
+        return [(piece,) for piece in pieces]
+    spec = run.LADDER[request.level]
+    draws = count * (5 if spec.min_notes_per_bar else 3) // 2 + 1
+    drawn = composer.compose_many(draws, bars=spec.bars, meter="4/4", style=spec.style, seed=seed)
+    levels = [(level,) for level in (run.for_rung(piece, spec) for piece in drawn) if level is not None]
+    return levels[:count]
 
 
 MORPH_DRAWS = 40

@@ -17,6 +17,7 @@ from __future__ import annotations
 import itertools
 import logging
 import multiprocessing
+import os
 import queue
 import secrets
 import threading
@@ -89,7 +90,7 @@ class PiecePool:
 
     def _new_children(self) -> ProcessPoolExecutor:
         # spawn, not fork: the server has threads, and a forked copy of their locks can deadlock
-        return ProcessPoolExecutor(max_workers=self._processes, mp_context=multiprocessing.get_context("spawn"), initializer=_die_with_parent)
+        return ProcessPoolExecutor(max_workers=self._processes, mp_context=multiprocessing.get_context("spawn"), initializer=_composer_process_setup)
 
     def _call(self, fn, *args):
         """fn(*args) here, or in a child process; a child that died is replaced once."""
@@ -206,9 +207,13 @@ class PiecePool:
         self._urgent.shutdown(wait=False, cancel_futures=True)
 
 
-def _die_with_parent() -> None:
-    """In a composer process: be killed when the server dies, even by SIGKILL (Linux), instead of
-    composing on for nobody."""
+def _composer_process_setup() -> None:
+    """In a composer process: give way to the socket handlers (a refill can wait a few
+    milliseconds, a move's reply should not: on a busy machine the scheduler runs the server
+    first), and be killed when the server dies, even by SIGKILL (Linux), instead of composing on
+    for nobody."""
+    os.nice(COMPOSER_NICENESS)
+    one_thread_each()
     try:
         import ctypes
         import signal
@@ -216,3 +221,19 @@ def _die_with_parent() -> None:
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
     except OSError:
         pass
+
+
+COMPOSER_NICENESS = 10
+
+
+def one_thread_each() -> None:
+    """One thread each for torch and numpy's BLAS in a composer process: its matrices are small,
+    and BLAS/OpenMP threads that spin-wait for a sibling the scheduler took off the core burn
+    that core for nothing on a machine whose cores the server needs (measured: a composer at
+    80 % of a core, refills falling behind)."""
+    import numpy  # noqa: F401  (loaded first, so that threadpoolctl finds its BLAS)
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    torch.set_num_threads(1)
+    threadpool_limits(1)

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from flask import request
-from flask_socketio import SocketIO, emit, join_room, leave_room
+from flask_socketio import SocketIO, emit
 
 from .composer import ComposeTimeout, MorphRequest, PiecePool, PieceRequest
 from .games import run, sort
@@ -39,6 +39,7 @@ FLOOD_DISCONNECT = 5000  # refused-for-rate events after which a connection is d
 
 @dataclass
 class Connection:
+    sid: str
     bucket: TokenBucket = field(default_factory=TokenBucket)
     player_id: str | None = None
     name: str = ""
@@ -93,14 +94,19 @@ def refuse_reserved_events(server) -> None:
 
 def register(socketio: SocketIO, services: Services) -> None:
     s = services
-    refuse_reserved_events(socketio.server)
+    # The game's events are handled on python-socketio's server directly, with the connection's
+    # sid passed in: Flask-SocketIO's dispatch would build a Flask request context for every
+    # event (a fifth of a move's CPU), and no handler needs one. Connect and disconnect still
+    # go through Flask-SocketIO.
+    server = socketio.server
+    refuse_reserved_events(server)
 
     def handler(event: str, model=None):
         """Wrap a handler: flood guard, size limit, payload validation, errors as replies."""
 
         def wrap(fn: Callable):
-            def run(*args):
-                conn = s.connections.setdefault(request.sid, Connection())
+            def run(sid, *args):
+                conn = s.connections.get(sid) or s.connections.setdefault(sid, Connection(sid))
                 data = args[0] if args else None
                 try:
                     if len(args) > 1:
@@ -108,7 +114,7 @@ def register(socketio: SocketIO, services: Services) -> None:
                     if not conn.bucket.allow():
                         conn.flood_refusals += 1
                         if conn.flood_refusals > FLOOD_DISCONNECT:
-                            socketio.server.disconnect(request.sid)
+                            server.disconnect(sid)
                         raise ProtocolError("rate_limited", "too many events: slow down")
                     if len(json.dumps(data, default=str)) > MAX_EVENT_BYTES:
                         raise ProtocolError("payload_too_large", f"events are limited to {MAX_EVENT_BYTES} bytes")
@@ -118,22 +124,22 @@ def register(socketio: SocketIO, services: Services) -> None:
                     return {"ok": True, **fn(conn, payload)}
                 except ProtocolError as exc:
                     reply = exc.reply()
-                    emit("error", {**reply["error"], "event": event})
+                    server.emit("error", {**reply["error"], "event": event}, to=sid)
                     return reply
                 except Exception:
                     log.exception("handler %s failed", event)
                     reply = ProtocolError("server_error", "the server failed on this event; the room is unchanged").reply()
-                    emit("error", {**reply["error"], "event": event})
+                    server.emit("error", {**reply["error"], "event": event}, to=sid)
                     return reply
 
-            socketio.on_event(event, run)
+            server.on(event, run)
             return fn
 
         return wrap
 
     @socketio.on("connect")
     def on_connect(auth=None):
-        s.connections[request.sid] = Connection()
+        s.connections[request.sid] = Connection(request.sid)
 
     @socketio.on("disconnect")
     def on_disconnect(*_):
@@ -182,8 +188,8 @@ def register(socketio: SocketIO, services: Services) -> None:
         s.storage.add_player(player_id, p.name)
         conn.player_id, conn.name = player_id, p.name
         old_sid = s.sid_of_player.get(player_id)
-        s.sid_of_player[player_id] = request.sid
-        if old_sid and old_sid != request.sid:
+        s.sid_of_player[player_id] = conn.sid
+        if old_sid and old_sid != conn.sid:
             s.connections.pop(old_sid, None)  # a newer connection takes the player over
         reply = {"player_id": player_id, "token": s.tokens.issue(player_id), "room": None, "round": None, "last_seq": 0}
         code = s.store.room_of_player.get(player_id)
@@ -193,10 +199,10 @@ def register(socketio: SocketIO, services: Services) -> None:
                     seat = room.seat_of(player_id)
                     seat.away_since = None
                     reply["last_seq"] = seat.last_seq  # a reloaded page goes on counting from here
-                    join_room(code)
+                    server.enter_room(conn.sid, code)
                     reply["room"] = room.public()
                     reply["round"] = _round_view(room)
-                    emit("partner_back", {"player_id": player_id}, to=code, include_self=False)
+                    server.emit("partner_back", {"player_id": player_id}, to=code, skip_sid=conn.sid)
         return reply
 
     @handler("create_room", CreateRoom)
@@ -208,17 +214,17 @@ def register(socketio: SocketIO, services: Services) -> None:
         _leave_current(conn)
         room = s.store.create(lambda code: Room(code, p.game, p.mode == "coop", ladder, p.level, conn.player_id, [Seat(conn.player_id, conn.name)], grace=s.grace))
         s.store.room_of_player[conn.player_id] = room.code
-        join_room(room.code)
+        server.enter_room(conn.sid, room.code)
         return {"room": room.public()}
 
     @handler("join_room", JoinRoom)
     def join(conn: Connection, p: JoinRoom) -> dict:
-        if s.join_limiter.blocked(request.sid):
+        if s.join_limiter.blocked(conn.sid):
             raise ProtocolError("too_many_attempts", "too many wrong codes: wait a minute")
         code = p.code.strip().upper()
         with s.store.locked(code) as room:
             if room is None or room.closed:
-                s.join_limiter.failed(request.sid)
+                s.join_limiter.failed(conn.sid)
                 raise ProtocolError("no_such_room", "no room has that code")
             if room.seat_of(conn.player_id) is None:
                 if len(room.seats) >= room.capacity:
@@ -226,8 +232,8 @@ def register(socketio: SocketIO, services: Services) -> None:
                 _leave_current(conn)
                 room.seats.append(Seat(conn.player_id, conn.name))
                 s.store.room_of_player[conn.player_id] = code
-            join_room(code)
-            emit("room", room.public(), to=code)
+            server.enter_room(conn.sid, code)
+            server.emit("room", room.public(), to=code)
             return {"room": room.public(), "round": _round_view(room)}
 
     @handler("leave_room")
@@ -239,7 +245,7 @@ def register(socketio: SocketIO, services: Services) -> None:
         code = s.store.room_of_player.pop(conn.player_id, None)
         if code is None:
             return
-        leave_room(code)
+        server.leave_room(conn.sid, code)
         empty = False
         with s.store.locked(code) as room:
             if room is not None:

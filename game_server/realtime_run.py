@@ -138,7 +138,7 @@ def register_run(socketio: SocketIO, s, handler, room_code_of) -> None:
             state.moves += 1
             judged = state.game.apply(by_lane)
             seat.last_seq = p.seq
-            socketio.emit("run_inputs", {"round_id": state.round_id, "by": conn.player_id, "inputs": inputs}, to=code, include_self=False)
+            socketio.emit("run_inputs", {"round_id": state.round_id, "by": conn.player_id, "inputs": inputs}, to=code, skip_sid=conn.sid)
             publish(code, state, judged)
             if state.game.finished:
                 finish(room, state)

@@ -4,6 +4,7 @@ score, the input rules, replay against a live round, and the playability check."
 from __future__ import annotations
 
 import random
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -229,8 +230,6 @@ def test_playability_accepts_the_example_piece_and_recomposes_past_a_bad_one():
 
 @pytest.fixture(scope="module")
 def composer():
-    from pathlib import Path
-
     from models.composer import default_composer
 
     return default_composer(Path(__file__).resolve().parent.parent / "models" / "checkpoints")
@@ -252,3 +251,21 @@ def test_composed_levels_of_every_rung_are_playable(composer, rung):
         summary = game.result()["lanes"][0]
         assert summary["status"] == "goal"
         assert summary["judgements"]["perfect"] >= 0.7 * (len(lane.platforms) - 1)  # the bot plays well, not only to the end
+
+
+@pytest.mark.parametrize("rung", range(len(run.LADDER)))
+def test_a_batch_of_levels_is_served_only_dense_enough_and_playable(rung):
+    """What the pool refills Run levels with (app.compose_batch_with_models): every level at the
+    rung's tempo range, dense enough and proven playable."""
+    from game_server.app import compose_batch_with_models
+    from game_server.composer import RunRequest
+    from models.composer import TEMPO_RANGE
+
+    spec = run.LADDER[rung]
+    batch = compose_batch_with_models(str(Path(__file__).resolve().parent.parent / "models" / "checkpoints"), RunRequest(rung), 6, seed=rung)
+    assert 1 <= len(batch) <= 6
+    for (piece,) in batch:
+        assert piece.bars == spec.bars and run.notes_per_bar(piece) >= spec.min_notes_per_bar
+        low, high = TEMPO_RANGE[spec.style]
+        assert round(low * spec.tempo_scale) <= piece.tempo <= round(high * spec.tempo_scale)
+        assert run.playable(run.build_level(piece, spec.chords))

@@ -70,12 +70,15 @@ def test_coop_round_across_two_processes_survives_one_dying(tmp_path, redis_url)
 def test_storage_on_postgresql():
     with postgres_server() as url:
         storage = Storage(url)
-        storage.add_player("p_1", "Ada")
+        storage.add_player("p_1", "Ad")
+        storage.add_player("p_1", "Ada")  # hello again: renamed (PostgreSQL's upsert)
         storage.add_round("r_1", "sort", "slices-0", "ROOMCODE", 2**61 + 5, ["p_1"], "{}", {"answer": ["a", "b"]})
         storage.add_move("r_1", 0, "p_1", {"kind": "place", "clip": "a", "slot": 0}, 1.5)
         storage.finish_round("r_1", "sort", "slices-0", ["p_1"], "Ada", 833, {"order": 0.83})
         stored = Storage(url).get_round("r_1")  # a second engine, as another process would have
         assert stored.seed == 2**61 + 5 and stored.moves[0]["payload"]["clip"] == "a" and stored.result["score"] == 833
         assert storage.leaderboard("sort", "slices-0")[0]["names"] == "Ada"
+        with storage.engine.connect() as connection:
+            assert connection.exec_driver_sql("select name from players where id = 'p_1'").scalar() == "Ada"
         with pytest.raises(Exception):
             storage.add_move("r_1", 0, "p_1", {}, 2.0)  # one move per index: the constraint holds

@@ -130,15 +130,22 @@ def playable(level: Level) -> bool:
     return all(run_bot.play(lane).state.status == phys.GOAL for lane in level.lanes)
 
 
+def for_rung(piece: Piece, spec: RunLevel) -> Piece | None:
+    """The candidate at the rung's tempo if it is dense enough and proven playable at that
+    tempo, else None (the level is recomposed)."""
+    piece = piece.with_tempo(min(MAX_TEMPO, round(piece.tempo * spec.tempo_scale)))
+    if notes_per_bar(piece) >= spec.min_notes_per_bar and playable(build_level(piece, spec.chords)):
+        return piece
+    return None
+
+
 def first_playable(pieces: Iterable[Piece], spec: RunLevel) -> Piece:
-    """The first candidate that, at the rung's tempo, is dense enough and proven playable,
-    at that tempo. Candidates that fail are dropped: the level is recomposed."""
+    """The first candidate `for_rung` accepts."""
     tried = 0
     for piece in pieces:
         tried += 1
-        piece = piece.with_tempo(min(MAX_TEMPO, round(piece.tempo * spec.tempo_scale)))
-        if notes_per_bar(piece) >= spec.min_notes_per_bar and playable(build_level(piece, spec.chords)):
-            return piece
+        if (accepted := for_rung(piece, spec)) is not None:
+            return accepted
     raise ValueError(f"none of {tried} pieces made a playable level")
 
 
