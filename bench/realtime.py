@@ -1,19 +1,22 @@
 """Many players against one server process, beside the same load against a bare echo server.
 
-Run: `.venv/bin/python bench/realtime.py [players=500] [seconds=30] [moves per second per player=1]`
+Run: `.venv/bin/python bench/realtime.py [players=500] [seconds=30] [Sort moves per second per player=1]
+[one player in N plays Run=5; 0: none]`
 (`make bench-realtime`). Starts a game server (with its default pool, once the pool is full) and
 bench/echo_server.py, each on a free loopback port; then, for each in turn, opens the same number
 of python-socketio AsyncClient connections (websocket) from this one process; players start their
 rounds spread over a 60 s ramp (as players arrive, so the pool refills between starts), then send
 moves at a fixed rate for the measured seconds:
 
-- game: 4 in 5 players play Sort (solo slices-0: a swap of two slots per move, on the board
-  version they hold), 1 in 5 play Run level 0 (the scripted bot's inputs, sent live as a client
+- game: most players play Sort (solo slices-0: a swap of two slots per move, on the board
+  version they hold), 1 in N play Run level 0 (the scripted bot's inputs, sent live as a client
   would; a new round when one ends). Every ack is a move served: moves/s and move-to-ack latency
   p50 / p99; round starts: their latency p50 / p99.
 - echo: the same connections send a payload of the same size, same rate; moves/s and latency.
-Then prints the ratio of the game server's moves/s to the echo server's, and RSS per connected
-player and per live room (the game server's RSS before the players connect, with them connected).
+For each, the CPU time the servers, the composer processes and the load generator used over the
+measured window (per move: what an event costs). Then prints the ratio of the game server's
+moves/s to the echo server's, and RSS per connected player and per live room (the game server's
+RSS before the players connect, with them connected).
 Everything runs on this machine's cores beside the load generator, as the issue asks.
 """
 
@@ -54,9 +57,11 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def children(pid: int) -> list[int]:
-    """Child processes (of any of its threads)."""
-    return [int(c) for task in Path(f"/proc/{pid}/task").iterdir() for c in (task / "children").read_text().split()]
+def composers(pid: int) -> list[int]:
+    """The server's composer processes: its children (of any of its threads) but
+    multiprocessing's resource tracker."""
+    kids = [int(c) for task in Path(f"/proc/{pid}/task").iterdir() for c in (task / "children").read_text().split()]
+    return [kid for kid in kids if b"resource_tracker" not in Path(f"/proc/{kid}/cmdline").read_bytes()]
 
 
 def pct(values: list[float], q: float) -> float:
@@ -159,7 +164,7 @@ async def load(url: str, players: int, seconds: float, rate: float, echo: bool, 
     for i, sio in enumerate(connected):
         if echo:
             tasks.append(echo_player(sio, stats, 1 / rate, stop))
-        elif i % 5 == 4 and RUN_SHARE:
+        elif RUN_EVERY and i % RUN_EVERY == RUN_EVERY - 1:
             tasks.append(arrive(run_player(sio, stats, stop)))
         else:
             tasks.append(arrive(sort_player(sio, stats, 1 / rate, stop)))
@@ -186,7 +191,7 @@ async def load(url: str, players: int, seconds: float, rate: float, echo: bool, 
 
 
 RAMP_SECONDS = 60.0
-RUN_SHARE = True  # 1 in 5 players plays Run
+RUN_EVERY = 5  # one player in RUN_EVERY plays Run (0: nobody)
 DEBUG_POOL = False  # print the pool every 2 s while the game load runs
 
 
@@ -221,7 +226,8 @@ def report(name: str, stats: Stats) -> float:
 
 def main(players: int = 500, seconds: float = 30, rate: float = 1.0) -> None:
     tmp = Path(tempfile.mkdtemp(prefix="bench-realtime-"))
-    sort_players, run_players = players - players // 5, players // 5
+    run_players = players // RUN_EVERY if RUN_EVERY else 0
+    sort_players = players - run_players
     server = ServerProcess(tmp, extra_env={"LOG_LEVEL": "ERROR"}).start(timeout=120)
     echo_port = free_port()
     echo = subprocess.Popen([sys.executable, str(ROOT / "bench" / "echo_server.py"), str(echo_port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -231,7 +237,7 @@ def main(players: int = 500, seconds: float = 30, rate: float = 1.0) -> None:
             time.sleep(1)
         idle = rss_mb(server.process.pid)
         print(f"{players} players ({sort_players} Sort, {run_players} Run), {rate:g} moves/s each for Sort, {seconds:g} s measured after a {RAMP_SECONDS:g} s ramp")
-        processes = {"game server": server.process.pid, **{f"composer {i}": pid for i, pid in enumerate(children(server.process.pid))}}
+        processes = {"game server": server.process.pid, **{f"composer {i}": pid for i, pid in enumerate(composers(server.process.pid))}}
         game_stats, memory = asyncio.run(load(server.url, players, seconds, rate, echo=False, rss_of=lambda: rss_mb(server.process.pid), processes=processes))
         for _ in range(100):
             try:
@@ -254,4 +260,6 @@ def main(players: int = 500, seconds: float = 30, rate: float = 1.0) -> None:
 
 if __name__ == "__main__":
     args = [float(a) for a in sys.argv[1:]]
+    if len(args) > 3:
+        RUN_EVERY = int(args[3])
     main(int(args[0]) if args else 500, args[1] if len(args) > 1 else 30, args[2] if len(args) > 2 else 1.0)

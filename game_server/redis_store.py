@@ -1,7 +1,11 @@
 """Rooms, seats, rounds and the small shared maps in Redis, for several server processes.
 
 The same interface as rooms.RoomStore. A room (with its live round: a Sort board, or a Run
-round's lanes and every accepted input) is one pickled value under `room:<code>`. Changing it:
+round's lanes and every accepted input) is one pickled value under `room:<code>`; the parts of a
+round that never change once it has started (the piece, a Sort puzzle, a Run level) are pickled
+once, under `blob:<id>`, and the room refers to them (pickle's persistent ids), so that a move
+reads and writes a few hundred bytes, not the whole puzzle (measured: 0.7 ms of pickling a
+Sort move, 1.2 ms a Run input); each process keeps the ones it has seen. Changing a room:
 take the room's Redis lock (SET NX with an expiry; released by redis-py's Lua script), read it,
 let the handler change it, and write it back in a MULTI/EXEC transaction that WATCHes the key, so
 a write that lost its lock (a process that stalled past the lock's expiry) fails instead of
@@ -14,17 +18,29 @@ anyone else can write to.
 
 from __future__ import annotations
 
+import io
 import pickle
+import uuid
+import weakref
+from collections import OrderedDict
 from collections.abc import Iterator, MutableMapping
 from contextlib import contextmanager
 
 import redis
 
+from .games.run import Level
+from .games.run_physics import Lane
+from .games.sort import Puzzle
+from .music import Piece
 from .rooms import Room, new_room_code
 
 ROOM_TTL = 24 * 3600
 LOCK_SECONDS = 10  # a lock held longer than this (a stalled process) expires
 PREFIX = "melody-arcade:"
+
+
+IMMUTABLE = (Piece, Puzzle, Level, Lane)  # never changed once a round has started
+BLOBS_KEPT = 2048  # per process, most recently used
 
 
 class RoomConflict(RuntimeError):
@@ -71,10 +87,70 @@ class RedisSet:
         return iter(sorted(m.decode() for m in self.client.smembers(self.key)))
 
 
+class Blobs:
+    """A round's unchanging parts, each stored once in Redis under a fresh id and kept here."""
+
+    def __init__(self, client: redis.Redis):
+        self.client = client
+        self._objects: OrderedDict[str, object] = OrderedDict()  # id -> object, LRU
+        self._id_of: dict[int, str] = {}  # id(object) -> its blob id, while the object lives
+
+    def _remember(self, blob_id: str, obj) -> None:
+        self._objects[blob_id] = obj
+        self._objects.move_to_end(blob_id)
+        while len(self._objects) > BLOBS_KEPT:
+            self._objects.popitem(last=False)
+        if id(obj) not in self._id_of:
+            self._id_of[id(obj)] = blob_id
+            weakref.finalize(obj, self._id_of.pop, id(obj), None)
+
+    def id_of(self, obj) -> str:
+        """The blob id of an unchanging object, storing it on first sight."""
+        blob_id = self._id_of.get(id(obj))
+        if blob_id is None:
+            blob_id = uuid.uuid4().hex
+            self.client.set(PREFIX + "blob:" + blob_id, pickle.dumps(obj), ex=ROOM_TTL)
+            self._remember(blob_id, obj)
+        return blob_id
+
+    def get(self, blob_id: str):
+        obj = self._objects.get(blob_id)
+        if obj is None:
+            raw = self.client.get(PREFIX + "blob:" + blob_id)
+            if raw is None:
+                raise KeyError(f"blob {blob_id} has expired")
+            obj = pickle.loads(raw)
+        self._remember(blob_id, obj)
+        return obj
+
+    def dumps(self, room: Room) -> tuple[bytes, set[str]]:
+        """The room's pickle, and the blob ids it refers to."""
+        used: set[str] = set()
+        buffer = io.BytesIO()
+        pickler = pickle.Pickler(buffer, pickle.HIGHEST_PROTOCOL)
+
+        def persistent_id(obj):
+            if isinstance(obj, IMMUTABLE):
+                blob_id = self.id_of(obj)
+                used.add(blob_id)
+                return blob_id
+            return None
+
+        pickler.persistent_id = persistent_id
+        pickler.dump(room)
+        return buffer.getvalue(), used
+
+    def loads(self, raw: bytes) -> Room:
+        unpickler = pickle.Unpickler(io.BytesIO(raw))
+        unpickler.persistent_load = self.get
+        return unpickler.load()
+
+
 class RedisRoomStore:
     def __init__(self, url: str):
         self.client = redis.Redis.from_url(url)
         self.client.ping()
+        self.blobs = Blobs(self.client)
         self.room_of_player = RedisHash(self.client, PREFIX + "room-of-player")
         self.offsets = RedisHash(self.client, PREFIX + "offsets", kind=int)
         self.live_runs = RedisSet(self.client, PREFIX + "live-runs")
@@ -86,23 +162,27 @@ class RedisRoomStore:
         while True:
             code = new_room_code()
             room = make_room(code)
-            if self.client.set(self._key(code), pickle.dumps(room), nx=True, ex=ROOM_TTL):
+            if self.client.set(self._key(code), self.blobs.dumps(room)[0], nx=True, ex=ROOM_TTL):
                 return room
 
     @contextmanager
     def locked(self, code: str) -> Iterator[Room | None]:
-        """The room, for reading and changing; written back when the block ends without an error."""
+        """The room, for reading and changing; written back when the block ends without an error
+        (with its blobs' expiry renewed, so that they last as long as the room)."""
         key = self._key(code)
         with self.client.lock(key + ":lock", timeout=LOCK_SECONDS, blocking_timeout=LOCK_SECONDS, sleep=0.002):
             with self.client.pipeline() as pipe:
                 pipe.watch(key)
                 raw = pipe.get(key)
-                room = None if raw is None else pickle.loads(raw)
+                room = None if raw is None else self.blobs.loads(raw)
                 yield room
                 if room is None:
                     return
+                value, blob_ids = self.blobs.dumps(room)
                 pipe.multi()
-                pipe.set(key, pickle.dumps(room), ex=ROOM_TTL)
+                pipe.set(key, value, ex=ROOM_TTL)
+                for blob_id in blob_ids:
+                    pipe.expire(PREFIX + "blob:" + blob_id, ROOM_TTL)
                 try:
                     pipe.execute()
                 except redis.WatchError:
@@ -112,7 +192,7 @@ class RedisRoomStore:
         raw = self.client.getdel(self._key(code))
         if raw is None:
             return
-        for seat in pickle.loads(raw).seats:
+        for seat in self.blobs.loads(raw).seats:
             if self.room_of_player.get(seat.player_id) == code:
                 del self.room_of_player[seat.player_id]
 

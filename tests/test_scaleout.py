@@ -82,3 +82,34 @@ def test_storage_on_postgresql():
             assert connection.exec_driver_sql("select name from players where id = 'p_1'").scalar() == "Ada"
         with pytest.raises(Exception):
             storage.add_move("r_1", 0, "p_1", {}, 2.0)  # one move per index: the constraint holds
+
+
+def test_a_room_on_redis_keeps_its_puzzle_apart_and_another_process_reads_it(redis_url):
+    """The puzzle (and its piece) is stored once as a blob; each change writes only the small
+    room. A second store (another process: nothing cached) reads the same room, puzzle included,
+    and its change is seen by the first."""
+    import random
+    import time
+
+    from game_server.games import sort
+    from game_server.music import Chord, Key, Meter, Note, Piece
+    from game_server.realtime import SortRoundState
+    from game_server.redis_store import PREFIX, RedisRoomStore
+    from game_server.rooms import Room, Seat
+
+    melody = tuple(Note(start=4 * i, end=4 * i + 3, pitch=60 + i % 7, velocity=90) for i in range(32))
+    piece = Piece(tempo=120, meter=Meter.parse("4/4"), key=Key(0, "major"), bars=8, melody=melody, chords=(Chord(start=0, end=128, root=0, quality="maj"),))
+    puzzle, board = sort.slices_puzzle(piece, sort.LADDERS["slices"][0], random.Random(5))
+    first, second = RedisRoomStore(redis_url), RedisRoomStore(redis_url)
+    room = first.create(lambda code: Room(code, "sort", False, "slices", 0, "p_1", [Seat("p_1", "Ada")]))
+    with first.locked(room.code) as live:
+        live.round = SortRoundState("r_1", puzzle, board, time.time(), "slices-0")
+    room_bytes = len(first.client.get(f"{PREFIX}room:{room.code}"))
+    blobs = [first.client.get(key) for key in first.client.scan_iter(PREFIX + "blob:*")]
+    assert len(blobs) >= 1 and room_bytes < 1000 < max(len(blob) for blob in blobs)
+    with second.locked(room.code) as seen:
+        assert seen.round.puzzle == puzzle  # fetched from its blob
+        seen.round.board = sort.apply_move(puzzle, seen.round.board, sort.Move("swap", slot=0, other=1))
+    with first.locked(room.code) as live:
+        assert live.round.board.version == board.version + 1 and live.round.puzzle is puzzle  # its own copy, kept
+        assert first.client.ttl(f"{PREFIX}blob:{first.blobs.id_of(puzzle)}") > 0
