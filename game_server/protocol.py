@@ -34,6 +34,10 @@ class Hello(_Strict):
     token: str | None = Field(default=None, max_length=512)
 
 
+class LeaveRoom(_Strict):
+    """No fields: `{}`, or no payload at all."""
+
+
 class CreateRoom(_Strict):
     game: Literal["sort", "run"]
     mode: Literal["solo", "coop"] = "solo"

@@ -25,7 +25,7 @@ from flask_socketio import SocketIO, emit
 from .composer import ComposeTimeout, MorphRequest, PiecePool, PieceRequest
 from .games import run, sort
 from .music import piece_to_dict, piece_to_json
-from .protocol import MAX_EVENT_BYTES, CreateRoom, Hello, JoinRoom, ProtocolError, SortMove, StartRound, parse
+from .protocol import MAX_EVENT_BYTES, CreateRoom, Hello, JoinRoom, LeaveRoom, ProtocolError, SortMove, StartRound, parse
 from .realtime_run import RunRoundState, new_run_round, register_run, run_view
 from .rooms import AttemptLimiter, Room, RoomStore, Seat, TokenBucket, TokenError, Tokens, new_player_id
 from .storage import Storage
@@ -236,8 +236,8 @@ def register(socketio: SocketIO, services: Services) -> None:
             server.emit("room", room.public(), to=code)
             return {"room": room.public(), "round": _round_view(room)}
 
-    @handler("leave_room")
-    def leave(conn: Connection, _payload) -> dict:
+    @handler("leave_room", LeaveRoom)
+    def leave(conn: Connection, _payload: LeaveRoom) -> dict:
         _leave_current(conn)
         return {}
 
