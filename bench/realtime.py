@@ -215,12 +215,13 @@ async def sort_player(sio, stats: Stats, interval: float, stop: float) -> None:
         await asyncio.sleep(interval)
 
 
-def report(name: str, stats: Stats) -> float:
+def report(name: str, stats: Stats, server: str) -> float:
+    """Prints the figures of one load; `server`: the name its server's CPU is reported under."""
     per_second = len(stats.latencies) / stats.elapsed
     ms = [x * 1000 for x in stats.latencies]
     print(f"{name:>5}: {len(ms):>7} moves in {stats.elapsed:.1f} s = {per_second:7.1f} moves/s; move-to-ack p50 {pct(ms, 50):6.1f} ms, p99 {pct(ms, 99):6.1f} ms" + (f"; refused {stats.refused}" if stats.refused else ""))
     print("       CPU over the window: " + ", ".join(f"{name} {100 * cpu / stats.elapsed:.0f} %" for name, cpu in stats.cpu.items())
-          + f"; {1e6 * next(iter(stats.cpu.values())) / max(1, len(ms)):.0f} µs of the load generator's and {1e6 * list(stats.cpu.values())[1] / max(1, len(ms)):.0f} µs of the server's a move")
+          + f"; {1e6 * stats.cpu['load generator'] / max(1, len(ms)):.0f} µs of the load generator's and {1e6 * stats.cpu[server] / max(1, len(ms)):.0f} µs of the server's a move")
     return per_second
 
 
@@ -246,8 +247,8 @@ def main(players: int = 500, seconds: float = 30, rate: float = 1.0) -> None:
             except OSError:
                 time.sleep(0.1)
         echo_stats, _ = asyncio.run(load(f"http://127.0.0.1:{echo_port}", players, seconds, len(game_stats.latencies) / game_stats.elapsed / players, echo=True, processes={"echo server": echo.pid}))
-        game = report("game", game_stats)
-        base = report("echo", echo_stats)
+        game = report("game", game_stats, "game server")
+        base = report("echo", echo_stats, "echo server")
         starts = [x * 1000 for x in game_stats.round_starts]
         print(f"round starts: {len(starts)} timed, p50 {pct(starts, 50):.1f} ms, p99 {pct(starts, 99):.1f} ms; refused {game_stats.start_refusals or 'none'}; pool at the end: {json.dumps(server.get('/healthz')['pool'])}")
         print(f"throughput ratio game/echo at the same offered load: {game / base:.2f}")
