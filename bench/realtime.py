@@ -4,8 +4,10 @@ Run: `.venv/bin/python bench/realtime.py [players=500] [seconds=30] [Sort moves 
 [one player in N plays Run=5; 0: none]`
 (`make bench-realtime`). Starts a game server (with its default pool, once the pool is full) and
 bench/echo_server.py, each on a free loopback port; then, for each in turn, opens the same number
-of python-socketio AsyncClient connections (websocket) from this one process; players start their
-rounds spread over a 60 s ramp (as players arrive, so the pool refills between starts), then send
+of python-socketio AsyncClient connections (websocket), dealt over $LOAD_PROCESSES (default 2)
+load-generator processes (one asyncio loop serving 500 clients was itself most of the latency
+tail: its replies queued behind each other); players start their rounds spread over a 60 s ramp
+(as players arrive, so the pool refills between starts), then send
 moves at a fixed rate for the measured seconds:
 
 - game: most players play Sort (solo slices-0: a swap of two slots per move, on the board
@@ -24,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import multiprocessing
 import os
 import random
 import statistics
@@ -141,9 +144,54 @@ async def echo_player(sio, stats: Stats, interval: float, stop: float) -> None:
         await asyncio.sleep(interval)
 
 
-async def load(url: str, players: int, seconds: float, rate: float, echo: bool, rss_of=None, processes: dict | None = None) -> tuple[Stats, dict]:
-    """`processes`: name -> pid, whose CPU time over the measured window is reported (this
-    process, the load generator, always is)."""
+def load(url: str, players: int, seconds: float, rate: float, echo: bool, rss_of=None, processes: dict | None = None) -> tuple[Stats, dict]:
+    """The players, dealt over LOAD_PROCESSES load-generator processes (one asyncio loop with
+    500 clients is itself a source of latency: its replies queue behind each other). They all
+    connect, then start at one moment; the measured window opens after the ramp.
+    `processes`: name -> pid, whose CPU time over the window is reported beside the load
+    generator's."""
+    context = multiprocessing.get_context("spawn")
+    pipes, workers = [], []
+    for share in range(LOAD_PROCESSES):
+        here, there = context.Pipe()
+        worker = context.Process(target=load_share, args=(there, url, range(share, players, LOAD_PROCESSES), seconds, rate, echo, RAMP_SECONDS, RUN_EVERY), daemon=True)
+        worker.start()
+        pipes.append(here)
+        workers.append(worker)
+    for pipe in pipes:
+        assert pipe.recv() == "connected"
+    memory = {"connected": rss_of() if rss_of else None}
+    start = time.time() + 0.5
+    for pipe in pipes:
+        pipe.send(start)
+    time.sleep(max(0.0, start + RAMP_SECONDS + 2 - time.time()))
+    memory["rooms"] = rss_of() if rss_of else None
+    watched = {"load generator": [w.pid for w in workers], **{name: [pid] for name, pid in (processes or {}).items()}}
+    cpu_before = {name: sum(map(cpu_seconds, pids)) for name, pids in watched.items()}
+    shares = [pipe.recv() for pipe in pipes]
+    stats = Stats()
+    stats.cpu = {name: sum(map(cpu_seconds, pids)) - cpu_before[name] for name, pids in watched.items()}
+    stats.elapsed = max(share.elapsed for share in shares)
+    for share in shares:
+        stats.latencies += share.latencies
+        stats.round_starts += share.round_starts
+        for mine, theirs in ((stats.refused, share.refused), (stats.start_refusals, share.start_refusals)):
+            for code, count in theirs.items():
+                mine[code] = mine.get(code, 0) + count
+    for worker in workers:
+        worker.join(timeout=30)
+    return stats, memory
+
+
+def load_share(pipe, url: str, indices: range, seconds: float, rate: float, echo: bool, ramp: float, run_every: int) -> None:
+    """One load-generator process: connects its players, tells the parent, waits for the common
+    start, plays, and sends back its Stats."""
+    global RAMP_SECONDS
+    RAMP_SECONDS = ramp
+    asyncio.run(play_share(pipe, url, indices, seconds, rate, echo, run_every))
+
+
+async def play_share(pipe, url: str, indices: range, seconds: float, rate: float, echo: bool, run_every: int) -> None:
     stats, clients = Stats(), []
     sem = asyncio.Semaphore(50)  # connect 50 at a time
 
@@ -156,43 +204,34 @@ async def load(url: str, players: int, seconds: float, rate: float, echo: bool, 
             clients.append(sio)
             return sio
 
+    connected = await asyncio.gather(*(connect(i) for i in indices))
+    pipe.send("connected")
+    start = await asyncio.to_thread(pipe.recv)
+    await asyncio.sleep(max(0.0, start - time.time()))
     warmup = RAMP_SECONDS + 2
-    connected = await asyncio.gather(*(connect(i) for i in range(players)))
-    memory = {"connected": rss_of() if rss_of else None}
     stop = time.monotonic() + warmup + seconds
     tasks = []
-    for i, sio in enumerate(connected):
+    for i, sio in zip(indices, connected):
         if echo:
             tasks.append(echo_player(sio, stats, 1 / rate, stop))
-        elif RUN_EVERY and i % RUN_EVERY == RUN_EVERY - 1:
+        elif run_every and i % run_every == run_every - 1:
             tasks.append(arrive(run_player(sio, stats, stop)))
         else:
             tasks.append(arrive(sort_player(sio, stats, 1 / rate, stop)))
     runner = asyncio.gather(*tasks)
-    if DEBUG_POOL and not echo:
-        async def watch():
-            while not runner.done():
-                pool = await asyncio.to_thread(lambda: json.load(urllib.request.urlopen(url + "/healthz", timeout=30))["pool"])
-                print(round(time.monotonic() % 1000, 1), {k[:22]: v for k, v in pool.items()}, flush=True)
-                await asyncio.sleep(2)
-        asyncio.ensure_future(watch())
     await asyncio.sleep(warmup)
     stats.counting = True
     started = time.monotonic()
-    memory["rooms"] = rss_of() if rss_of else None
-    watched = {"load generator": os.getpid(), **(processes or {})}
-    cpu_before = {name: cpu_seconds(pid) for name, pid in watched.items()}
     await runner
     stats.elapsed = time.monotonic() - started
-    stats.cpu = {name: cpu_seconds(pid) - cpu_before[name] for name, pid in watched.items()}
+    pipe.send(stats)
     await asyncio.gather(*(c.disconnect() for c in clients), return_exceptions=True)
     await asyncio.sleep(0.5)  # let the transports close before the loop does
-    return stats, memory
 
 
 RAMP_SECONDS = 60.0
 RUN_EVERY = 5  # one player in RUN_EVERY plays Run (0: nobody)
-DEBUG_POOL = False  # print the pool every 2 s while the game load runs
+LOAD_PROCESSES = int(os.environ.get("LOAD_PROCESSES", "2"))  # the load generator's processes
 
 
 async def arrive(play):
@@ -239,14 +278,14 @@ def main(players: int = 500, seconds: float = 30, rate: float = 1.0) -> None:
         idle = rss_mb(server.process.pid)
         print(f"{players} players ({sort_players} Sort, {run_players} Run), {rate:g} moves/s each for Sort, {seconds:g} s measured after a {RAMP_SECONDS:g} s ramp")
         processes = {"game server": server.process.pid, **{f"composer {i}": pid for i, pid in enumerate(composers(server.process.pid))}}
-        game_stats, memory = asyncio.run(load(server.url, players, seconds, rate, echo=False, rss_of=lambda: rss_mb(server.process.pid), processes=processes))
+        game_stats, memory = load(server.url, players, seconds, rate, echo=False, rss_of=lambda: rss_mb(server.process.pid), processes=processes)
         for _ in range(100):
             try:
                 urllib.request.urlopen(f"http://127.0.0.1:{echo_port}/healthz", timeout=1)
                 break
             except OSError:
                 time.sleep(0.1)
-        echo_stats, _ = asyncio.run(load(f"http://127.0.0.1:{echo_port}", players, seconds, len(game_stats.latencies) / game_stats.elapsed / players, echo=True, processes={"echo server": echo.pid}))
+        echo_stats, _ = load(f"http://127.0.0.1:{echo_port}", players, seconds, len(game_stats.latencies) / game_stats.elapsed / players, echo=True, processes={"echo server": echo.pid})
         game = report("game", game_stats, "game server")
         base = report("echo", echo_stats, "echo server")
         starts = [x * 1000 for x in game_stats.round_starts]
