@@ -145,9 +145,8 @@ async def echo_player(sio, stats: Stats, interval: float, stop: float) -> None:
 
 
 def load(url: str, players: int, seconds: float, rate: float, echo: bool, rss_of=None, processes: dict | None = None) -> tuple[Stats, dict]:
-    """The players, dealt over LOAD_PROCESSES load-generator processes (one asyncio loop with
-    500 clients is itself a source of latency: its replies queue behind each other). They all
-    connect, then start at one moment; the measured window opens after the ramp.
+    """The players, dealt over LOAD_PROCESSES load-generator processes: they all connect, then
+    start at one moment; the measured window opens after the ramp.
     `processes`: name -> pid, whose CPU time over the window is reported beside the load
     generator's."""
     context = multiprocessing.get_context("spawn")
