@@ -13,6 +13,7 @@ from flask_socketio import SocketIO
 from .composer import MorphRequest, PiecePool, PieceRequest, RunRequest
 from .config import Config
 from .http import http
+from .protocol import JsonPacket
 from .realtime import Services, register
 from .rooms import RoomStore, Tokens
 from .storage import Storage
@@ -49,7 +50,7 @@ def create_app(config: Config | None = None, compose=None, **overrides) -> Flask
     # Events are capped well above our own 16 KB limit so that an oversized one reaches the
     # handler and is refused with a code instead of dropping the connection.
     # With REDIS_URL, Flask-SocketIO's message queue carries emits to clients on other processes.
-    socketio = SocketIO(app, async_mode="threading", max_http_buffer_size=8 * 1024 * 1024, message_queue=config.redis_url or None, async_handlers=False)
+    socketio = SocketIO(app, async_mode="threading", max_http_buffer_size=8 * 1024 * 1024, message_queue=config.redis_url or None, async_handlers=False, serializer=JsonPacket)
     register(socketio, services)
     app.wsgi_app = no_delay(app.wsgi_app)
     app.extensions["melody_arcade.socketio"] = socketio

@@ -97,6 +97,9 @@ def test_a_five_megabyte_payload_is_refused(server, bystander):
         ("sort_move", {"round_id": "r", "seq": -1, "version": 0, "move": {"kind": "place"}}, "bad_payload"),
         ("sort_move", [1, 2, 3], "bad_payload"),
         ("start_round", {}, "not_in_room"),
+        # binary events (the protocol is JSON only: the server sends none, and refuses them)
+        ("hello", {"name": b"Ada"}, "bad_payload"),
+        ("create_room", b"\x00\xff" * 100, "bad_payload"),
     ],
 )
 def test_garbage_is_refused_with_a_code(server, bystander, event, payload, code):
