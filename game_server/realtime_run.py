@@ -138,7 +138,8 @@ def register_run(socketio: SocketIO, s, handler, room_code_of) -> None:
             state.moves += 1
             judged = state.game.apply(by_lane)
             seat.last_seq = p.seq
-            socketio.emit("run_inputs", {"round_id": state.round_id, "by": conn.player_id, "inputs": inputs}, to=code, skip_sid=conn.sid)
+            if room.coop:  # for the partner's screen; a solo room has nobody to tell (nor a Redis publish to pay)
+                socketio.emit("run_inputs", {"round_id": state.round_id, "by": conn.player_id, "inputs": inputs}, to=code, skip_sid=conn.sid)
             publish(code, state, judged)
             if state.game.finished:
                 finish(room, state)
