@@ -30,7 +30,7 @@ async def closed_loop(urls: list[str], clients: int, seconds: float) -> tuple[in
     latencies: list[float] = []
     done = 0
 
-    async def client(i: int, stop: float) -> None:
+    async def client(i: int) -> None:
         nonlocal done
         sio = socketio.AsyncClient(reconnection=False)
         await sio.connect(urls[i % len(urls)], transports=["websocket"], wait_timeout=30)
@@ -39,7 +39,7 @@ async def closed_loop(urls: list[str], clients: int, seconds: float) -> tuple[in
         view = (await sio.call("start_round", {}, timeout=30))["round"]
         version, seq = view["board"]["version"], 0
         await ready.wait()
-        while time.monotonic() < stop:
+        while not finished.is_set():
             seq += 1
             started = time.perf_counter()
             reply = await sio.call("sort_move", {"round_id": view["round_id"], "seq": seq, "version": version, "move": {"kind": "swap", "slot": 0, "other": 1}}, timeout=30)
@@ -48,9 +48,8 @@ async def closed_loop(urls: list[str], clients: int, seconds: float) -> tuple[in
             done += 1
         await sio.disconnect()
 
-    ready = asyncio.Event()
-    stop = time.monotonic() + 8 + seconds + 5  # the clients stop by themselves after the measurement
-    tasks = [asyncio.create_task(client(i, stop)) for i in range(clients)]
+    ready, finished = asyncio.Event(), asyncio.Event()
+    tasks = [asyncio.create_task(client(i)) for i in range(clients)]
     await asyncio.sleep(8)  # connect, hello, room, round
     done, latencies[:] = 0, []
     started = time.monotonic()
@@ -58,8 +57,7 @@ async def closed_loop(urls: list[str], clients: int, seconds: float) -> tuple[in
     await asyncio.sleep(seconds)
     moves = done
     elapsed = time.monotonic() - started
-    for t in tasks:
-        t.cancel()
+    finished.set()  # each client ends its move in flight, then disconnects
     await asyncio.gather(*tasks, return_exceptions=True)
     return moves / elapsed, latencies
 
