@@ -62,9 +62,16 @@ def cpu_seconds(pid: int) -> float:
 
 def composers(pid: int) -> list[int]:
     """The server's composer processes: its children (of any of its threads) but
-    multiprocessing's resource tracker."""
-    kids = [int(c) for task in Path(f"/proc/{pid}/task").iterdir() for c in (task / "children").read_text().split()]
-    return [kid for kid in kids if b"resource_tracker" not in Path(f"/proc/{kid}/cmdline").read_bytes()]
+    multiprocessing's resource tracker. A thread or child that ends while being read is skipped."""
+    kids = [int(c) for task in Path(f"/proc/{pid}/task").iterdir() for c in read_or_empty(task / "children").split()]
+    return [kid for kid in kids if b"resource_tracker" not in read_or_empty(Path(f"/proc/{kid}/cmdline")).encode()]
+
+
+def read_or_empty(path: Path) -> str:
+    try:
+        return path.read_text(errors="replace")
+    except FileNotFoundError:
+        return ""
 
 
 def pct(values: list[float], q: float) -> float:
@@ -185,12 +192,10 @@ def load(url: str, players: int, seconds: float, rate: float, echo: bool, rss_of
 def load_share(pipe, url: str, indices: range, seconds: float, rate: float, echo: bool, ramp: float, run_every: int) -> None:
     """One load-generator process: connects its players, tells the parent, waits for the common
     start, plays, and sends back its Stats."""
-    global RAMP_SECONDS
-    RAMP_SECONDS = ramp
-    asyncio.run(play_share(pipe, url, indices, seconds, rate, echo, run_every))
+    asyncio.run(play_share(pipe, url, indices, seconds, rate, echo, ramp, run_every))
 
 
-async def play_share(pipe, url: str, indices: range, seconds: float, rate: float, echo: bool, run_every: int) -> None:
+async def play_share(pipe, url: str, indices: range, seconds: float, rate: float, echo: bool, ramp: float, run_every: int) -> None:
     stats, clients = Stats(), []
     sem = asyncio.Semaphore(50)  # connect 50 at a time
 
@@ -207,16 +212,16 @@ async def play_share(pipe, url: str, indices: range, seconds: float, rate: float
     pipe.send("connected")
     start = await asyncio.to_thread(pipe.recv)
     await asyncio.sleep(max(0.0, start - time.time()))
-    warmup = RAMP_SECONDS + 2
+    warmup = ramp + 2
     stop = time.monotonic() + warmup + seconds
     tasks = []
     for i, sio in zip(indices, connected):
         if echo:
             tasks.append(echo_player(sio, stats, 1 / rate, stop))
         elif run_every and i % run_every == run_every - 1:
-            tasks.append(arrive(run_player(sio, stats, stop)))
+            tasks.append(arrive(run_player(sio, stats, stop), ramp))
         else:
-            tasks.append(arrive(sort_player(sio, stats, 1 / rate, stop)))
+            tasks.append(arrive(sort_player(sio, stats, 1 / rate, stop), ramp))
     runner = asyncio.gather(*tasks)
     await asyncio.sleep(warmup)
     stats.counting = True
@@ -233,9 +238,9 @@ RUN_EVERY = 5  # one player in RUN_EVERY plays Run (0: nobody)
 LOAD_PROCESSES = int(os.environ.get("LOAD_PROCESSES", "2"))  # the load generator's processes
 
 
-async def arrive(play):
+async def arrive(play, ramp: float):
     """Start playing at a random moment of the ramp."""
-    await asyncio.sleep(random.random() * RAMP_SECONDS)
+    await asyncio.sleep(random.random() * ramp)
     await play
 
 
