@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from flask import request
-from flask_socketio import SocketIO, emit
+from flask_socketio import SocketIO
 
 from .composer import ComposeTimeout, MorphRequest, PiecePool, PieceRequest
 from .games import run, sort
@@ -97,7 +97,7 @@ def register(socketio: SocketIO, services: Services) -> None:
     # The game's events are handled on python-socketio's server directly, with the connection's
     # sid passed in: Flask-SocketIO's dispatch would build a Flask request context for every
     # event (a fifth of a move's CPU), and no handler needs one. Connect and disconnect still
-    # go through Flask-SocketIO.
+    # go through Flask-SocketIO. Every emit goes through python-socketio's server too.
     server = socketio.server
     refuse_reserved_events(server)
 
@@ -155,7 +155,7 @@ def register(socketio: SocketIO, services: Services) -> None:
                 return
             seat = room.seat_of(conn.player_id)
             seat.away_since = time.time()
-            socketio.emit("partner_away", {"player_id": seat.player_id, "grace_seconds": room.grace}, to=code)
+            server.emit("partner_away", {"player_id": seat.player_id, "grace_seconds": room.grace}, to=code)
             grace = room.grace
         socketio.start_background_task(_after_grace, code, conn.player_id, grace)
 
@@ -171,7 +171,7 @@ def register(socketio: SocketIO, services: Services) -> None:
                 room.closed = True
                 gone = True
             else:
-                socketio.emit("partner_gone", {"player_id": player_id, "rule": "the round goes on with the player still here"}, to=code)
+                server.emit("partner_gone", {"player_id": player_id, "rule": "the round goes on with the player still here"}, to=code)
                 gone = False
         if gone:
             s.store.remove(code)
@@ -254,7 +254,7 @@ def register(socketio: SocketIO, services: Services) -> None:
                 if not empty:
                     if room.host == conn.player_id:
                         room.host = room.seats[0].player_id
-                    socketio.emit("room", room.public(), to=code)
+                    server.emit("room", room.public(), to=code)
         if empty:
             s.store.remove(code)
 
@@ -279,7 +279,7 @@ def register(socketio: SocketIO, services: Services) -> None:
                 raise ProtocolError("composer_busy", str(exc)) from None
             room.level, room.round = level, state
             view = _round_view(room)
-        socketio.emit("round_started", view, to=code)
+        server.emit("round_started", view, to=code)
         return {"round": view}
 
     def _check_level(game: str, ladder: str, level: int) -> None:
@@ -343,9 +343,9 @@ def register(socketio: SocketIO, services: Services) -> None:
                 state.result = result
                 reply["result"] = result
             seat.last_seq, seat.last_reply = p.seq, reply
-            socketio.emit("board", {"round_id": state.round_id, "board": reply["board"], "by": conn.player_id, "move": p.move.kind}, to=code)
+            server.emit("board", {"round_id": state.round_id, "board": reply["board"], "by": conn.player_id, "move": p.move.kind}, to=code)
             if board.submitted:
-                socketio.emit("round_ended", state.result, to=code)
+                server.emit("round_ended", state.result, to=code)
             return reply
 
     def _room_code_of(conn: Connection) -> str:
@@ -367,5 +367,5 @@ def register(socketio: SocketIO, services: Services) -> None:
     @socketio.on("*")
     def unknown(event, *args):
         reply = ProtocolError("unknown_event", f"no event called {str(event)[:40]!r}").reply()
-        emit("error", {**reply["error"], "event": str(event)[:40]})
+        server.emit("error", {**reply["error"], "event": str(event)[:40]}, to=request.sid)
         return reply

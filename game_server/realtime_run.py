@@ -96,17 +96,18 @@ def stored_result(setup: dict, piece: Piece, batches: list[list[dict]]) -> dict:
 
 
 def register_run(socketio: SocketIO, s, handler, room_code_of) -> None:
+    server = socketio.server
     def finish(room: Room, state: RunRoundState) -> None:
         result = {"round_id": state.round_id, "level": state.level_name, **state.game.result()}
         names = " & ".join(seat.name for seat in room.seats)
         s.storage.finish_round(state.round_id, "run", state.level_name, list(state.lanes_of), names, result["score"], result)
         state.result = result
         s.store.live_runs.discard(room.code)
-        socketio.emit("round_ended", result, to=room.code)
+        server.emit("round_ended", result, to=room.code)
 
     def publish(code: str, state: RunRoundState, judged: list[run.Judgement]) -> None:
         if judged:
-            socketio.emit("run_judgements", {"round_id": state.round_id, "judgements": [j.public() for j in judged]}, to=code)
+            server.emit("run_judgements", {"round_id": state.round_id, "judgements": [j.public() for j in judged]}, to=code)
 
     @handler("run_input", RunInput)
     def run_input(conn, p: RunInput) -> dict:
@@ -139,7 +140,7 @@ def register_run(socketio: SocketIO, s, handler, room_code_of) -> None:
             judged = state.game.apply(by_lane)
             seat.last_seq = p.seq
             if room.coop:  # for the partner's screen; a solo room has nobody to tell (nor a Redis publish to pay)
-                socketio.emit("run_inputs", {"round_id": state.round_id, "by": conn.player_id, "inputs": inputs}, to=code, skip_sid=conn.sid)
+                server.emit("run_inputs", {"round_id": state.round_id, "by": conn.player_id, "inputs": inputs}, to=code, skip_sid=conn.sid)
             publish(code, state, judged)
             if state.game.finished:
                 finish(room, state)
