@@ -4,14 +4,15 @@ move, and results. SQLAlchemy; a SQLite file by default, PostgreSQL when DATABAS
 Every write commits before the function returns, so a caller that acknowledges something to a
 client after calling here can never acknowledge what a crash would lose. SQLite runs in WAL mode
 with synchronous=FULL for the same reason. So that this costs one fsync per batch of writes and
-not one per write, writes go through a group commit: one writer thread commits whatever writes
+not one per write, writes go through a group commit: a writer process commits whatever writes
 are waiting in one transaction, and each caller returns when the transaction holding its write
-has committed (a write that fails is retried alone, so it fails alone).
+has committed (a write that fails is retried alone, so it fails alone). Reads are in-process.
 """
 
 from __future__ import annotations
 
 import itertools
+import multiprocessing
 import queue
 import threading
 import time
@@ -88,60 +89,119 @@ class StoredRound:
     result: dict | None
 
 
-Statement = tuple[Executable, dict]  # a statement and its parameters
+Write = tuple[str, dict]  # a statement's name (see `named_statements`) and its parameters
+
+
+class StorageError(RuntimeError):
+    """The database refused a write (the message is its reason), or the writer process stopped."""
 
 
 class GroupCommit:
-    """Writes from many threads committed together by one writer thread; `write` returns (or
-    raises) once the transaction that holds the write has committed (or failed). A write is a
-    few Core statements (the ORM's unit of work cost a third of a move's CPU); consecutive
-    writes of the same statement, as moves are, run as one executemany."""
+    """Writes from many threads committed together; `write` returns (or raises StorageError) once
+    the transaction that holds the write has committed (or failed).
+
+    The transactions run in a child process with its own interpreter: the database driver lets go
+    of the GIL on every statement and must win it back, which beside hundreds of busy socket
+    threads cost about a millisecond a time, and SQLAlchemy's work was a sixth of a core with 500
+    players. Here one thread hands each batch over a pipe and waits for the answer. A write is a
+    few Core statements (the ORM's unit of work cost a third of a move's CPU); consecutive writes
+    of the same statement, as moves are, run as one multi-row INSERT (see `open_engine`)."""
 
     MAX_BATCH = 256
 
-    def __init__(self, engine):
-        self._engine = engine
-        self._queue: queue.Queue[tuple[list[Statement], Future]] = queue.Queue()
-        threading.Thread(target=self._run, name="storage-writer", daemon=True).start()
+    def __init__(self, url: str):
+        self._url = url
+        self._queue: queue.Queue[tuple[list[Write], Future] | None] = queue.Queue()
+        self.process = None  # the writer process, started by the first write
+        self._thread = threading.Thread(target=self._run, name="storage-writer", daemon=True)
+        self._thread.start()
 
-    def write(self, *statements: Statement) -> None:
+    def write(self, *writes: Write) -> None:
         done: Future = Future()
-        self._queue.put((list(statements), done))
+        self._queue.put((list(writes), done))
         done.result()
 
+    def close(self) -> None:
+        """Commit what is queued, then end the writer thread and process."""
+        self._queue.put(None)
+        self._thread.join()
+
     def _run(self) -> None:
-        while True:
+        pipe, closing = None, False
+        while not closing:
             batch = [self._queue.get()]
-            while len(batch) < self.MAX_BATCH:
+            while batch[-1] is not None and len(batch) < self.MAX_BATCH:
                 try:
                     batch.append(self._queue.get_nowait())
                 except queue.Empty:
                     break
-            try:
-                with self._engine.begin() as connection:
-                    _execute(connection, [statement for statements, _ in batch for statement in statements])
-            except Exception:
-                for statements, done in batch:  # the whole batch rolled back: again one by one
-                    self._commit_alone(statements, done)
-            else:
-                for _, done in batch:
-                    done.set_result(None)
+            if batch[-1] is None:
+                closing = True
+                batch.pop()
+            if batch:
+                pipe, errors = self._commit(pipe, [writes for writes, _ in batch])
+                for (_, done), error in zip(batch, errors):
+                    if error is None:
+                        done.set_result(None)
+                    else:
+                        done.set_exception(StorageError(error))
+        if pipe is not None:
+            pipe.close()  # the process reads the end of the pipe and exits
+            self.process.join()
 
-    def _commit_alone(self, statements: list[Statement], done: Future) -> None:
+    def _commit(self, pipe, batch: list[list[Write]]) -> tuple[object, list[str | None]]:
+        """Hands the batch to the writer process (started here when there is none) and returns
+        the pipe to it and its answer: for each write, None or why it failed."""
         try:
-            with self._engine.begin() as connection:
-                _execute(connection, statements)
-        except Exception as exc:
-            done.set_exception(exc)
-        else:
-            done.set_result(None)
+            if pipe is None:
+                context = multiprocessing.get_context("spawn")
+                pipe, child_end = context.Pipe()
+                self.process = context.Process(target=_commit_forever, args=(self._url, child_end), name="storage-writer", daemon=True)
+                self.process.start()
+                child_end.close()
+            pipe.send(batch)
+            return pipe, pipe.recv()
+        except (EOFError, OSError) as exc:  # the writer process died: the next batch gets a new one
+            return None, [f"the database writer stopped ({exc!r}); the write may not have been committed"] * len(batch)
 
 
-def _execute(connection, statements: list[Statement]) -> None:
-    """In order; a run of the same statement as one executemany."""
-    for _, run in itertools.groupby(statements, key=lambda statement: id(statement[0])):
-        run = list(run)
-        connection.execute(run[0][0], [params for _, params in run] if len(run) > 1 else run[0][1])
+def _commit_forever(url: str, pipe) -> None:
+    """The writer process: commits each batch of writes it is sent in one transaction (a batch
+    that fails, write by write, so that a bad write fails alone) and answers, for each write,
+    None or the database's reason. Ends when the server's end of the pipe closes."""
+    engine = open_engine(url)
+    named = named_statements(engine.dialect.name)
+    # One connection for the process's life: no pool checkout, ping and reset per batch. One the
+    # database dropped is invalidated by the failing batch and replaced on the next use.
+    connection = engine.connect()
+    while True:
+        try:
+            batch = pipe.recv()
+        except EOFError:
+            return
+        try:
+            transaction(connection, [(named[name], params) for writes in batch for name, params in writes])
+            errors = [None] * len(batch)
+        except Exception:
+            errors = [_reason_if_it_fails(connection, [(named[name], params) for name, params in writes]) for writes in batch]
+        pipe.send(errors)
+
+
+def _reason_if_it_fails(connection, work: list) -> str | None:
+    try:
+        transaction(connection, work)
+    except Exception as exc:  # noqa: BLE001 (the reason goes back to the writer)
+        return f"{type(exc).__name__}: {exc}"
+    return None
+
+
+def transaction(connection, work: list[tuple[Executable, dict]]) -> None:
+    """(statement, parameters) in order, in one committed transaction; a run of the same
+    statement as one executemany."""
+    with connection.begin():
+        for _, run in itertools.groupby(work, key=lambda statement: id(statement[0])):
+            run = list(run)
+            connection.execute(run[0][0], [params for _, params in run] if len(run) > 1 else run[0][1])
 
 
 INSERT_ROUND = insert(RoundRow.__table__)
@@ -150,39 +210,53 @@ INSERT_RESULT = insert(ResultRow.__table__)
 END_ROUND = update(RoundRow.__table__).where(RoundRow.__table__.c.id == bindparam("round")).values(ended_at=bindparam("at"))
 
 
-def upsert_player(dialect: str) -> Executable:
-    """Insert a player, or rename one that says hello again (SQLite and PostgreSQL)."""
+def named_statements(dialect: str) -> dict[str, Executable]:
+    """The writes by name; a player is upserted (hello again renames), in SQLite or PostgreSQL."""
     if dialect not in ("sqlite", "postgresql"):
         raise ValueError(f"DATABASE_URL: SQLite or PostgreSQL, not {dialect}")
-    statement = import_module(f"sqlalchemy.dialects.{dialect}").insert(PlayerRow.__table__)
-    return statement.on_conflict_do_update(index_elements=["id"], set_={"name": statement.excluded.name})
+    upsert = import_module(f"sqlalchemy.dialects.{dialect}").insert(PlayerRow.__table__)
+    player = upsert.on_conflict_do_update(index_elements=["id"], set_={"name": upsert.excluded.name})
+    return {"player": player, "round": INSERT_ROUND, "move": INSERT_MOVE, "result": INSERT_RESULT, "end_round": END_ROUND}
+
+
+def open_engine(url: str):
+    engine = create_engine(url, future=True, pool_pre_ping=True)
+    # A batch of rows for one table goes out as one multi-row INSERT (SQLAlchemy's
+    # "insertmanyvalues", which it uses unasked only with RETURNING), not a statement per row.
+    engine.dialect.use_insertmanyvalues_wo_returning = True
+    if url.startswith("sqlite"):
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
 
 
 class Storage:
     def __init__(self, url: str):
         self.url = url
-        self.engine = create_engine(url, future=True, pool_pre_ping=True)
-        if url.startswith("sqlite"):
-            event.listen(self.engine, "connect", _sqlite_pragmas)
+        self.engine = open_engine(url)
         Base.metadata.create_all(self.engine)
-        self._upsert_player = upsert_player(self.engine.dialect.name)
-        self._writes = GroupCommit(self.engine)
+        named_statements(self.engine.dialect.name)  # an unsupported database fails here, not at the first write
+        self._writes = GroupCommit(url)
+
+    def close(self) -> None:
+        """Wait for the writes in flight, stop the writer process, close the connections."""
+        self._writes.close()
+        self.engine.dispose()
 
     def add_player(self, player_id: str, name: str) -> None:
-        self._writes.write((self._upsert_player, {"id": player_id, "name": name, "created_at": time.time()}))
+        self._writes.write(("player", {"id": player_id, "name": name, "created_at": time.time()}))
 
     def add_round(self, round_id: str, game: str, level: str, room: str, seed: int, players: list, piece: str, setup: dict) -> None:
-        self._writes.write((INSERT_ROUND, {"id": round_id, "game": game, "level": level, "room": room, "seed": seed, "players": players, "piece": piece, "setup": setup, "started_at": time.time(), "ended_at": None}))
+        self._writes.write(("round", {"id": round_id, "game": game, "level": level, "room": room, "seed": seed, "players": players, "piece": piece, "setup": setup, "started_at": time.time(), "ended_at": None}))
 
     def add_move(self, round_id: str, index: int, player_id: str, payload: dict, at: float) -> None:
-        self._writes.write((INSERT_MOVE, {"round_id": round_id, "index": index, "player_id": player_id, "payload": payload, "at": at}))
+        self._writes.write(("move", {"round_id": round_id, "index": index, "player_id": player_id, "payload": payload, "at": at}))
 
     def finish_round(self, round_id: str, game: str, level: str, players: list, names: str, score: int, details: dict) -> None:
         """The result and the round's end, in one transaction; committed when this returns."""
         now = time.time()
         self._writes.write(
-            (INSERT_RESULT, {"round_id": round_id, "game": game, "level": level, "players": players, "names": names, "score": score, "details": details, "created_at": now}),
-            (END_ROUND, {"round": round_id, "at": now}),
+            ("result", {"round_id": round_id, "game": game, "level": level, "players": players, "names": names, "score": score, "details": details, "created_at": now}),
+            ("end_round", {"round": round_id, "at": now}),
         )
 
     def get_round(self, round_id: str) -> StoredRound | None:

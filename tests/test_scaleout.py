@@ -6,6 +6,8 @@ finishes the round there. Storage is tested against PostgreSQL the way it is use
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 from game_server.storage import Storage
@@ -74,14 +76,26 @@ def test_storage_on_postgresql():
         storage.add_player("p_1", "Ada")  # hello again: renamed (PostgreSQL's upsert)
         storage.add_round("r_1", "sort", "slices-0", "ROOMCODE", 2**61 + 5, ["p_1"], "{}", {"answer": ["a", "b"]})
         storage.add_move("r_1", 0, "p_1", {"kind": "place", "clip": "a", "slot": 0}, 1.5)
+        writers = [threading.Thread(target=storage.add_move, args=("r_1", i, "p_1", {"n": i}, 2.0)) for i in range(1, 41)]
+        for writer in writers:  # at once: group commits of several rows, one INSERT each
+            writer.start()
+        for writer in writers:
+            writer.join()
         storage.finish_round("r_1", "sort", "slices-0", ["p_1"], "Ada", 833, {"order": 0.83})
         stored = Storage(url).get_round("r_1")  # a second engine, as another process would have
         assert stored.seed == 2**61 + 5 and stored.moves[0]["payload"]["clip"] == "a" and stored.result["score"] == 833
+        assert [move["payload"].get("n") for move in stored.moves[1:]] == list(range(1, 41))
         assert storage.leaderboard("sort", "slices-0")[0]["names"] == "Ada"
         with storage.engine.connect() as connection:
             assert connection.exec_driver_sql("select name from players where id = 'p_1'").scalar() == "Ada"
         with pytest.raises(Exception):
             storage.add_move("r_1", 0, "p_1", {}, 2.0)  # one move per index: the constraint holds
+        with storage.engine.connect() as connection:  # the database drops the writer's connection
+            dropped = connection.exec_driver_sql("select pg_terminate_backend(pid) from pg_stat_activity where pid <> pg_backend_pid() and datname = current_database()").all()
+        assert dropped
+        storage.add_move("r_1", 41, "p_1", {"n": 41}, 3.0)  # retried on a fresh connection
+        assert Storage(url).get_round("r_1").moves[-1]["payload"] == {"n": 41}
+        storage.close()
 
 
 def test_a_room_on_redis_keeps_its_puzzle_apart_and_another_process_reads_it(redis_url):

@@ -3,12 +3,14 @@ all committed in order; a failing write fails alone; players say hello again."""
 
 from __future__ import annotations
 
+import os
+import signal
 import threading
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
-from game_server.storage import MoveRow, Storage
+from game_server.storage import MoveRow, Storage, StorageError, named_statements, open_engine, transaction
 
 
 @pytest.fixture
@@ -16,12 +18,13 @@ def storage(tmp_path):
     store = Storage(f"sqlite:///{tmp_path / 'arcade.db'}")
     store.add_player("p_1", "Ada")
     store.add_round("r_1", "sort", "slices-0", "ROOMCODE", 7, ["p_1"], "{}", {"answer": []})
-    return store
+    yield store
+    store.close()
 
 
 def test_concurrent_writers_are_all_committed_in_their_order(storage):
-    """16 threads, 50 moves each, every one acknowledged only once committed: all 800 are there
-    (batched into far fewer transactions), each thread's moves in the order it wrote them."""
+    """16 threads, 50 moves each, every one acknowledged only once committed: all 800 are there,
+    each thread's moves in the order it wrote them."""
 
     def writer(t: int) -> None:
         for i in range(50):
@@ -36,6 +39,20 @@ def test_concurrent_writers_are_all_committed_in_their_order(storage):
     assert len(moves) == 800
     for t in range(16):
         assert [m["payload"]["n"] for m in moves if m["payload"]["writer"] == t] == list(range(50))
+
+
+def test_a_batch_of_moves_is_sent_as_one_insert(storage):
+    """What the writer process does with a batch: one transaction, one INSERT carrying every row
+    (a statement per row would let go of the GIL and win it back once a row)."""
+    engine = open_engine(storage.url)
+    sent: list[str] = []
+    event.listen(engine, "before_cursor_execute", lambda connection, cursor, statement, *rest: sent.append(statement))
+    moves = [(named_statements("sqlite")["move"], {"round_id": "r_1", "index": i, "player_id": "p_1", "payload": {"n": i}, "at": 0.0}) for i in range(20)]
+    with engine.connect() as connection:
+        transaction(connection, moves)
+    inserts = [statement for statement in sent if statement.startswith("INSERT INTO moves")]
+    assert len(inserts) == 1 and inserts[0].count("(?, ?, ?, ?, ?)") == 20
+    assert [m["payload"]["n"] for m in storage.get_round("r_1").moves] == list(range(20))
 
 
 def test_a_failing_write_fails_alone(storage):
@@ -57,9 +74,19 @@ def test_a_failing_write_fails_alone(storage):
         thread.start()
     for thread in threads:
         thread.join()
-    assert len(errors) == 1
+    assert len(errors) == 1 and isinstance(errors[0], StorageError) and "UNIQUE" in str(errors[0])
     with storage.engine.connect() as connection:
         assert connection.execute(select(func.count()).select_from(MoveRow)).scalar() == 9
+
+
+def test_a_writer_process_that_dies_is_replaced(storage):
+    """The writes it held fail (StorageError: not acknowledged); the next write starts another."""
+    os.kill(storage._writes.process.pid, signal.SIGKILL)
+    storage._writes.process.join()
+    with pytest.raises(StorageError, match="writer stopped"):
+        storage.add_move("r_1", 0, "p_1", {"n": 0}, 0.0)
+    storage.add_move("r_1", 1, "p_1", {"n": 1}, 0.0)
+    assert [m["index"] for m in storage.get_round("r_1").moves] == [1]
 
 
 def test_a_result_ends_its_round_and_needs_one(storage):
