@@ -343,7 +343,8 @@ def register(socketio: SocketIO, services: Services) -> None:
                 state.result = result
                 reply["result"] = result
             seat.last_seq, seat.last_reply = p.seq, reply
-            server.emit("board", {"round_id": state.round_id, "board": reply["board"], "by": conn.player_id, "move": p.move.kind}, to=code)
+            # For the partner's screen: the mover has the board in the ack (a solo room: nobody).
+            server.emit("board", {"round_id": state.round_id, "board": reply["board"], "by": conn.player_id, "move": p.move.kind}, to=code, skip_sid=conn.sid)
             if board.submitted:
                 server.emit("round_ended", state.result, to=code)
             return reply

@@ -128,8 +128,8 @@ def test_coop_round_with_races_ends_the_same_for_both(server):
                 version = reply["board"]["version"]
         final = guest.move(round_["round_id"], version, "submit")
         assert final["ok"]
-        boards = [p.wait_for("board", where=lambda d: d["move"] == "submit")["board"] for p in players]
-        assert boards[0] == boards[1]
+        assert host.wait_for("board", where=lambda d: d["move"] == "submit")["board"] == final["board"]
+        assert not any(d["by"] == guest.player_id for e, d in guest.seen if e == "board")  # the ack had it
         ended = [p.wait_for("round_ended") for p in players]  # pushed after the last board
         assert ended[0] == ended[1] and ended[0]["score"] == final["result"]["score"]
     finally:
