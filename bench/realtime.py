@@ -15,8 +15,8 @@ moves at a fixed rate for the measured seconds:
   would; a new round when one ends). Every ack is a move served: moves/s and move-to-ack latency
   p50 / p99; round starts: their latency p50 / p99.
 - echo: the same connections send a payload of the same size, same rate; moves/s and latency.
-For each, the CPU time the servers, the composer processes and the load generator used over the
-measured window (per move: what an event costs). Then prints the ratio of the game server's
+For each, the CPU time the servers, the game server's child processes (composers, database
+writer) and the load generator used over the measured window (per move: what an event costs). Then prints the ratio of the game server's
 moves/s to the echo server's, and RSS per connected player and per live room (the game server's
 RSS before the players connect, with them connected).
 Everything runs on this machine's cores beside the load generator, as the issue asks.
@@ -60,9 +60,10 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def composers(pid: int) -> list[int]:
-    """The server's composer processes: its children (of any of its threads) but
-    multiprocessing's resource tracker. A thread or child that ends while being read is skipped."""
+def children(pid: int) -> list[int]:
+    """The server's child processes (the composers, the database writer): its children (of any of
+    its threads) but multiprocessing's resource tracker. A thread or child that ends while being
+    read is skipped."""
     kids = [int(c) for task in Path(f"/proc/{pid}/task").iterdir() for c in read_or_empty(task / "children").split()]
     return [kid for kid in kids if b"resource_tracker" not in read_or_empty(Path(f"/proc/{kid}/cmdline")).encode()]
 
@@ -151,11 +152,12 @@ async def echo_player(sio, stats: Stats, interval: float, stop: float) -> None:
         await asyncio.sleep(interval)
 
 
-def load(url: str, players: int, seconds: float, rate: float, echo: bool, rss_of=None, processes: dict | None = None) -> tuple[Stats, dict]:
+def load(url: str, players: int, seconds: float, rate: float, echo: bool, rss_of=None, processes: dict | None = None, children_of: int | None = None) -> tuple[Stats, dict]:
     """The players, dealt over LOAD_PROCESSES load-generator processes: they all connect, then
     start at one moment; the measured window opens after the ramp.
     `processes`: name -> pid, whose CPU time over the window is reported beside the load
-    generator's."""
+    generator's; and, as "its children", the child processes of `children_of` when the window
+    opens (the database writer starts with the first write)."""
     context = multiprocessing.get_context("spawn")
     pipes, workers = [], []
     for share in range(LOAD_PROCESSES):
@@ -173,6 +175,8 @@ def load(url: str, players: int, seconds: float, rate: float, echo: bool, rss_of
     time.sleep(max(0.0, start + RAMP_SECONDS + 2 - time.time()))
     memory["rooms"] = rss_of() if rss_of else None
     watched = {"load generator": [w.pid for w in workers], **{name: [pid] for name, pid in (processes or {}).items()}}
+    if children_of is not None:
+        watched["its children"] = children(children_of)
     cpu_before = {name: sum(map(cpu_seconds, pids)) for name, pids in watched.items()}
     shares = [pipe.recv() for pipe in pipes]
     stats = Stats()
@@ -264,7 +268,8 @@ def report(name: str, stats: Stats, server: str) -> float:
     ms = [x * 1000 for x in stats.latencies]
     print(f"{name:>5}: {len(ms):>7} moves in {stats.elapsed:.1f} s = {per_second:7.1f} moves/s; move-to-ack p50 {pct(ms, 50):6.1f} ms, p99 {pct(ms, 99):6.1f} ms" + (f"; refused {stats.refused}" if stats.refused else ""))
     print("       CPU over the window: " + ", ".join(f"{name} {100 * cpu / stats.elapsed:.0f} %" for name, cpu in stats.cpu.items())
-          + f"; {1e6 * stats.cpu['load generator'] / max(1, len(ms)):.0f} µs of the load generator's and {1e6 * stats.cpu[server] / max(1, len(ms)):.0f} µs of the server's a move")
+          + f"; {1e6 * stats.cpu['load generator'] / max(1, len(ms)):.0f} µs of the load generator's and {1e6 * stats.cpu[server] / max(1, len(ms)):.0f} µs of the server's a move"
+          + (f" ({1e6 * (stats.cpu[server] + stats.cpu['its children']) / max(1, len(ms)):.0f} µs with its children)" if "its children" in stats.cpu else ""))
     return per_second
 
 
@@ -281,8 +286,7 @@ def main(players: int = 500, seconds: float = 30, rate: float = 1.0) -> None:
             time.sleep(1)
         idle = rss_mb(server.process.pid)
         print(f"{players} players ({sort_players} Sort, {run_players} Run), {rate:g} moves/s each for Sort, {seconds:g} s measured after a {RAMP_SECONDS:g} s ramp")
-        processes = {"game server": server.process.pid, **{f"composer {i}": pid for i, pid in enumerate(composers(server.process.pid))}}
-        game_stats, memory = load(server.url, players, seconds, rate, echo=False, rss_of=lambda: rss_mb(server.process.pid), processes=processes)
+        game_stats, memory = load(server.url, players, seconds, rate, echo=False, rss_of=lambda: rss_mb(server.process.pid), processes={"game server": server.process.pid}, children_of=server.process.pid)
         for _ in range(100):
             try:
                 urllib.request.urlopen(f"http://127.0.0.1:{echo_port}/healthz", timeout=1)
