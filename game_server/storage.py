@@ -102,7 +102,7 @@ class GroupCommit:
 
     The transactions run in a child process with its own interpreter: the database driver lets go
     of the GIL on every statement and must win it back, which beside hundreds of busy socket
-    threads cost about a millisecond a time, and SQLAlchemy's work was a sixth of a core with 500
+    threads can take milliseconds, and SQLAlchemy's work was a sixth of a core with 500
     players. Here one thread hands each batch over a pipe and waits for the answer. A write is a
     few Core statements (the ORM's unit of work cost a third of a move's CPU); consecutive writes
     of the same statement, as moves are, run as one multi-row INSERT (see `open_engine`)."""
@@ -168,7 +168,8 @@ class GroupCommit:
 def _commit_forever(url: str, pipe) -> None:
     """The writer process: commits each batch of writes it is sent in one transaction (a batch
     that fails, write by write, so that a bad write fails alone) and answers, for each write,
-    None or the database's reason. Ends when the server's end of the pipe closes."""
+    None or the database's reason. Ends when the server's end of the pipe closes (a server killed
+    mid-round leaves the batches it had sent committed)."""
     engine = open_engine(url)
     named = named_statements(engine.dialect.name)
     # One connection for the process's life: no pool checkout, ping and reset per batch. One the
@@ -184,7 +185,10 @@ def _commit_forever(url: str, pipe) -> None:
             errors = [None] * len(batch)
         except Exception:
             errors = [_reason_if_it_fails(connection, [(named[name], params) for name, params in writes]) for writes in batch]
-        pipe.send(errors)
+        try:
+            pipe.send(errors)
+        except OSError:  # the server is gone (the batch is committed all the same)
+            return
 
 
 def _reason_if_it_fails(connection, work: list) -> str | None:
