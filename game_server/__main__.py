@@ -22,11 +22,12 @@ def serve(args: argparse.Namespace) -> int:
     # pause 180 -> 120 ms).
     gc.collect()
     gc.freeze()
-    # A full collection walks every live room's music with the GIL held: with 500 players, ~200k
-    # objects, 150-270 ms during which no event is served, and under that load one came every
-    # ~5 s (the default: one for every 10 of the middle generation). One for every 100: garbage
-    # in cycles (closed connections) waits longer, live rooms' notes are walked less often.
-    gc.set_threshold(700, 10, 100)
+    # A full collection walks every live room's music and every connection with the GIL held:
+    # with 500 players ~200k objects, 20-270 ms during which no event is served, and under that
+    # load one came every ~5 s (the default: one for every 10 collections of the middle
+    # generation). Each found almost nothing to free (0-132 objects in cycles), so one for every
+    # 1000: every several minutes under load.
+    gc.set_threshold(700, 10, 1000)
     logging.getLogger("game_server").info("serving on http://%s:%d", config.host, config.port)
     socketio_of(app).run(app, host=config.host, port=config.port, allow_unsafe_werkzeug=True)
     return 0
