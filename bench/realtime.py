@@ -16,9 +16,9 @@ moves at a fixed rate for the measured seconds:
   p50 / p99; round starts: their latency p50 / p99.
 - echo: the same connections send a payload of the same size, same rate; moves/s and latency.
 For each, the CPU time the servers, the game server's child processes (composers, database
-writer) and the load generator used over the measured window (per move: what an event costs). Then prints the ratio of the game server's
-moves/s to the echo server's, and RSS per connected player and per live room (the game server's
-RSS before the players connect, with them connected).
+writer) and the load generator used over the measured window (per move: what an event costs).
+Then prints the ratio of the game server's moves/s to the echo server's, and RSS per connected
+player and per live room (the game server's RSS before the players connect, with them connected).
 Everything runs on this machine's cores beside the load generator, as the issue asks.
 """
 
