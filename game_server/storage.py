@@ -162,6 +162,8 @@ class GroupCommit:
             pipe.send(batch)
             return pipe, pipe.recv()
         except (EOFError, OSError) as exc:  # the writer process died: the next batch gets a new one
+            if pipe is not None:
+                pipe.close()
             return None, [f"the database writer stopped ({exc!r}); the write may not have been committed"] * len(batch)
 
 
@@ -175,16 +177,20 @@ def _commit_forever(url: str, pipe) -> None:
     # One connection for the process's life: no pool checkout, ping and reset per batch. One the
     # database dropped is invalidated by the failing batch and replaced on the next use.
     connection = engine.connect()
+
+    def statements(writes: list[Write]) -> list[tuple[Executable, dict]]:
+        return [(named[name], params) for name, params in writes]
+
     while True:
         try:
             batch = pipe.recv()
         except EOFError:
             return
         try:
-            transaction(connection, [(named[name], params) for writes in batch for name, params in writes])
+            transaction(connection, [statement for writes in batch for statement in statements(writes)])
             errors = [None] * len(batch)
         except Exception:
-            errors = [_reason_if_it_fails(connection, [(named[name], params) for name, params in writes]) for writes in batch]
+            errors = [_reason_if_it_fails(connection, statements(writes)) for writes in batch]
         try:
             pipe.send(errors)
         except OSError:  # the server is gone (the batch is committed all the same)
