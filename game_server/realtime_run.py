@@ -97,6 +97,7 @@ def stored_result(setup: dict, piece: Piece, batches: list[list[dict]]) -> dict:
 
 def register_run(socketio: SocketIO, s, handler, room_code_of) -> None:
     server = socketio.server
+
     def finish(room: Room, state: RunRoundState) -> None:
         result = {"round_id": state.round_id, "level": state.level_name, **state.game.result()}
         names = " & ".join(seat.name for seat in room.seats)

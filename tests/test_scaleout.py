@@ -10,7 +10,7 @@ import threading
 
 import pytest
 
-from game_server.storage import Storage
+from game_server.storage import Storage, StorageError
 
 from .server import Player, ServerProcess
 from .services import postgres_server, redis_server
@@ -88,7 +88,7 @@ def test_storage_on_postgresql():
         assert storage.leaderboard("sort", "slices-0")[0]["names"] == "Ada"
         with storage.engine.connect() as connection:
             assert connection.exec_driver_sql("select name from players where id = 'p_1'").scalar() == "Ada"
-        with pytest.raises(Exception):
+        with pytest.raises(StorageError, match="IntegrityError"):
             storage.add_move("r_1", 0, "p_1", {}, 2.0)  # one move per index: the constraint holds
         with storage.engine.connect() as connection:  # the database drops the writer's connection
             dropped = connection.exec_driver_sql("select pg_terminate_backend(pid) from pg_stat_activity where pid <> pg_backend_pid() and datname = current_database()").all()
