@@ -1,7 +1,7 @@
 """The baseline for bench/realtime.py: a bare Socket.IO server in the same stack and async mode
-as the game server (Flask-SocketIO, threading, simple-websocket, Werkzeug, TCP_NODELAY) whose
-only handler acks every event with its own payload, registered on python-socketio's server as the
-game's handlers are. `python bench/echo_server.py PORT`."""
+as the game server (Flask-SocketIO and simple-websocket; gevent's pywsgi, or Werkzeug with
+ASYNC_MODE=threading; TCP_NODELAY) whose only handler acks every event with its own payload,
+registered on python-socketio's server as the game's handlers are. `python bench/echo_server.py PORT`."""
 
 from __future__ import annotations
 
@@ -10,13 +10,21 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from game_server.config import Config  # noqa: E402
+
+ASYNC_MODE = Config.from_env().async_mode
+if ASYNC_MODE == "gevent":  # as `python -m game_server serve` does, before anything else loads
+    from gevent import monkey
+
+    monkey.patch_all()
+
 from flask import Flask  # noqa: E402
 from flask_socketio import SocketIO  # noqa: E402
 
-from game_server.app import no_delay  # noqa: E402
+from game_server.app import listener, no_delay  # noqa: E402
 
 app = Flask(__name__)
-socketio = SocketIO(app, async_mode="threading")
+socketio = SocketIO(app, async_mode=ASYNC_MODE)
 app.wsgi_app = no_delay(app.wsgi_app)
 
 
@@ -33,4 +41,10 @@ def healthz():
 
 
 if __name__ == "__main__":
-    socketio.run(app, host="127.0.0.1", port=int(sys.argv[1]), allow_unsafe_werkzeug=True, log_output=False)
+    port = int(sys.argv[1])
+    if ASYNC_MODE == "gevent":
+        from gevent.pywsgi import WSGIServer
+
+        WSGIServer(listener("127.0.0.1", port), app, log=None).serve_forever()
+    else:
+        socketio.run(app, host="127.0.0.1", port=port, allow_unsafe_werkzeug=True, log_output=False)

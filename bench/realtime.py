@@ -42,6 +42,7 @@ sys.path.insert(0, str(ROOT))
 
 import socketio  # noqa: E402
 
+from game_server.config import Config  # noqa: E402
 from game_server.games import run_bot  # noqa: E402
 from game_server.games.run_physics import Lane, Platform  # noqa: E402
 from tests.server import ServerProcess, free_port  # noqa: E402
@@ -285,7 +286,7 @@ def main(players: int = 500, seconds: float = 30, rate: float = 1.0) -> None:
         while time.monotonic() < deadline and not (len(pool := server.get("/healthz")["pool"]) >= 7 and all(v >= (24 if "Piece" in k else 12 if "Run" in k else 3) for k, v in pool.items())):
             time.sleep(1)
         idle = rss_mb(server.process.pid)
-        print(f"{players} players ({sort_players} Sort, {run_players} Run), {rate:g} moves/s each for Sort, {seconds:g} s measured after a {RAMP_SECONDS:g} s ramp")
+        print(f"{players} players ({sort_players} Sort, {run_players} Run), {rate:g} moves/s each for Sort, {seconds:g} s measured after a {RAMP_SECONDS:g} s ramp; both servers {Config.from_env().async_mode}")
         game_stats, memory = load(server.url, players, seconds, rate, echo=False, rss_of=lambda: rss_mb(server.process.pid), processes={"game server": server.process.pid}, children_of=server.process.pid)
         for _ in range(100):
             try:

@@ -8,13 +8,24 @@ import logging
 import sys
 from pathlib import Path
 
-from .app import create_app, socketio_of
 from .config import Config
 
 
 def serve(args: argparse.Namespace) -> int:
     overrides = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
     config = Config.from_env().with_overrides(**overrides)
+    if config.async_mode not in ("gevent", "threading"):
+        raise SystemExit(f"ASYNC_MODE must be gevent or threading, got {config.async_mode!r}")
+    if config.async_mode == "gevent":
+        if config.composer_processes < 1:
+            raise SystemExit("ASYNC_MODE=gevent needs COMPOSER_PROCESSES of 1 or more: a torch call on the server's one thread would stop every player")
+        # Before Flask, Socket.IO, SQLAlchemy and Redis load: their threads, locks, sockets and
+        # sleeps become gevent's, so whatever waits yields to the other players.
+        from gevent import monkey
+
+        monkey.patch_all()
+    from .app import create_app, listener, socketio_of
+
     app = create_app(config)
     # What exists now (modules, the app, its handlers) lives as long as the process: moved out of
     # the collector's sight, so that a full collection under load walks only the game's own
@@ -28,8 +39,13 @@ def serve(args: argparse.Namespace) -> int:
     # generation). Each found almost nothing to free (0-132 objects in cycles), so one for every
     # 1000: every several minutes under load.
     gc.set_threshold(700, 10, 1000)
-    logging.getLogger("game_server").info("serving on http://%s:%d", config.host, config.port)
-    socketio_of(app).run(app, host=config.host, port=config.port, allow_unsafe_werkzeug=True)
+    logging.getLogger("game_server").info("serving on http://%s:%d (%s)", config.host, config.port, config.async_mode)
+    if config.async_mode == "gevent":
+        from gevent.pywsgi import WSGIServer
+
+        WSGIServer(listener(config.host, config.port), app, log=None).serve_forever()
+    else:
+        socketio_of(app).run(app, host=config.host, port=config.port, allow_unsafe_werkzeug=True)
     return 0
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import socket
+import sys
 from functools import partial
 from pathlib import Path
 
@@ -46,16 +47,34 @@ def create_app(config: Config | None = None, compose=None, **overrides) -> Flask
     )
     app.extensions["melody_arcade.services"] = services
     app.register_blueprint(http)
-    # Threading mode: the maintainer's advice now that eventlet is deprecated (DESIGN.md).
-    # Events are capped well above our own 16 KB limit so that an oversized one reaches the
+    # gevent when `serve` monkey-patched this process for it, threading otherwise (tests that build
+    # the app in-process; ASYNC_MODE=threading): docs/deploy.md. Events are capped well above our own 16 KB limit so that an oversized one reaches the
     # handler and is refused with a code instead of dropping the connection.
     # With REDIS_URL, Flask-SocketIO's message queue carries emits to clients on other processes.
-    socketio = SocketIO(app, async_mode="threading", max_http_buffer_size=8 * 1024 * 1024, message_queue=config.redis_url or None, async_handlers=False, serializer=JsonPacket)
+    socketio = SocketIO(app, async_mode="gevent" if gevent_patched() else "threading", max_http_buffer_size=8 * 1024 * 1024, message_queue=config.redis_url or None, async_handlers=False, serializer=JsonPacket)
     register(socketio, services)
     app.wsgi_app = no_delay(app.wsgi_app)
     app.extensions["melody_arcade.socketio"] = socketio
     services.pool.warm(PieceRequest(bars=8), PieceRequest(bars=16), MorphRequest(n=5), MorphRequest(n=7), MorphRequest(n=10), RunRequest(0), RunRequest(1))
     return app
+
+
+def gevent_patched() -> bool:
+    """Whether this process runs on gevent: the standard library's threads were monkey-patched
+    into greenlets before anything started one (`python -m game_server serve` does it first)."""
+    monkey = sys.modules.get("gevent.monkey")
+    return monkey is not None and monkey.is_module_patched("threading")
+
+
+def listener(host: str, port: int) -> socket.socket:
+    """The listening socket for gevent's server, with TCP_NODELAY, which Linux passes on to every
+    connection it accepts: gevent's pywsgi does not set it (see `no_delay`)."""
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    sock.bind((host, port))
+    sock.listen(socket.SOMAXCONN)
+    return sock
 
 
 def no_delay(wsgi_app):

@@ -36,6 +36,9 @@ class Config:
     # REDIS_URL: when set, rooms and rounds live in Redis and Socket.IO broadcasts go through it,
     # so several server processes serve one game (docs/deploy.md). Unset: one process, in memory.
     redis_url: str = ""
+    # ASYNC_MODE: how `serve` runs its websockets (docs/deploy.md): gevent (greenlets on one thread,
+    # the standard library monkey-patched first) or threading (a thread for each, Werkzeug).
+    async_mode: str = "gevent"
 
     ENV_NAMES = {
         "host": "HOST",
@@ -48,6 +51,7 @@ class Config:
         "grace_seconds": "GRACE_SECONDS",
         "composer_processes": "COMPOSER_PROCESSES",
         "redis_url": "REDIS_URL",
+        "async_mode": "ASYNC_MODE",
     }
 
     @classmethod

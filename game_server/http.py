@@ -48,12 +48,14 @@ def _versions() -> dict[str, str]:
 
 @http.get("/healthz")
 def healthz():
-    """Liveness, the versions that matter when a bug report comes in, and the composer pool's
-    ready pieces per round shape (`ready`: every shape has one, so round starts are instant)."""
+    """Liveness, the versions and async mode that matter when a bug report comes in, and the
+    composer pool's ready pieces per round shape (`ready`: every shape has one, so round starts
+    are instant)."""
     from flask import current_app
 
     pool = current_app.extensions["melody_arcade.services"].pool
-    return jsonify(status="ok", versions=_versions(), pool=pool.sizes(), ready=pool.warmed())
+    async_mode = current_app.extensions["melody_arcade.socketio"].async_mode
+    return jsonify(status="ok", versions=_versions(), async_mode=async_mode, pool=pool.sizes(), ready=pool.warmed())
 
 
 def _storage():

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import itertools
 import multiprocessing
+import multiprocessing.connection
+import os
 import queue
 import threading
 import time
@@ -156,10 +158,13 @@ class GroupCommit:
             if pipe is None:
                 context = multiprocessing.get_context("spawn")
                 pipe, child_end = context.Pipe()
+                for end in (pipe, child_end):  # a socket pair, made non-blocking where gevent patched socket
+                    os.set_blocking(end.fileno(), True)
                 self.process = context.Process(target=_commit_forever, args=(self._url, child_end), name="storage-writer", daemon=True)
                 self.process.start()
                 child_end.close()
             pipe.send(batch)
+            multiprocessing.connection.wait([pipe])  # under gevent, yields to the players until the answer comes
             return pipe, pipe.recv()
         except (EOFError, OSError) as exc:  # the writer process died: the next batch gets a new one
             if pipe is not None:

@@ -35,17 +35,22 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_serve_command_answers_healthz(tmp_path):
-    """`python -m game_server serve` as `make run` starts it, on a free port."""
+@pytest.mark.parametrize("async_mode", ["gevent", "threading"])
+def test_serve_command_answers_healthz(tmp_path, async_mode):
+    """`python -m game_server serve` as `make run` starts it (gevent by default), on a free port."""
     port = free_port()
     env = dict(os.environ, PORT=str(port), DATABASE_URL=f"sqlite:///{tmp_path}/serve.db", POOL_DEPTH="0")
+    env.pop("ASYNC_MODE", None)
+    if async_mode == "threading":
+        env["ASYNC_MODE"] = "threading"
     server = subprocess.Popen([sys.executable, "-m", "game_server", "serve"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 30
         while True:
             try:
                 with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as response:
-                    assert json.load(response)["status"] == "ok"
+                    body = json.load(response)
+                    assert body["status"] == "ok" and body["async_mode"] == async_mode
                     break
             except OSError:
                 assert server.poll() is None, server.stdout.read().decode()
@@ -54,3 +59,13 @@ def test_serve_command_answers_healthz(tmp_path):
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+@pytest.mark.parametrize("env, reason", [
+    ({"ASYNC_MODE": "eventlet"}, "ASYNC_MODE must be gevent or threading, got 'eventlet'"),
+    ({"COMPOSER_PROCESSES": "0"}, "ASYNC_MODE=gevent needs COMPOSER_PROCESSES of 1 or more"),
+])
+def test_serve_refuses_an_async_mode_it_cannot_run(tmp_path, env, reason):
+    done = subprocess.run([sys.executable, "-m", "game_server", "serve"], env={**os.environ, "PORT": str(free_port()), "DATABASE_URL": f"sqlite:///{tmp_path}/x.db", **env},
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode != 0 and reason in done.stderr

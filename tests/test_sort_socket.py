@@ -45,6 +45,20 @@ def solve(player: Player, round_: dict, answer: list[str], board: dict | None = 
 
 
 def test_solo_slices_round_to_a_perfect_score(server):
+    play_a_perfect_round(server)
+
+
+def test_threading_mode_plays_the_same_round(tmp_path):
+    """ASYNC_MODE=threading (Werkzeug, a thread per websocket) serves the game as gevent does."""
+    server = ServerProcess(tmp_path, extra_env={"ASYNC_MODE": "threading"}).start()
+    try:
+        assert server.get("/healthz")["async_mode"] == "threading"
+        play_a_perfect_round(server)
+    finally:
+        server.stop()
+
+
+def play_a_perfect_round(server: ServerProcess) -> None:
     player = Player(server, "Ada")
     try:
         round_ = start(player)
