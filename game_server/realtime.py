@@ -279,7 +279,8 @@ def register(socketio: SocketIO, services: Services) -> None:
                 raise ProtocolError("composer_busy", str(exc)) from None
             room.level, room.round = level, state
             view = _round_view(room)
-        server.emit("round_started", view, to=code)
+        if room.coop:  # the starter has the view in the reply; a solo room has nobody else to tell
+            server.emit("round_started", view, to=code, skip_sid=conn.sid)
         return {"round": view}
 
     def _check_level(game: str, ladder: str, level: int) -> None:

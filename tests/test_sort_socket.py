@@ -144,6 +144,7 @@ def test_coop_round_with_races_ends_the_same_for_both(server):
         assert final["ok"]
         assert host.wait_for("board", where=lambda d: d["move"] == "submit")["board"] == final["board"]
         assert not any(d["by"] == guest.player_id for e, d in guest.seen if e == "board")  # the ack had it
+        assert not any(e == "round_started" for e, _ in host.seen)  # so had the start's reply
         ended = [p.wait_for("round_ended") for p in players]  # pushed after the last board
         assert ended[0] == ended[1] and ended[0]["score"] == final["result"]["score"]
     finally:
