@@ -1,6 +1,7 @@
 """What a second process on Redis buys: the most Sort moves a second that closed-loop clients get
-served (each sends its next move as soon as the last is acked) by one process in memory, one
-process on Redis, and two processes on Redis (clients split between them).
+served (each sends its next move as soon as the last is acked, at most MAX_RATE a second, under
+the server's flood limit) by one process in memory, one process on Redis, and two processes on
+Redis (clients split between them).
 
 Run: `.venv/bin/python bench/scaleout.py [clients=100] [seconds=20]` (`make bench-scaleout`);
 needs Debian's redis-server. Everything shares this machine's cores with the load generator, so
@@ -26,27 +27,43 @@ from tests.server import ServerProcess  # noqa: E402
 from tests.services import redis_server  # noqa: E402
 
 
-async def closed_loop(urls: list[str], clients: int, seconds: float) -> tuple[int, list[float]]:
+MAX_RATE = 25  # moves a second per client: the server refuses more than 30 events a second from one connection
+
+
+async def closed_loop(urls: list[str], clients: int, seconds: float) -> tuple[int, list[float], dict[str, int]]:
+    """Each client sends its next move when the last is acked (but no faster than MAX_RATE): the
+    moves served a second, their latencies, and the refusals by code (a refused move is not
+    counted as served; the client carries on from the board the error carries)."""
     latencies: list[float] = []
+    refused: dict[str, int] = {}
     done = 0
 
     async def client(i: int) -> None:
         nonlocal done
         sio = socketio.AsyncClient(reconnection=False)
-        await sio.connect(urls[i % len(urls)], transports=["websocket"], wait_timeout=30)
-        await sio.call("hello", {"name": f"c{i}"}, timeout=30)
-        await sio.call("create_room", {"game": "sort", "ladder": "slices", "level": 0}, timeout=30)
-        view = (await sio.call("start_round", {}, timeout=30))["round"]
-        version, seq = view["board"]["version"], 0
-        await ready.wait()
-        while not finished.is_set():
-            seq += 1
-            started = time.perf_counter()
-            reply = await sio.call("sort_move", {"round_id": view["round_id"], "seq": seq, "version": version, "move": {"kind": "swap", "slot": 0, "other": 1}}, timeout=30)
-            latencies.append(time.perf_counter() - started)
-            version = reply["board"]["version"]
-            done += 1
-        await sio.disconnect()
+        try:
+            await sio.connect(urls[i % len(urls)], transports=["websocket"], wait_timeout=30)
+            await sio.call("hello", {"name": f"c{i}"}, timeout=30)
+            await sio.call("create_room", {"game": "sort", "ladder": "slices", "level": 0}, timeout=30)
+            while not (started := await sio.call("start_round", {}, timeout=30))["ok"]:  # composer_busy: the pool ran dry
+                await asyncio.sleep(1)
+            view = started["round"]
+            version, seq = view["board"]["version"], 0
+            await ready.wait()
+            while not finished.is_set():
+                seq += 1
+                sent = time.perf_counter()
+                reply = await sio.call("sort_move", {"round_id": view["round_id"], "seq": seq, "version": version, "move": {"kind": "swap", "slot": 0, "other": 1}}, timeout=30)
+                if reply["ok"]:
+                    latencies.append(time.perf_counter() - sent)
+                    version = reply["board"]["version"]
+                    done += 1
+                else:
+                    refused[reply["error"]["code"]] = refused.get(reply["error"]["code"], 0) + 1
+                    version = reply["error"].get("board", {}).get("version", version)
+                await asyncio.sleep(max(0.0, sent + 1 / MAX_RATE - time.perf_counter()))
+        finally:
+            await sio.disconnect()
 
     ready, finished = asyncio.Event(), asyncio.Event()
     tasks = [asyncio.create_task(client(i)) for i in range(clients)]
@@ -58,20 +75,22 @@ async def closed_loop(urls: list[str], clients: int, seconds: float) -> tuple[in
     moves = done
     elapsed = time.monotonic() - started
     finished.set()  # each client ends its move in flight, then disconnects
-    await asyncio.gather(*tasks, return_exceptions=True)
-    return moves / elapsed, latencies
+    failed = [r for r in await asyncio.gather(*tasks, return_exceptions=True) if isinstance(r, BaseException)]
+    if failed:
+        print(f"  {len(failed)} of {clients} clients failed, the first with {failed[0]!r}")
+    return moves / elapsed, latencies, refused
 
 
 def run(label: str, urls: list[str], clients: int, seconds: float) -> float:
-    per_second, latencies = asyncio.run(closed_loop(urls, clients, seconds))
+    per_second, latencies, refused = asyncio.run(closed_loop(urls, clients, seconds))
     ms = sorted(x * 1000 for x in latencies)
-    print(f"{label:<28} {per_second:8.0f} moves/s   p50 {statistics.median(ms):6.1f} ms   p99 {ms[int(len(ms) * 0.99)]:6.1f} ms")
+    print(f"{label:<28} {per_second:8.0f} moves/s   p50 {statistics.median(ms):6.1f} ms   p99 {ms[int(len(ms) * 0.99)]:6.1f} ms   refused {refused or 'none'}")
     return per_second
 
 
 def main(clients: int = 100, seconds: float = 20) -> None:
     tmp = Path(tempfile.mkdtemp(prefix="bench-scaleout-"))
-    print(f"{clients} closed-loop clients, {seconds:g} s each")
+    print(f"{clients} closed-loop clients (at most {MAX_RATE} moves/s each), {seconds:g} s each")
     with ExitStack() as stack:
         one = ServerProcess(tmp / "one", extra_env={"LOG_LEVEL": "ERROR"})
         (tmp / "one").mkdir()

@@ -47,11 +47,19 @@ def create_app(config: Config | None = None, compose=None, **overrides) -> Flask
     )
     app.extensions["melody_arcade.services"] = services
     app.register_blueprint(http)
-    # gevent when `serve` monkey-patched this process for it, threading otherwise (tests that build
-    # the app in-process; ASYNC_MODE=threading): docs/deploy.md. Events are capped well above our own 16 KB limit so that an oversized one reaches the
-    # handler and is refused with a code instead of dropping the connection.
+    # gevent when `serve` monkey-patched this process for it, threading otherwise (tests that
+    # build the app in-process; ASYNC_MODE=threading): docs/deploy.md. Events are capped well
+    # above our own 16 KB limit so that an oversized one reaches the handler and is refused with
+    # a code instead of dropping the connection.
     # With REDIS_URL, Flask-SocketIO's message queue carries emits to clients on other processes.
-    socketio = SocketIO(app, async_mode="gevent" if gevent_patched() else "threading", max_http_buffer_size=8 * 1024 * 1024, message_queue=config.redis_url or None, async_handlers=False, serializer=JsonPacket)
+    queue = {}
+    if config.redis_url:
+        from socketio import RedisManager
+
+        from .redis_store import MAX_CONNECTIONS
+
+        queue = {"client_manager": RedisManager(config.redis_url, channel="flask-socketio", redis_options={"max_connections": MAX_CONNECTIONS})}
+    socketio = SocketIO(app, async_mode="gevent" if gevent_patched() else "threading", max_http_buffer_size=8 * 1024 * 1024, async_handlers=False, serializer=JsonPacket, **queue)
     register(socketio, services)
     app.wsgi_app = no_delay(app.wsgi_app)
     app.extensions["melody_arcade.socketio"] = socketio

@@ -156,7 +156,12 @@ def register_run(socketio: SocketIO, s, handler, room_code_of) -> None:
     def ticker() -> None:
         while True:
             socketio.sleep(TICKER_PERIOD)
-            for code in list(s.store.live_runs):
+            try:
+                live = list(s.store.live_runs)
+            except Exception:  # Redis unreachable for a moment: the clock must not stop for good
+                log.exception("reading the live Run rounds failed")
+                continue
+            for code in live:
                 try:
                     with s.store.locked(code) as room:
                         state = None if room is None else room.round

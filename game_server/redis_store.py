@@ -37,6 +37,11 @@ from .rooms import Room, new_room_code
 ROOM_TTL = 24 * 3600
 LOCK_SECONDS = 10  # a lock held longer than this (a stalled process) expires
 PREFIX = "melody-arcade:"
+# redis-py caps a client's pool at 100 connections and refuses the 101st. Every handler in the
+# process may hold one (a room's lock and WATCH pipeline, while its move commits) and use another
+# meanwhile; on gevent every connected player's handler runs at once: measured, 100 closed-loop
+# clients on one process hit the cap and Run's clock stopped. Redis itself allows 10,000 clients.
+MAX_CONNECTIONS = 2000
 
 
 IMMUTABLE = (Piece, Puzzle, Level, Lane)  # never changed once a round has started
@@ -148,7 +153,7 @@ class Blobs:
 
 class RedisRoomStore:
     def __init__(self, url: str):
-        self.client = redis.Redis.from_url(url)
+        self.client = redis.Redis.from_url(url, max_connections=MAX_CONNECTIONS)
         self.client.ping()
         self.blobs = Blobs(self.client)
         self.room_of_player = RedisHash(self.client, PREFIX + "room-of-player")

@@ -99,8 +99,9 @@ class StorageError(RuntimeError):
 
 
 class GroupCommit:
-    """Writes from many threads committed together; `write` returns (or raises StorageError) once
-    the transaction that holds the write has committed (or failed).
+    """Writes from many handlers (threads, or greenlets under gevent) committed together; `write`
+    returns (or raises StorageError) once the transaction that holds the write has committed (or
+    failed).
 
     The transactions run in a child process with its own interpreter: the database driver lets go
     of the GIL on every statement and must win it back, which beside hundreds of busy socket

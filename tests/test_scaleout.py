@@ -127,3 +127,32 @@ def test_a_room_on_redis_keeps_its_puzzle_apart_and_another_process_reads_it(red
     with first.locked(room.code) as live:
         assert live.round.board.version == board.version + 1 and live.round.puzzle is puzzle  # its own copy, kept
         assert first.client.ttl(f"{PREFIX}blob:{first.blobs.id_of(puzzle)}") > 0
+
+
+def test_many_handlers_at_once_each_holding_a_room_on_redis(redis_url):
+    """Every handler may hold a room's lock and pipeline (one connection) and use another
+    meanwhile; on gevent all connected players' handlers run at once. 150 at once must not run
+    out of connections (redis-py's pool refuses the 101st by default)."""
+    from game_server.redis_store import RedisRoomStore
+    from game_server.rooms import Room, Seat
+
+    store = RedisRoomStore(redis_url)
+    rooms = [store.create(lambda code, i=i: Room(code, "sort", False, "slices", 0, f"p_{i}", [Seat(f"p_{i}", "Ada")])) for i in range(150)]
+    inside, errors = threading.Barrier(len(rooms), timeout=30), []
+
+    def handler(i: int) -> None:
+        try:
+            with store.locked(rooms[i].code) as room:
+                inside.wait()  # all 150 hold their room's connection now
+                store.offsets[f"p_{i}"] = i  # and each uses another
+                room.level = 1
+        except Exception as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=handler, args=(i,)) for i in range(len(rooms))]
+    [t.start() for t in threads]
+    [t.join() for t in threads]
+    assert errors == []
+    assert all(store.offsets[f"p_{i}"] == i for i in range(len(rooms)))
+    with store.locked(rooms[-1].code) as room:
+        assert room.level == 1
