@@ -21,7 +21,7 @@ if ASYNC_MODE == "gevent":  # as `python -m game_server serve` does, before anyt
 from flask import Flask  # noqa: E402
 from flask_socketio import SocketIO  # noqa: E402
 
-from game_server.app import listener, no_delay  # noqa: E402
+from game_server.app import no_delay, serve_forever  # noqa: E402
 
 app = Flask(__name__)
 socketio = SocketIO(app, async_mode=ASYNC_MODE)
@@ -41,10 +41,4 @@ def healthz():
 
 
 if __name__ == "__main__":
-    port = int(sys.argv[1])
-    if ASYNC_MODE == "gevent":
-        from gevent.pywsgi import WSGIServer
-
-        WSGIServer(listener("127.0.0.1", port), app, log=None).serve_forever()
-    else:
-        socketio.run(app, host="127.0.0.1", port=port, allow_unsafe_werkzeug=True, log_output=False)
+    serve_forever(app, socketio, "127.0.0.1", int(sys.argv[1]), log_output=False)

@@ -24,7 +24,7 @@ def serve(args: argparse.Namespace) -> int:
         from gevent import monkey
 
         monkey.patch_all()
-    from .app import create_app, listener, socketio_of
+    from .app import create_app, serve_forever, socketio_of
 
     app = create_app(config)
     # What exists now (modules, the app, its handlers) lives as long as the process: moved out of
@@ -40,12 +40,7 @@ def serve(args: argparse.Namespace) -> int:
     # 1000: every several minutes under load.
     gc.set_threshold(700, 10, 1000)
     logging.getLogger("game_server").info("serving on http://%s:%d (%s)", config.host, config.port, config.async_mode)
-    if config.async_mode == "gevent":
-        from gevent.pywsgi import WSGIServer
-
-        WSGIServer(listener(config.host, config.port), app, log=None).serve_forever()
-    else:
-        socketio_of(app).run(app, host=config.host, port=config.port, allow_unsafe_werkzeug=True)
+    serve_forever(app, socketio_of(app), config.host, config.port)
     return 0
 
 

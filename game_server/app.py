@@ -74,6 +74,17 @@ def gevent_patched() -> bool:
     return monkey is not None and monkey.is_module_patched("threading")
 
 
+def serve_forever(app: Flask, socketio: SocketIO, host: str, port: int, log_output: bool = True) -> None:
+    """Serve the app on gevent's pywsgi where this process was patched for gevent, else on
+    Werkzeug's threads."""
+    if gevent_patched():
+        from gevent.pywsgi import WSGIServer
+
+        WSGIServer(listener(host, port), app, log=None).serve_forever()
+    else:
+        socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True, log_output=log_output)
+
+
 def listener(host: str, port: int) -> socket.socket:
     """The listening socket for gevent's server, with TCP_NODELAY, which Linux passes on to every
     connection it accepts: gevent's pywsgi does not set it (see `no_delay`)."""
