@@ -15,11 +15,9 @@ import itertools
 import multiprocessing
 import multiprocessing.connection
 import os
-import queue
 import threading
 import time
-from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import import_module
 
 from sqlalchemy import JSON, BigInteger, Float, ForeignKey, Integer, String, Text, UniqueConstraint, bindparam, create_engine, event, insert, select, update
@@ -98,6 +96,16 @@ class StorageError(RuntimeError):
     """The database refused a write (the message is its reason), or the writer process stopped."""
 
 
+@dataclass(eq=False)
+class _Waiter:
+    """One caller's writes, and what became of them."""
+
+    writes: list[Write]
+    woken: threading.Event = field(default_factory=threading.Event)
+    error: str | None = None  # once its batch is answered: None (committed) or why it failed
+    batch: list[_Waiter] | None = None  # set when it is woken to wait for this batch's answer
+
+
 class GroupCommit:
     """Writes from many handlers (threads, or greenlets under gevent) committed together; `write`
     returns (or raises StorageError) once the transaction that holds the write has committed (or
@@ -106,57 +114,77 @@ class GroupCommit:
     The transactions run in a child process with its own interpreter: the database driver lets go
     of the GIL on every statement and must win it back, which beside hundreds of busy socket
     threads can take milliseconds, and SQLAlchemy's work was a sixth of a core with 500
-    players. Here one thread hands each batch over a pipe and waits for the answer. A write is a
-    few Core statements (the ORM's unit of work cost a third of a move's CPU); consecutive writes
-    of the same statement, as moves are, run as one multi-row INSERT (see `open_engine`)."""
+    players. A write is a few Core statements (the ORM's unit of work cost a third of a move's
+    CPU); consecutive writes of the same statement, as moves are, run as one multi-row INSERT (see
+    `open_engine`).
+
+    There is no writer thread: a caller that finds no batch in flight sends the writes waiting
+    (its own among them) and waits for the answer itself; when it comes, it wakes that batch's
+    callers, sends what queued meanwhile as the next batch and hands the wait for its answer to
+    one of that batch's callers. A thread in between cost two more hand-overs a write, each a
+    turn of gevent's loop behind every other ready greenlet (measured at 500 players: a 1.4 ms
+    round trip to the writer process, a 4.4 ms wait for the write)."""
 
     MAX_BATCH = 256
 
     def __init__(self, url: str):
         self._url = url
-        self._queue: queue.Queue[tuple[list[Write], Future] | None] = queue.Queue()
+        self._lock = threading.Lock()
+        self._pending: list[_Waiter] = []
+        self._in_flight: list[_Waiter] | None = None  # the batch sent and not yet answered
+        self._pipe = None
         self.process = None  # the writer process, started by the first write
-        self._thread = threading.Thread(target=self._run, name="storage-writer", daemon=True)
-        self._thread.start()
 
     def write(self, *writes: Write) -> None:
-        done: Future = Future()
-        self._queue.put((list(writes), done))
-        done.result()
+        me = _Waiter(list(writes))
+        with self._lock:
+            self._pending.append(me)
+            first = self._take_pending() if self._in_flight is None else None
+        if first is not None:
+            self._lead(first, sent=False)
+        else:
+            me.woken.wait()  # its batch answered, or it is asked to wait for the answer
+            if me.batch is not None:
+                self._lead(me.batch, sent=True)
+        if me.error is not None:
+            raise StorageError(me.error)
+
+    def _lead(self, batch: list[_Waiter], sent: bool) -> None:
+        """Sends the batch (unless sent), waits for its answer, tells its callers; then sends the
+        next. Interrupted while waiting, the answer is lost with the pipe: the batch fails."""
+        try:
+            if sent or self._send(batch):
+                self._await_answer(batch)
+        except BaseException as exc:
+            self._writer_stopped(batch, exc)
+            raise
+        finally:
+            self._send_next()
 
     def close(self) -> None:
-        """Commit what is queued, then end the writer thread and process."""
-        self._queue.put(None)
-        self._thread.join()
-
-    def _run(self) -> None:
-        pipe, closing = None, False
-        while not closing:
-            batch = [self._queue.get()]
-            while batch[-1] is not None and len(batch) < self.MAX_BATCH:
-                try:
-                    batch.append(self._queue.get_nowait())
-                except queue.Empty:
-                    break
-            if batch[-1] is None:
-                closing = True
-                batch.pop()
-            if batch:
-                pipe, errors = self._commit(pipe, [writes for writes, _ in batch])
-                for (_, done), error in zip(batch, errors):
-                    if error is None:
-                        done.set_result(None)
-                    else:
-                        done.set_exception(StorageError(error))
-        if pipe is not None:
-            pipe.close()  # the process reads the end of the pipe and exits
+        """Commit what is queued, then end the writer process."""
+        if self.process is None:  # nothing was ever written
+            return
+        try:
+            self.write()  # batches commit in order: once this one has, every earlier one has
+        except StorageError:
+            pass
+        if self._pipe is not None:
+            self._pipe.close()  # the process reads the end of the pipe and exits
             self.process.join()
 
-    def _commit(self, pipe, batch: list[list[Write]]) -> tuple[object, list[str | None]]:
-        """Hands the batch to the writer process (started here when there is none) and returns
-        the pipe to it and its answer: for each write, None or why it failed."""
+    def _take_pending(self) -> list[_Waiter] | None:
+        """(Under the lock) the next batch, now in flight; None, and nothing in flight, if no
+        write is waiting."""
+        batch, self._pending = self._pending[: self.MAX_BATCH], self._pending[self.MAX_BATCH :]
+        self._in_flight = batch or None
+        return self._in_flight
+
+    def _send(self, batch: list[_Waiter]) -> bool:
+        """Hands the batch to the writer process (started here when there is none); if that
+        fails, the batch has failed and its callers are told."""
         try:
-            if pipe is None:
+            if self._pipe is None:
                 context = multiprocessing.get_context("spawn")
                 pipe, child_end = context.Pipe()
                 for end in (pipe, child_end):  # a socket pair, made non-blocking where gevent patched socket
@@ -164,13 +192,50 @@ class GroupCommit:
                 self.process = context.Process(target=_commit_forever, args=(self._url, child_end), name="storage-writer", daemon=True)
                 self.process.start()
                 child_end.close()
-            pipe.send(batch)
-            multiprocessing.connection.wait([pipe])  # under gevent, yields to the players until the answer comes
-            return pipe, pipe.recv()
-        except (EOFError, OSError) as exc:  # the writer process died: the next batch gets a new one
-            if pipe is not None:
-                pipe.close()
-            return None, [f"the database writer stopped ({exc!r}); the write may not have been committed"] * len(batch)
+                self._pipe = pipe
+            self._pipe.send([waiter.writes for waiter in batch])
+            return True
+        except (EOFError, OSError) as exc:
+            self._writer_stopped(batch, exc)
+        except Exception as exc:  # a write that does not pickle: nothing was sent
+            self._finish(batch, [f"the batch could not be sent to the database writer: {exc!r}"] * len(batch))
+        return False
+
+    def _await_answer(self, batch: list[_Waiter]) -> None:
+        """Waits for the writer process's answer to the batch in flight and tells its callers."""
+        try:
+            multiprocessing.connection.wait([self._pipe])  # under gevent, yields to the players until the answer comes
+            errors = self._pipe.recv()
+        except (EOFError, OSError) as exc:
+            self._writer_stopped(batch, exc)
+            return
+        self._finish(batch, errors)
+
+    def _writer_stopped(self, batch: list[_Waiter], exc: BaseException) -> None:
+        """The writer process died: the batch fails, and the next one starts another."""
+        if self._pipe is not None:
+            self._pipe.close()
+            self._pipe = None
+        self._finish(batch, [f"the database writer stopped ({exc!r}); the write may not have been committed"] * len(batch))
+
+    @staticmethod
+    def _finish(batch: list[_Waiter], errors: list[str | None]) -> None:
+        for waiter, error in zip(batch, errors):
+            waiter.error, waiter.batch = error, None
+            waiter.woken.set()
+
+    def _send_next(self) -> None:
+        """Sends the writes that queued while a batch was in flight, and wakes one of their
+        callers to wait for the answer; or leaves nothing in flight."""
+        while True:
+            with self._lock:
+                batch = self._take_pending()
+            if batch is None:
+                return
+            if self._send(batch):
+                batch[0].batch = batch
+                batch[0].woken.set()
+                return
 
 
 def _commit_forever(url: str, pipe) -> None:

@@ -89,6 +89,15 @@ def test_a_writer_process_that_dies_is_replaced(storage):
     assert [m["index"] for m in storage.get_round("r_1").moves] == [1]
 
 
+def test_a_write_that_cannot_be_sent_fails_and_the_next_goes_through(storage):
+    """A write the pipe cannot carry (it does not pickle) fails its batch with a StorageError, and
+    leaves nothing in flight: the writes after it are committed, none waits forever."""
+    with pytest.raises(StorageError, match="could not be sent"):
+        storage.add_move("r_1", 0, "p_1", {"n": lambda: 0}, 0.0)
+    storage.add_move("r_1", 1, "p_1", {"n": 1}, 0.0)
+    assert [m["index"] for m in storage.get_round("r_1").moves] == [1]
+
+
 def test_a_result_ends_its_round_and_needs_one(storage):
     storage.finish_round("r_1", "sort", "slices-0", ["p_1"], "Ada", 640, {"order": 0.64})
     stored = storage.get_round("r_1")
