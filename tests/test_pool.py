@@ -52,6 +52,24 @@ def test_refills_in_batches_and_serves_from_the_queue():
     pool.close()
 
 
+def test_a_batched_shape_is_refilled_once_half_is_gone_in_one_batch():
+    """Takes that leave more than half the queue compose nothing; the take that leaves half starts
+    one batch for every missing piece. A shape the composer cannot batch refills after each take."""
+    rec = Recorder()
+    pool = PiecePool(rec.compose, depth=6, compose_batch=rec.batch)
+    pool.warm("a", "unbatchable")
+    wait_until(lambda: pool.ready("a") == 6 and pool.ready("unbatchable") == 6)
+    rec.calls.clear()
+    pool.take("a"), pool.take("a"), pool.take("unbatchable")
+    wait_until(lambda: pool.ready("unbatchable") == 6)
+    time.sleep(0.1)
+    assert rec.calls == [("one", "unbatchable")] and pool.ready("a") == 4
+    pool.take("a")
+    wait_until(lambda: pool.ready("a") == 6)
+    assert rec.calls == [("one", "unbatchable"), ("batch", "a", 3)]
+    pool.close()
+
+
 def test_an_empty_queue_waits_for_its_refill_and_without_a_pool_composes_on_demand():
     rec = Recorder()
     pool = PiecePool(rec.compose, depth=2, compose_batch=rec.batch)
