@@ -83,7 +83,7 @@ def pct(values: list[float], q: float) -> float:
 class Stats:
     def __init__(self):
         self.latencies: list[float] = []
-        self.round_starts: list[float] = []
+        self.round_starts: dict[str, list[float]] = {"sort": [], "run": []}  # game -> seconds, ramp included
         self.refused: dict[str, int] = {}
         self.start_refusals: dict[str, int] = {}
         self.counting = False
@@ -101,13 +101,13 @@ async def timed_call(sio, stats: Stats, event: str, data: dict) -> dict:
     return reply
 
 
-async def start_round(sio, stats: Stats) -> dict:
+async def start_round(sio, stats: Stats, game: str) -> dict:
     """Timed; a refusal (composer_busy: the pool ran dry and composing on demand took over 10 s)
     is counted and retried a second later."""
     while True:
         started = time.perf_counter()
         reply = await sio.call("start_round", {}, timeout=30)
-        stats.round_starts.append(time.perf_counter() - started)
+        stats.round_starts[game].append(time.perf_counter() - started)
         if reply["ok"]:
             return reply["round"]
         stats.start_refusals[reply["error"]["code"]] = stats.start_refusals.get(reply["error"]["code"], 0) + 1
@@ -122,7 +122,7 @@ async def run_player(sio, stats: Stats, stop: float) -> None:
     seq = 0
     while time.monotonic() < stop:
         ended.clear()
-        view = await start_round(sio, stats)
+        view = await start_round(sio, stats, "run")
         run = view["run"]
         t0 = time.monotonic() - run["clock_tick"] / 60
         lane = run["lanes"][0]
@@ -185,7 +185,8 @@ def load(url: str, players: int, seconds: float, rate: float, echo: bool, rss_of
     stats.elapsed = max(share.elapsed for share in shares)
     for share in shares:
         stats.latencies += share.latencies
-        stats.round_starts += share.round_starts
+        for game, starts in share.round_starts.items():
+            stats.round_starts[game] += starts
         for mine, theirs in ((stats.refused, share.refused), (stats.start_refusals, share.start_refusals)):
             for code, count in theirs.items():
                 mine[code] = mine.get(code, 0) + count
@@ -252,7 +253,7 @@ async def arrive(play, ramp: float):
 async def sort_player(sio, stats: Stats, interval: float, stop: float) -> None:
     """A solo Sort round, then a swap of two slots every `interval`, on the version it holds."""
     await sio.call("create_room", {"game": "sort", "ladder": "slices", "level": 0}, timeout=30)
-    view = await start_round(sio, stats)
+    view = await start_round(sio, stats, "sort")
     version, seq = view["board"]["version"], 0
     await asyncio.sleep(random.random() * interval)
     while time.monotonic() < stop:
@@ -297,8 +298,11 @@ def main(players: int = 500, seconds: float = 30, rate: float = 1.0) -> None:
         echo_stats, _ = load(f"http://127.0.0.1:{echo_port}", players, seconds, len(game_stats.latencies) / game_stats.elapsed / players, echo=True, processes={"echo server": echo.pid})
         game = report("game", game_stats, "game server")
         base = report("echo", echo_stats, "echo server")
-        starts = [x * 1000 for x in game_stats.round_starts]
-        print(f"round starts: {len(starts)} timed, p50 {pct(starts, 50):.1f} ms, p99 {pct(starts, 99):.1f} ms; refused {game_stats.start_refusals or 'none'}; pool at the end: {json.dumps(server.get('/healthz')['pool'])}")
+        starts = {game: [x * 1000 for x in xs] for game, xs in game_stats.round_starts.items()}
+        every = starts["sort"] + starts["run"]
+        print(f"round starts: {len(every)} timed, p50 {pct(every, 50):.1f} ms, p99 {pct(every, 99):.1f} ms ("
+              + "; ".join(f"{game} {len(xs)}: {pct(xs, 50):.1f} / {pct(xs, 99):.1f}" for game, xs in starts.items() if xs)
+              + f"); refused {game_stats.start_refusals or 'none'}; pool at the end: {json.dumps(server.get('/healthz')['pool'])}")
         print(f"throughput ratio game/echo at the same offered load: {game / base:.2f}")
         print(f"game server RSS: idle {idle:.0f} MB, {players} players connected {memory['connected']:.0f} MB, with their {players} rooms live {memory['rooms']:.0f} MB"
               f" -> {(memory['connected'] - idle) * 1024 / players:.0f} KB per connected player, {(memory['rooms'] - memory['connected']) * 1024 / players:.0f} KB per live room")
