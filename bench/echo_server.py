@@ -1,7 +1,8 @@
-"""The baseline for bench/realtime.py: a bare Socket.IO server in the same stack and async mode
-as the game server (Flask-SocketIO and simple-websocket; gevent's pywsgi, or Werkzeug with
-ASYNC_MODE=threading; TCP_NODELAY) whose only handler acks every event with its own payload,
-registered on python-socketio's server as the game's handlers are. `python bench/echo_server.py PORT`."""
+"""The baseline for bench/realtime.py: a bare Socket.IO server in the same stack, async mode and
+settings as the game server (Flask-SocketIO and simple-websocket; gevent's pywsgi, or Werkzeug
+with ASYNC_MODE=threading; TCP_NODELAY; handlers run on the connection's own greenlet or thread,
+the JSON-only packet) whose only handler acks every event with its own payload, registered on
+python-socketio's server as the game's handlers are. `python bench/echo_server.py PORT`."""
 
 from __future__ import annotations
 
@@ -22,9 +23,10 @@ from flask import Flask  # noqa: E402
 from flask_socketio import SocketIO  # noqa: E402
 
 from game_server.app import no_delay, serve_forever  # noqa: E402
+from game_server.protocol import JsonPacket  # noqa: E402
 
 app = Flask(__name__)
-socketio = SocketIO(app, async_mode=ASYNC_MODE)
+socketio = SocketIO(app, async_mode=ASYNC_MODE, async_handlers=False, serializer=JsonPacket)
 app.wsgi_app = no_delay(app.wsgi_app)
 
 
