@@ -13,7 +13,7 @@ moves at a fixed rate for the measured seconds:
 - game: most players play Sort (solo slices-0: a swap of two slots per move, on the board
   version they hold), 1 in N play Run level 0 (the scripted bot's inputs, sent live as a client
   would; a new round when one ends). Every ack is a move served: moves/s and move-to-ack latency
-  p50 / p99; round starts: their latency p50 / p99.
+  p50 / p99; round starts: their latency p50 / p99, for Sort and Run apart (ramp included).
 - echo: the same connections send a payload of the same size, same rate; moves/s and latency.
 For each, the CPU time the servers, the game server's child processes (composers, database
 writer) and the load generator used over the measured window (per move: what an event costs).
