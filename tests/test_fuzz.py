@@ -218,6 +218,17 @@ class Hostile:
             return self.code is not None
         return True
 
+    def pushed_errors(self, mark: int, timeout: float = 5.0) -> list[dict]:
+        """The `error` events pushed since `mark`. The server pushes one before it acks, but the
+        client handles each packet on a thread of its own, so the ack can be seen first: wait
+        for the push a little."""
+        deadline = time.monotonic() + timeout
+        while True:
+            pushed = [d for name, d in self.player.seen[mark:] if name == "error"]
+            if pushed or time.monotonic() > deadline:
+                return pushed
+            time.sleep(0.01)
+
     def send(self, event: str, args: tuple, shared: dict, tally: Counter) -> None:
         args = resolve(args, {**shared, **self.refs()})
         time.sleep(max(0.0, self.last_sent + 1 / self.RATE - time.monotonic()))
@@ -233,7 +244,7 @@ class Hostile:
         tally[event if event in MODELS else "<unknown>", error["code"]] += 1
         assert isinstance(error.get("code"), str) and error["code"] and isinstance(error.get("message"), str), (event, args, reply)
         assert error["code"] != "server_error", ("a handler failed", event, args, reply)
-        pushed = [d for name, d in self.player.seen[mark:] if name == "error"]
+        pushed = self.pushed_errors(mark)
         assert pushed and pushed[-1]["code"] == error["code"] and pushed[-1]["event"] == str(event)[:40], ("refusal not pushed as an error event", event, reply, pushed)
         if error["code"] == "round_over" and args and isinstance(args[0], dict) and args[0].get("round_id") == self.round_id:
             self.round_over = True
