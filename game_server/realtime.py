@@ -68,6 +68,13 @@ class Services:
     connections: dict[str, Connection] = field(default_factory=dict)
     sid_of_player: dict[str, str] = field(default_factory=dict)
 
+    def add_round(self, *row) -> None:
+        """Stores a new round (Storage.add_round's arguments). With rooms in this process the start
+        is acknowledged without waiting for the commit: the round's moves and result commit after
+        it, and a process that dies first takes the room with it. A room in Redis outlives the
+        process, and another may play the round on: there the round is committed first."""
+        self.storage.add_round(*row, wait=self.store.outlives_process)
+
 
 RESERVED_EVENTS = ("connect", "disconnect", "*")  # Socket.IO's own names: never a client's event
 
@@ -301,7 +308,7 @@ def register(socketio: SocketIO, services: Services) -> None:
         round_id = "r_" + uuid.uuid4().hex[:16]
         level_name = f"{room.ladder}-{rung}"
         players = [seat.player_id for seat in room.seats]
-        s.storage.add_round(round_id, "sort", level_name, room.code, composed.seed, players, piece_json, sort.puzzle_setup(puzzle, board))
+        s.add_round(round_id, "sort", level_name, room.code, composed.seed, players, piece_json, sort.puzzle_setup(puzzle, board))
         return SortRoundState(round_id, puzzle, board, time.time(), level_name)
 
     @handler("sort_move", SortMove)

@@ -71,7 +71,7 @@ def new_run_round(s, room: Room, rung: int, lanes_wanted: str) -> RunRoundState:
     round_id = "r_" + uuid.uuid4().hex[:16]
     level_name = f"run-{rung}" + ("-duo" if two else "")
     setup = {"rung": rung, "lanes": list(lanes), "offsets": {str(k): v for k, v in offsets.items()}, "lanes_of": {k: list(v) for k, v in lanes_of.items()}}
-    s.storage.add_round(round_id, "run", level_name, room.code, composed.seed, [seat.player_id for seat in room.seats], piece_to_json(piece), setup)
+    s.add_round(round_id, "run", level_name, room.code, composed.seed, [seat.player_id for seat in room.seats], piece_to_json(piece), setup)
     s.store.live_runs.add(room.code)
     return RunRoundState(round_id, level_name, run.RunRound.start(level, lanes, offsets), piece, lanes_of, time.time() + COUNTDOWN)
 

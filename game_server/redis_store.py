@@ -152,6 +152,8 @@ class Blobs:
 
 
 class RedisRoomStore:
+    outlives_process = True  # another process takes a room on when this one dies
+
     def __init__(self, url: str):
         self.client = redis.Redis.from_url(url, max_connections=MAX_CONNECTIONS)
         self.client.ping()

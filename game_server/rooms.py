@@ -112,6 +112,8 @@ class Room:
 class RoomStore:
     """Rooms in this process's memory; `with store.locked(code) as room:` serializes changes."""
 
+    outlives_process = False  # a room dies with this process (RedisRoomStore's do not)
+
     def __init__(self):
         self._rooms: dict[str, Room] = {}
         self._locks: dict[str, threading.Lock] = {}

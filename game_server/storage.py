@@ -2,16 +2,19 @@
 move, and results. SQLAlchemy; a SQLite file by default, PostgreSQL when DATABASE_URL says so.
 
 Every write commits before the function returns, so a caller that acknowledges something to a
-client after calling here can never acknowledge what a crash would lose. SQLite runs in WAL mode
-with synchronous=FULL for the same reason. So that this costs one fsync per batch of writes and
-not one per write, writes go through a group commit: a writer process commits whatever writes
-are waiting in one transaction, and each caller returns when the transaction holding its write
-has committed (a write that fails is retried alone, so it fails alone). Reads are in-process.
+client after calling here can never acknowledge what a crash would lose (the one exception, a
+round row stored with `wait=False`, commits with or before every write queued after it: the
+round's moves and result). SQLite runs in WAL mode with synchronous=FULL for the same reason.
+So that this costs one fsync per batch of writes and not one per write, writes go through a
+group commit: a writer process commits whatever writes are waiting in one transaction, and each
+caller returns when the transaction holding its write has committed (a write that fails is
+retried alone, so it fails alone). Reads are in-process.
 """
 
 from __future__ import annotations
 
 import itertools
+import logging
 import multiprocessing
 import multiprocessing.connection
 import os
@@ -23,6 +26,8 @@ from importlib import import_module
 from sqlalchemy import JSON, BigInteger, Float, ForeignKey, Integer, String, Text, UniqueConstraint, bindparam, create_engine, event, insert, select, update
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 from sqlalchemy.sql.expression import Executable
+
+log = logging.getLogger(__name__)
 
 
 class Base(DeclarativeBase):
@@ -101,6 +106,7 @@ class _Waiter:
     """One caller's writes, and what became of them."""
 
     writes: list[Write]
+    waiting: bool = True  # False: queued by `queue`, nobody waits for the answer
     woken: threading.Event = field(default_factory=threading.Event)
     error: str | None = None  # once its batch is answered: None (committed) or why it failed
     batch: list[_Waiter] | None = None  # set when it is woken to wait for this batch's answer
@@ -137,9 +143,7 @@ class GroupCommit:
 
     def write(self, *writes: Write) -> None:
         me = _Waiter(list(writes))
-        with self._lock:
-            self._pending.append(me)
-            first = self._take_pending() if self._in_flight is None else None
+        first = self._append(me)
         if first is not None:
             self._lead(first, sent=False)
         else:
@@ -148,6 +152,25 @@ class GroupCommit:
                 self._lead(me.batch, sent=True)
         if me.error is not None:
             raise StorageError(me.error)
+
+    def queue(self, *writes: Write) -> None:
+        """Queues the writes and returns at once. Batches commit in the order their writes were
+        queued, so these commit with or before every write queued after them: a `write` that
+        returned means these are committed too (or failed: that is logged, as nobody waits)."""
+        first = self._append(_Waiter(list(writes), waiting=False))
+        if first is not None:
+            self._lead_in_background(first, sent=False)
+
+    def _append(self, waiter: _Waiter) -> list[_Waiter] | None:
+        """Queues a caller's writes; returns the batch it must send (and see answered) if none
+        is in flight."""
+        with self._lock:
+            self._pending.append(waiter)
+            return self._take_pending() if self._in_flight is None else None
+
+    def _lead_in_background(self, batch: list[_Waiter], sent: bool) -> None:
+        """For a batch nobody waits for: a thread (a greenlet under gevent) waits for the answer."""
+        threading.Thread(target=self._lead, args=(batch, sent), name="storage-answer", daemon=True).start()
 
     def _lead(self, batch: list[_Waiter], sent: bool) -> None:
         """Sends the batch (unless sent), waits for its answer, tells its callers; then sends the
@@ -163,8 +186,9 @@ class GroupCommit:
 
     def close(self) -> None:
         """Commit what is queued, then end the writer process."""
-        if self.process is None:  # nothing was ever written
-            return
+        with self._lock:
+            if self.process is None and self._in_flight is None:  # nothing was ever written
+                return
         try:
             self.write()  # batches commit in order: once this one has, every earlier one has
         except StorageError:
@@ -223,18 +247,25 @@ class GroupCommit:
         for waiter, error in zip(batch, errors):
             waiter.error, waiter.batch = error, None
             waiter.woken.set()
+            if error is not None and not waiter.waiting:
+                log.error("a queued write (%s) failed: %s", ", ".join(name for name, _ in waiter.writes), error)
 
     def _send_next(self) -> None:
         """Sends the writes that queued while a batch was in flight, and wakes one of their
-        callers to wait for the answer; or leaves nothing in flight."""
+        callers to wait for the answer (or starts a thread to, if none waits); or leaves nothing
+        in flight."""
         while True:
             with self._lock:
                 batch = self._take_pending()
             if batch is None:
                 return
             if self._send(batch):
-                batch[0].batch = batch
-                batch[0].woken.set()
+                leader = next((waiter for waiter in batch if waiter.waiting), None)
+                if leader is None:
+                    self._lead_in_background(batch, sent=True)
+                else:
+                    leader.batch = batch
+                    leader.woken.set()
                 return
 
 
@@ -326,8 +357,10 @@ class Storage:
     def add_player(self, player_id: str, name: str) -> None:
         self._writes.write(("player", {"id": player_id, "name": name, "created_at": time.time()}))
 
-    def add_round(self, round_id: str, game: str, level: str, room: str, seed: int, players: list, piece: str, setup: dict) -> None:
-        self._writes.write(("round", {"id": round_id, "game": game, "level": level, "room": room, "seed": seed, "players": players, "piece": piece, "setup": setup, "started_at": time.time(), "ended_at": None}))
+    def add_round(self, round_id: str, game: str, level: str, room: str, seed: int, players: list, piece: str, setup: dict, wait: bool = True) -> None:
+        """`wait=False`: return at once (see `GroupCommit.queue`); the round's moves and result,
+        written after it, commit with it or after it."""
+        (self._writes.write if wait else self._writes.queue)(("round", {"id": round_id, "game": game, "level": level, "room": room, "seed": seed, "players": players, "piece": piece, "setup": setup, "started_at": time.time(), "ended_at": None}))
 
     def add_move(self, round_id: str, index: int, player_id: str, payload: dict, at: float) -> None:
         self._writes.write(("move", {"round_id": round_id, "index": index, "player_id": player_id, "payload": payload, "at": at}))

@@ -57,6 +57,19 @@ class ServerProcess:
             body = response.read()
             return json.loads(body) if response.headers.get_content_type() == "application/json" else body
 
+    def stored_round(self, round_id: str, timeout: float = 10):
+        """The round as this server's database holds it. A round row commits just after its start
+        is acknowledged (realtime.Services.add_round): a test that reads it before any move waits."""
+        from game_server.storage import Storage
+
+        storage, deadline = Storage(f"sqlite:///{self.db}"), time.monotonic() + timeout
+        try:
+            while (stored := storage.get_round(round_id)) is None and time.monotonic() < deadline:
+                time.sleep(0.02)
+            return stored
+        finally:
+            storage.engine.dispose()
+
     def kill(self) -> None:
         """SIGKILL: no shutdown code runs, as when a machine dies."""
         self.process.send_signal(signal.SIGKILL)

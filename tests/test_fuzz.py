@@ -297,9 +297,8 @@ def test_hostile_events_are_refused_with_a_code_and_bystanders_notice_nothing(se
     try:
         round_ = start(bystander)
         victim = start(host, mode="coop", partner=guest)
-        stored = Storage(f"sqlite:///{server.db}")
-        shared = {"bystander_round": round_["round_id"], "bystander_code": stored.get_round(round_["round_id"]).room,
-                  "victim_round": victim["round_id"], "victim_code": stored.get_round(victim["round_id"]).room,
+        shared = {"bystander_round": round_["round_id"], "bystander_code": server.stored_round(round_["round_id"]).room,
+                  "victim_round": victim["round_id"], "victim_code": server.stored_round(victim["round_id"]).room,
                   "bystander_clip": sorted(round_["board"]["clips"]),
                   "forged_token": URLSafeSerializer("not-the-secret", salt="melody-arcade.player").dumps({"player": bystander.player_id})}
         before, victim_before = listen(bystander, round_["round_id"]), listen(host, victim["round_id"])

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.timeout(240)
 
 
 def answer_of(server: ServerProcess, round_id: str) -> list[str]:
-    return Storage(f"sqlite:///{server.db}").get_round(round_id).setup["answer"]
+    return server.stored_round(round_id).setup["answer"]
 
 
 def start(player: Player, ladder="slices", level=0, mode="solo", partner: Player | None = None) -> dict:

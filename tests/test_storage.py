@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import signal
 import threading
+import time
 
 import pytest
 from sqlalchemy import event, func, select
@@ -96,6 +97,42 @@ def test_a_write_that_cannot_be_sent_fails_and_the_next_goes_through(storage):
         storage.add_move("r_1", 0, "p_1", {"n": lambda: 0}, 0.0)
     storage.add_move("r_1", 1, "p_1", {"n": 1}, 0.0)
     assert [m["index"] for m in storage.get_round("r_1").moves] == [1]
+
+
+def test_a_round_stored_without_waiting_commits_before_the_writes_after_it(storage):
+    """add_round(wait=False) returns before its commit; a move of that round written next (the
+    foreign key needs the round) commits all the same, from 8 threads at once; and a round queued
+    while nothing else is written commits on its own."""
+    errors: list[Exception] = []
+
+    def player(t: int) -> None:
+        try:
+            storage.add_round(f"r_t{t}", "sort", "slices-0", "ROOMCODE", t, ["p_1"], "{}", {"answer": []}, wait=False)
+            for i in range(5):
+                storage.add_move(f"r_t{t}", i, "p_1", {"n": i}, 0.0)
+        except Exception as exc:  # noqa: BLE001 (the test records what its writer saw)
+            errors.append(exc)
+
+    threads = [threading.Thread(target=player, args=(t,)) for t in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert all(len(storage.get_round(f"r_t{t}").moves) == 5 for t in range(8))
+    storage.add_round("r_alone", "sort", "slices-0", "ROOMCODE", 9, ["p_1"], "{}", {"answer": []}, wait=False)
+    deadline = time.monotonic() + 10
+    while storage.get_round("r_alone") is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert storage.get_round("r_alone") is not None
+
+
+def test_a_round_stored_without_waiting_that_fails_is_logged(storage, caplog):
+    """Nobody waits for its answer, so the log says it failed; the writes after it go through."""
+    storage.add_round("r_1", "sort", "slices-0", "ROOMCODE", 7, ["p_1"], "{}", {"answer": []}, wait=False)  # r_1 exists
+    storage.add_move("r_1", 0, "p_1", {"n": 0}, 0.0)
+    assert [m["index"] for m in storage.get_round("r_1").moves] == [0]
+    assert any("a queued write (round) failed" in r.getMessage() and "UNIQUE" in r.getMessage() for r in caplog.records)
 
 
 def test_a_result_ends_its_round_and_needs_one(storage):
