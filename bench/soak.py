@@ -68,7 +68,7 @@ class Soaker(threading.Thread):
         player = None
         try:
             player = Player(self.server, f"Soak{self.index}")
-            # read-only, beside the server: the answer is in the round's setup, committed before the ack
+            # read-only, beside the server: the answer is in the round's setup (see `answer`)
             db = sqlite3.connect(f"file:{self.server.db}?mode=ro", uri=True, timeout=30)
             room = player.call("create_room", {"game": "sort", "mode": "solo", "ladder": "slices", "level": 0})
             assert room["ok"], room
@@ -92,8 +92,7 @@ class Soaker(threading.Thread):
         self.started += 1
         round_ = started["round"]
         round_id, version = round_["round_id"], round_["board"]["version"]
-        (setup,) = db.execute("SELECT setup FROM rounds WHERE id = ?", (round_id,)).fetchone()
-        for slot, clip in enumerate(json.loads(setup)["answer"]):
+        for slot, clip in enumerate(answer(db, round_id)):
             self.pace()
             reply = player.move(round_id, version, "place", clip=clip, slot=slot)
             assert reply["ok"], reply
@@ -108,6 +107,16 @@ class Soaker(threading.Thread):
         while not player.events.empty():  # nobody reads the pushed events: keep this client flat too
             player.events.get_nowait()
         player.seen.clear()
+
+
+def answer(db: sqlite3.Connection, round_id: str) -> list[str]:
+    """The round's answer from its stored setup. The row commits just after the start's ack (with
+    rooms in memory: realtime.Services.add_round), so it may take a few milliseconds to appear."""
+    deadline = time.monotonic() + EVENT_TIMEOUT_S
+    while (row := db.execute("SELECT setup FROM rounds WHERE id = ?", (round_id,)).fetchone()) is None:
+        assert time.monotonic() < deadline, f"round {round_id} was not stored within {EVENT_TIMEOUT_S} s"
+        time.sleep(0.005)
+    return json.loads(row[0])["answer"]
 
 
 def check_database(db_path: Path, acked: list[tuple[str, int]]) -> dict[str, int]:
