@@ -85,6 +85,7 @@ def test_piece_is_not_downloadable_before_the_round_ends(server):
     player = Player(server, "Peek")
     try:
         round_ = start(player)
+        server.stored_round(round_["round_id"])  # committed just after the start's ack: until then, 404
         with pytest.raises(Exception, match="403"):
             server.get(f"/api/rounds/{round_['round_id']}/piece.mid")
         assert "answer" not in server.get(f"/api/rounds/{round_['round_id']}")
