@@ -39,10 +39,11 @@ def serve(args: argparse.Namespace) -> int:
     # generation). Each found almost nothing to free (0-132 objects in cycles), so one for every
     # 1000: every several minutes under load.
     # The young generations: every round start brings thousands of objects that live as long as
-    # the round (its music, lanes, board), and with the default 700 allocations a collection
-    # the young ones came ~10 times a second, each found nothing to free, and one in a few took
-    # 4-13 ms of CPU; the slowest quarter-seconds of bench/realtime.py (500 players, 1 in 5 Run)
-    # each held one. One every 20,000 allocations: move-to-ack p99 19-39 -> 12.6 ms there.
+    # the round (its music, lanes, board). At the default (a collection every 700 allocations)
+    # young collections came ~10 times a second under bench/realtime.py's 500 players with Run,
+    # found nothing to free, and one in a few took 4-13 ms of CPU with the loop held: the
+    # slowest quarter-seconds each held one. Every 20,000: move-to-ack p99 19-39 -> 15-26 ms,
+    # round starts p99 8-16 -> 6-12 ms (README).
     gc.set_threshold(20_000, 20, 1000)
     logging.getLogger("game_server").info("serving on http://%s:%d (%s)", config.host, config.port, config.async_mode)
     serve_forever(app, socketio_of(app), config.host, config.port)
