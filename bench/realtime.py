@@ -69,8 +69,11 @@ def cpu_seconds(pid: int) -> float | None:
 def cpu_used(pids: list[int], before: dict[int, float | None]) -> float:
     """CPU seconds the processes used since `before` (theirs then); one that has ended since
     counts what it had used when last read."""
-    now = {pid: cpu_seconds(pid) for pid in pids}
-    return sum((now[pid] if now[pid] is not None else before[pid] or 0.0) - (before[pid] or 0.0) for pid in pids)
+    used = 0.0
+    for pid in pids:
+        then, now = before[pid] or 0.0, cpu_seconds(pid)
+        used += (then if now is None else now) - then
+    return used
 
 
 def children(pid: int) -> list[int]:
@@ -253,7 +256,8 @@ async def play_share(pipe, url: str, indices: range, seconds: float, rate: float
     warmup = ramp + 2
     stop = time.monotonic() + warmup + seconds
     tasks = []
-    planner = concurrent.futures.ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+    plays_run = not echo and run_every > 0
+    planner = concurrent.futures.ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) if plays_run else None
     for i, sio in zip(indices, connected):
         if echo:
             tasks.append(echo_player(sio, stats, 1 / rate, stop))
@@ -268,7 +272,8 @@ async def play_share(pipe, url: str, indices: range, seconds: float, rate: float
     await runner
     stats.elapsed = time.monotonic() - started
     pipe.send(stats)
-    planner.shutdown()
+    if planner is not None:
+        planner.shutdown()
     await asyncio.gather(*(c.disconnect() for c in clients), return_exceptions=True)
     await asyncio.sleep(0.5)  # let the transports close before the loop does
 
