@@ -58,8 +58,9 @@ class ServerProcess:
             return json.loads(body) if response.headers.get_content_type() == "application/json" else body
 
     def stored_round(self, round_id: str, timeout: float = 10):
-        """The round as this server's database holds it. A round row commits just after its start
-        is acknowledged (realtime.Services.add_round): a test that reads it before any move waits."""
+        """The round as this server's database holds it (None if it is not there within `timeout`).
+        A round row commits just after its start is acknowledged (realtime.Services.add_round), so
+        a read right after the start waits for it."""
         from game_server.storage import Storage
 
         storage, deadline = Storage(f"sqlite:///{self.db}"), time.monotonic() + timeout

@@ -23,7 +23,6 @@ from hypothesis import strategies as st
 from itsdangerous import URLSafeSerializer
 
 from game_server.protocol import MAX_EVENT_BYTES, Calibrate, CreateRoom, Hello, JoinRoom, LeaveRoom, ProtocolError, RunInput, SortMove, StartRound, parse
-from game_server.storage import Storage
 
 from .server import Player
 from .test_sort_socket import answer_of, solve, start
@@ -333,7 +332,7 @@ def test_hostile_events_are_refused_with_a_code_and_bystanders_notice_nothing(se
         done = bystander.move(round_["round_id"], board["version"], "submit")
         assert done["ok"] and done["result"]["round_id"] == round_["round_id"], done
         assert bystander.wait_for("round_ended")["score"] == done["result"]["score"]
-        assert Storage(f"sqlite:///{server.db}").get_round(round_["round_id"]).result["score"] == done["result"]["score"]
+        assert server.stored_round(round_["round_id"]).result["score"] == done["result"]["score"]
     finally:
         for p in [bystander, host, guest] + [h.player for h in hostiles]:
             p.close()

@@ -12,7 +12,6 @@ from game_server.games import run, run_bot
 from game_server.games.run_physics import Lane, Platform
 from game_server.music import piece_from_dict
 from game_server.realtime_run import stored_result
-from game_server.storage import Storage
 
 from .server import Player
 
@@ -92,7 +91,7 @@ def test_a_bot_plays_a_whole_level_and_gets_the_offline_score(server):
         assert lane["status"] == "goal" and lane["judgements"]["perfect"] >= 0.7 * (len(level.lanes[0].platforms) - 1)
         judged = [j for name, data in bot.seen if name == "run_judgements" for j in data["judgements"]]
         assert len(judged) == sum(lane["judgements"].values())  # every judgement was pushed as it happened
-        stored = Storage(f"sqlite:///{server.db}").get_round(view["round_id"])
+        stored = server.stored_round(view["round_id"])
         assert stored.result["score"] == result["score"]
         assert stored_result(stored.setup, piece_from_dict(view["run"]["piece"]), [m["payload"]["inputs"] for m in stored.moves]) == offline
         board = server.get("/api/leaderboard?game=run&level=run-0")
@@ -175,7 +174,7 @@ def test_cheats_are_refused_and_the_round_goes_on(server):
         assert code(send(2, (t + 10, 0, "right", False))) == "late_input"
         assert code(send(0, (clock.now(), 0, "right", False))) == "bad_payload"
         result = cheat.wait_for("round_ended", timeout=40)  # holding right, the avatar runs until it falls or is scrolled off
-        stored = Storage(f"sqlite:///{server.db}").get_round(rid)
+        stored = server.stored_round(rid)
         assert [m["payload"]["inputs"] for m in stored.moves] == [[{"tick": t + 5, "lane": 0, "key": "right", "down": True}]]
         assert stored.setup["offsets"] == {"0": 30} and result["lanes"][0]["inputs"] == 1
         assert code(send(2, (clock.now(), 0, "right", False))) == "round_over"

@@ -11,7 +11,6 @@ import time
 import pytest
 
 from game_server.games import sort
-from game_server.storage import Storage
 
 from .server import Player, ServerProcess
 
@@ -219,7 +218,7 @@ def test_replay_of_a_stored_round_gives_the_same_score(server):
         player.move(round_["round_id"], board["version"], "listen_board")
         board = player.move(round_["round_id"], board["version"] + 1, "submit")
         live = board["result"]["score"]
-        stored = Storage(f"sqlite:///{server.db}").get_round(round_["round_id"])
+        stored = server.stored_round(round_["round_id"])
         moves = [(sort.Move(**m["payload"]), m["at"]) for m in stored.moves]
         assert sort.replay(stored.setup, moves).score == live == stored.result["score"]
         assert live < 1000
