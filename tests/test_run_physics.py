@@ -11,7 +11,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from game_server.games import run_physics as phys
-from game_server.games.run_physics import GRAVITY, JUMP_SPEED, RUN_SPEED, SEMITONE, STEP, Lane, Platform
+from game_server.games.run_physics import (
+    COYOTE, FOOT, GRAVITY, JUMP_BUFFER, JUMP_SPEED, LANDING_FOOT, LEDGE, RUN_SPEED, SEMITONE, STAIR, STEP, Lane, Platform,
+)
 
 from .vectors.make_run_physics import generate
 
@@ -75,10 +77,62 @@ def test_walking_moves_run_speed_a_tick_and_the_playhead_is_the_tempo():
     assert FLAT.playhead(1) == 120 * STEP // 900
 
 
-def test_a_step_of_three_semitones_is_not_walked_up():
+def test_a_step_of_three_semitones_is_a_wall():
+    """Walking into a note more than STAIR above the feet stops the feet at its side, standing;
+    a jump with right held gets on top of it."""
     lane = Lane((Platform(0, 16 * STEP, 0), Platform(16 * STEP, 32 * STEP, 3 * SEMITONE), Platform(32 * STEP, 33 * STEP, 3 * SEMITONE)), 2, 14 * STEP, 120)
-    events = [ev for _, _, evs in trace(lane, [(0, "right", True)], 30) for ev in evs]
-    assert ("leave", -1) in events and ("walk", 1) not in events
+    states = trace(lane, [(0, "right", True)], 30)
+    assert all(s.grounded and s.platform == 0 for _, s, _ in states)
+    assert states[-1][1].x == 16 * STEP - FOOT and all(not ev for _, _, ev in states)
+    jumped = trace(lane, [(0, "right", True), (30, "jump", True)], 50)
+    assert ("land", 1) in [ev for _, _, evs in jumped for ev in evs]
+
+
+def test_a_stair_is_no_wall():
+    lane = Lane((Platform(0, 16 * STEP, 0), Platform(16 * STEP, 32 * STEP, STAIR), Platform(32 * STEP, 33 * STEP, STAIR)), 2, 14 * STEP, 120)
+    assert ("walk", 1) in [ev for _, _, evs in trace(lane, [(0, "right", True)], 30) for ev in evs]
+
+
+def test_in_the_air_a_side_is_a_wall_until_the_feet_are_a_ledge_below_its_top():
+    """A jump at a note too high for it slides down its side back onto the note it left; one
+    LEDGE lower, the jump gets over the side near its top and the feet catch the top."""
+    def jump_at(top):
+        lane = Lane((Platform(0, 16 * STEP, 0), Platform(16 * STEP, 24 * STEP, top), Platform(24 * STEP, 25 * STEP, top)), 2, 15 * STEP, 120)
+        states = trace(lane, [(0, "right", True), (4, "jump", True)], 40)
+        return [ev for _, _, evs in states for ev in evs], states
+    apex = max(k * JUMP_SPEED - GRAVITY * k * (k + 1) // 2 for k in range(1, 20))
+    events, states = jump_at(apex + LEDGE + 1)
+    assert ("land", 0) in events and ("land", 1) not in events
+    assert all(s.x <= 16 * STEP - FOOT for _, s, _ in states)
+    events, states = jump_at(apex + LEDGE)
+    assert ("land", 1) in events and states[-1][1].y == apex + LEDGE
+
+
+def test_the_landing_feet_catch_a_ledge_the_centre_is_past():
+    """Coming down with the centre past a ledge's end by less than LANDING_FOOT, the avatar
+    lands on it and is pulled onto it; one unit further, it falls past."""
+    lane = Lane((Platform(0, 16 * STEP, 0), Platform(20 * STEP, 21 * STEP, 0), Platform(30 * STEP, 31 * STEP, 0)), 2, 2 * STEP, 120)
+    for past, lands in ((LANDING_FOOT - 1, True), (LANDING_FOOT, False)):
+        s = phys.State(x=21 * STEP + past, y=4 * SEMITONE)
+        events = [ev for _, _, evs in phys.simulate(lane, [], 20, s, 100) for ev in evs]
+        assert (("land", 1) in events) == lands
+        if lands:
+            assert list(phys.simulate(lane, [], 20, s, 100))[-1][1].x == 21 * STEP - 1
+
+
+def test_coyote_and_jump_buffer_windows():
+    """A jump stamped up to COYOTE ticks after the tick that walked off an edge still happens; a
+    press stamped up to JUMP_BUFFER - 2 ticks before the tick of a landing happens on the tick
+    after it."""
+    high = Lane((Platform(0, 16 * STEP, 12 * SEMITONE), Platform(40 * STEP, 41 * STEP, 0)), 1, 12 * STEP, 120)
+    left = next(t for t, _, ev in trace(high, [(0, "right", True)], 40) if ("leave", -1) in ev)
+    for delay, jumps in ((COYOTE, True), (COYOTE + 1, False)):
+        events = [ev for _, _, evs in trace(high, [(0, "right", True), (left + delay, "jump", True)], 40) for ev in evs]
+        assert (("jump", -1) in events) == jumps
+    landing = next(t for t, _, ev in trace(FLAT, [(0, "jump", True), (1, "jump", False)], 30) if ("land", 0) in ev)
+    for early, jumps_again in ((JUMP_BUFFER - 2, True), (JUMP_BUFFER - 1, False)):
+        events = [(t, ev) for t, _, evs in trace(FLAT, [(0, "jump", True), (1, "jump", False), (landing - early, "jump", True)], 40) for ev in evs]
+        assert ((landing + 1, ("jump", -1)) in events) == jumps_again
 
 
 def test_feet_keep_the_avatar_on_an_edge_until_they_leave_it():
@@ -115,8 +169,9 @@ def test_any_input_stream_keeps_the_state_consistent_and_is_deterministic(inputs
     for _, s, _ in first:
         assert all(type(getattr(s, f)) is int for f in ("x", "y", "vx", "vy", "coyote", "jump_buffer"))
         assert (s.platform >= 0) == s.grounded
-        if s.grounded:
-            assert s.y == LEVEL.platforms[s.platform].top
+        if s.grounded:  # standing on its platform: at its top, the feet on it
+            stood = LEVEL.platforms[s.platform]
+            assert s.y == stood.top and stood.x0 < s.x + FOOT and stood.x1 > s.x - FOOT
         assert -phys.MAX_FALL <= s.vy <= JUMP_SPEED
     statuses = [s.status for _, s, _ in first]
     if phys.RUNNING not in statuses[-1:]:  # once over, the state never changes

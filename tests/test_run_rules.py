@@ -3,6 +3,7 @@ score, the input rules, replay against a live round, and the playability check."
 
 from __future__ import annotations
 
+import math
 import random
 from pathlib import Path
 
@@ -34,14 +35,24 @@ def test_level_from_a_piece():
     assert [(p.x0 // STEP, p.x1 // STEP, p.top // SEMITONE) for p in chords.platforms[1:]] == [(16, 32, 0), (32, 40, 5), (40, 48, 7)]
     assert len(run.build_level(PIECE, chords=False).lanes) == 1
     public = level.public()
-    assert public["lanes"][0]["platforms"][1] == [16 * STEP, 20 * STEP, 0] and public["physics"] == "run-physics/1"
+    assert public["lanes"][0]["platforms"][1] == [16 * STEP, 20 * STEP, 0] and public["physics"] == "run-physics/2"
 
 
-def test_ladder_starts_as_the_original_and_gets_faster_and_denser():
+def test_ladder_starts_as_the_original_and_gets_harder_by_its_numbers():
     first = [(lv.bars, lv.chords) for lv in run.LADDER[:3]]
     assert first == [(8, False), (8, True), (16, True)]
     later = run.LADDER[3:]
     assert later and all(lv.tempo_scale > 1 and lv.min_notes_per_bar > 0 for lv in later)
+    leaps = [math.inf if lv.max_leap is None else lv.max_leap for lv in run.LADDER]
+    for easier, harder, leap, next_leap in zip(run.LADDER, run.LADDER[1:], leaps, leaps[1:]):
+        assert harder.tempo_scale >= easier.tempo_scale and harder.min_notes_per_bar >= easier.min_notes_per_bar and next_leap >= leap
+    assert leaps[0] < leaps[-1]
+
+
+def test_a_piece_that_leaps_further_than_the_rung_allows_is_recomposed():
+    assert run.largest_leap(PIECE) == 3  # D5 (74) after B4 (71)
+    assert run.for_rung(PIECE, run.RunLevel(bars=2, chords=False, max_leap=2)) is None
+    assert run.for_rung(PIECE, run.RunLevel(bars=2, chords=False, max_leap=3)) == PIECE
 
 
 # A lane whose first note starts at step 16: onset at tick 16 * 900 / 120 = 120.
@@ -94,22 +105,24 @@ def test_combo_multiplies_and_the_score_adds_up():
     summary = result["lanes"][0]
     assert summary["status"] == "goal" and summary["judgements"]["perfect"] == 60 and summary["max_combo"] == 60
     assert summary["note_points"] == sum(300 * (10 + min(k, 50) // 5) // 10 for k in range(60))
-    assert summary["steps"] == (lane.platforms[-1].x1 - lane.start_x) // STEP
+    assert summary["steps"] == (lane.platforms[-1].x1 - lane.platforms[0].x1) // STEP == 120  # the whole music: 60 8th notes
     assert result["score"] == summary["note_points"] + summary["steps"] * run.DISTANCE_POINTS + run.GOAL_POINTS
     assert result["sync_ticks"] == 0  # one lane: no sync bonus
 
 
 def test_a_miss_resets_the_combo():
+    """Three notes hit, then a pause: the next three are reached late (misses), three on time
+    again (the combo counts from 1), then the avatar runs ahead of the music (misses)."""
     lane = stairs(12)
-    bot = run_bot.play(lane)
-    inputs = [i for i in bot.inputs if i[0] < 160] + [(230, "right", True), (232, "right", False)]  # idle for a while, then step late
+    inputs = [i for i in run_bot.play(lane).inputs if i[0] < 160] + [(190, "right", True)]
     game = run.RunRound.start(run.Level(120, 16, (lane,)), (0,))
-    judged = game.add_inputs({0: inputs}, now_tick=10**6) + game.run_out()
-    grades = [j.grade for j in sorted(judged, key=lambda j: j.platform)]
-    assert "miss" in grades
-    first_miss = grades.index("miss")
-    after = next(j for j in judged if j.platform > first_miss + 1 and j.grade != "miss") if any(g != "miss" for g in grades[first_miss:]) else None
-    assert after is None or after.combo < first_miss + 1
+    judged = sorted(game.add_inputs({0: inputs}, now_tick=10**6) + game.run_out(), key=lambda j: j.platform)
+    assert [j.grade != "miss" for j in judged] == [True] * 3 + [False] * 3 + [True] * 3 + [False] * 3
+    combo = 0
+    for j in judged:
+        combo = combo + 1 if j.grade != "miss" else 0
+        assert j.combo == combo
+    assert [j.combo for j in judged[6:9]] == [1, 2, 3]
 
 
 def test_two_lanes_earn_the_sync_bonus():
@@ -121,6 +134,37 @@ def test_two_lanes_earn_the_sync_bonus():
     result = game.result()
     assert result["sync_ticks"] > 0 and result["sync_points"] == result["sync_ticks"] * run.SYNC_POINTS
     assert all(lane["status"] == "goal" for lane in result["lanes"])
+    assert result["score"] > 2 * run.GOAL_POINTS + result["sync_points"]
+
+
+def test_standing_still_scores_nothing():
+    """Two avatars that never move: every note is missed, nothing is arrived on, nobody is on a
+    combo, so no note, distance or sync points (the same round scored 1,420 under run-physics/1)."""
+    game = run.RunRound.start(run.build_level(PIECE, chords=True), (0, 1))
+    game.run_out()
+    result = game.result()
+    assert result["score"] == 0 and result["sync_ticks"] == 0
+    assert all(lane["status"] == "scrolled" and lane["steps"] == 0 and lane["judgements"]["miss"] > 0 for lane in result["lanes"])
+
+
+def test_sync_needs_both_avatars_catching_notes():
+    level = run.build_level(PIECE, chords=True)
+    one = run.RunRound.start(level, (0, 1))
+    one.add_inputs({0: run_bot.play(level.lanes[0]).inputs}, now_tick=10**6)  # the chord avatar stands still
+    one.run_out()
+    result = one.result()
+    assert result["sync_ticks"] == 0 and result["lanes"][0]["note_points"] > 0 and result["lanes"][1]["steps"] == 0
+
+
+def test_distance_counts_the_music_up_to_the_furthest_note_arrived_on():
+    game = run.RunRound.start(LEVEL, (0,))
+    game.add_inputs({0: [(0, "right", True), (40, "right", False)]}, now_tick=40)  # runs along the count-in only
+    game.run_out()
+    assert game.result()["lanes"][0]["steps"] == 0
+    game = run.RunRound.start(LEVEL, (0,))
+    game.add_inputs({0: [(0, "right", True), (58, "right", False)]}, now_tick=60)  # onto platform 1 (16..24), then waits
+    game.run_out()
+    assert game.result()["lanes"][0]["steps"] == 8
 
 
 # --- the input rules ---------------------------------------------------------------------------
@@ -269,3 +313,83 @@ def test_a_batch_of_levels_is_served_only_dense_enough_and_playable(rung):
         low, high = TEMPO_RANGE[spec.style]
         assert round(low * spec.tempo_scale) <= piece.tempo <= round(high * spec.tempo_scale)
         assert run.playable(run.build_level(piece, spec.chords))
+
+
+# --- a person at the keys ---------------------------------------------------------------------
+
+FRAME_EXACT_ONLY = Lane(tuple(Platform(int(a * STEP), int(b * STEP), 0) for a, b in [(0, 16), (19.5, 20), (23.5, 24), (27.5, 28)]), 3, 2 * STEP, 120)
+"""Half-step ledges 3.5 steps apart: jumps that must be timed to a tick or two."""
+
+
+def test_the_human_model_is_deterministic_and_its_seed_draws_its_errors():
+    lane = run.build_level(PIECE, chords=False).lanes[0]
+    a, b = run_bot.play_human(lane, 35, 7), run_bot.play_human(lane, 35, 7)
+    assert a.inputs == b.inputs and a.state == b.state
+    assert run_bot.play_human(lane, 35, 8).inputs != a.inputs
+    assert run_bot.play_human(lane, 0, 7).inputs == run_bot.play_human(lane, 0, 8).inputs  # no error, nothing drawn
+
+
+def test_the_human_model_keeps_the_server_rules_and_a_reaction_time():
+    for lane in run.build_level(PIECE, chords=True).lanes:
+        exact = run_bot.play_human(lane, 0, 1)
+        assert exact.state.status == phys.GOAL
+        planned = [tick for tick, key, down in exact.inputs if key != "jump" or down]  # a jump's release belongs to its tap
+        assert all(b - a >= run_bot.REACTION_TICKS for a, b in zip(planned, planned[1:]))
+        for sigma in (0, 35, 50):
+            for seed in range(3):
+                human = run_bot.play_human(lane, sigma, seed)
+                game = run.RunRound.start(run.Level(lane.tempo, 16, (lane,)), (0,))
+                game.add_inputs({0: human.inputs}, now_tick=10**6)  # a refused input would raise
+                game.run_out()
+                assert game.result()["lanes"][0]["status"] == human.state.status
+
+
+def test_a_level_only_a_frame_exact_player_finishes_is_not_served():
+    assert run_bot.play(FRAME_EXACT_ONLY).state.status == phys.GOAL
+    assert run_bot.play_human(FRAME_EXACT_ONLY, 0, 0).state.status == phys.GOAL  # with no timing error the person gets there too
+    planner = run_bot.HumanPlanner(FRAME_EXACT_ONLY)
+    finished = sum(run_bot.play_human(FRAME_EXACT_ONLY, 35, 2**40 + seed, planner).state.status == phys.GOAL for seed in range(12))
+    assert finished <= 6
+    assert not run.playable(run.Level(120, 16, (FRAME_EXACT_ONLY,)))
+
+
+def test_proof_seeds_come_from_the_level():
+    level = run.build_level(PIECE, chords=True)
+    seeds = run.proof_seeds(level)
+    assert seeds == run.proof_seeds(run.build_level(PIECE, chords=True)) and len(set(seeds)) == run.PROOF_TRIES
+    assert all(0 <= seed < 2**40 for seed in seeds)
+    assert seeds != run.proof_seeds(run.build_level(PIECE, chords=False))
+
+
+@given(st.integers(0, 48 * STEP), st.integers(-4 * SEMITONE, 24 * SEMITONE), st.integers(-phys.MAX_FALL, phys.JUMP_SPEED))
+def test_the_planners_straight_fall_is_the_physics(x, y, vy):
+    """HumanPlanner.settle takes a short cut for an avatar falling with no key down: it must
+    come down where, and when, run_physics.step brings it down."""
+    lane = Lane(tuple(Platform(a * STEP, b * STEP, h * SEMITONE) for a, b, h in [(0, 16, 4), (16, 18, 9), (18, 20, 2), (22, 30, 12), (30, 31, 11), (33, 40, 0)]), 5, 2 * STEP, 120)
+    s = phys.State(x=x, y=y, vy=vy)
+    stepped = None
+    probe = s.copy()
+    for i in range(run_bot.TRY_TICKS):
+        phys.step(lane, probe, probe.x * 900 // (lane.tempo * STEP))
+        if probe.grounded:
+            stepped = (probe.platform, i)
+            break
+        if probe.status != phys.RUNNING:
+            break
+    assert run_bot.HumanPlanner(lane).settle(s) == stepped
+
+
+@given(st.lists(st.sampled_from([0, 0, 1, 2, 3, 5, 8, run_bot.NEVER]), min_size=1, max_size=30), st.booleans())
+def test_a_margin_is_the_widest_window_around_the_aim_that_works(follow, open_end):
+    """run_bot._margins against its definition: the largest m such that every tick within m of
+    k works and leaves what follows a margin of m or more (before 0 counts as 0; after the end as
+    the last tick when open, else as failing)."""
+    def works(j: int, m: int) -> bool:
+        f = follow[max(j, 0)] if j < len(follow) else (follow[-1] if open_end else 0)
+        return f >= m
+
+    for k, margin in enumerate(run_bot._margins(follow, open_end)):
+        widest = 0
+        while widest < run_bot.WIDE and all(works(j, widest + 1) for j in range(k - widest - 1, k + widest + 2)):
+            widest += 1
+        assert margin == (widest if follow[k] > 0 else 0)

@@ -7,15 +7,19 @@
 - A platform's onset is when the playhead reaches its left edge; arriving on it (landing, or
   walking on) is judged against that onset, after the player's calibrated audio offset, in
   the GRADES windows. A platform not arrived on before its window closes is a miss.
-- Score = per lane: note points x combo multiplier, DISTANCE_POINTS per step reached, GOAL_POINTS
-  for the goal; plus SYNC_POINTS for every tick both avatars run inside the band around the
-  playhead (two-lane rounds). docs/run-physics.md has the rules and the numbers.
+- Score = per lane: note points x combo multiplier, DISTANCE_POINTS per step of the music up to
+  the end of the furthest note arrived on, GOAL_POINTS for the goal; plus SYNC_POINTS for every
+  tick both avatars run inside the band around the playhead on a combo (two-lane rounds). Only
+  playing scores: an avatar that stands still arrives nowhere and misses every note, so it earns
+  nothing. docs/run-physics.md has the rules and the numbers.
 - Inputs are refused by the rules in `check_inputs` (future, out of order, a key pressed that is
   already down, faster than a human presses); a refused batch changes nothing.
 """
 
 from __future__ import annotations
 
+import json
+import zlib
 from dataclasses import dataclass, field
 from typing import Iterable
 
@@ -29,9 +33,9 @@ from .run_physics import STEP, SEMITONE, Lane, Platform
 GRADES = (("perfect", 45, 300), ("great", 90, 200), ("good", 135, 100))  # name, +-ms, points
 MISS_WINDOW_MS = GRADES[-1][1]
 COMBO_STEP, COMBO_CAP = 5, 50  # +10 % per 5 hits in a row, up to x2 at 50
-DISTANCE_POINTS = 5  # per step of the lane reached
+DISTANCE_POINTS = 5  # per step of the music covered by the notes arrived on
 GOAL_POINTS = 1000
-SYNC_POINTS = 5  # per tick both avatars are inside the band
+SYNC_POINTS = 5  # per tick both avatars are inside the band, each on a combo
 SYNC_BAND = 8 * STEP  # the band: this far either side of the playhead
 START_OFFSET = 2 * STEP  # the avatar starts this far into the count-in platform
 
@@ -44,23 +48,31 @@ LANE_NAMES = ("melody", "chords")
 
 @dataclass(frozen=True)
 class RunLevel:
-    """One rung of the ladder: how long, whether there is a chord lane, how fast, how dense."""
+    """One rung of the ladder: how long, whether there is a chord lane, how fast, how dense, and
+    how far the melody may leap up from one note to the next (in semitones; None: as far as
+    the pieces go). A leap is a jump to time, and the bigger it is the nearer the top of the
+    jump it lands, where the window is narrowest."""
 
     bars: int
     chords: bool
     tempo_scale: float = 1.0
     min_notes_per_bar: float = 0.0
+    max_leap: int | None = None
     style: str = "irish"
 
 
-# The original RUNN's three, then faster and denser ones.
+# Harder by design, rung by rung: longer, a second lane, bigger leaps, then faster and denser.
+# Every level served is also proven finishable by a person (`playable`).
 LADDER: tuple[RunLevel, ...] = (
-    RunLevel(bars=8, chords=False),
-    RunLevel(bars=8, chords=True),
-    RunLevel(bars=16, chords=True),
+    RunLevel(bars=8, chords=False, max_leap=9),
+    RunLevel(bars=8, chords=True, max_leap=12),
+    RunLevel(bars=16, chords=True, max_leap=12),
     RunLevel(bars=8, chords=True, tempo_scale=1.15, min_notes_per_bar=6.5),
     RunLevel(bars=16, chords=True, tempo_scale=1.25, min_notes_per_bar=7.0),
 )
+
+PROOF_SIGMA_MS = 35  # the timing error (sd) of the person a level is proven for
+PROOF_TRIES = 2  # a level is served when that person finishes every lane in each of these tries
 
 
 class InputRefused(Exception):
@@ -81,7 +93,7 @@ class Level:
     def public(self) -> dict:
         """What a client needs to draw the level and run the same physics."""
         return {
-            "physics": "run-physics/1",
+            "physics": "run-physics/2",
             "tempo": self.tempo,
             "ticks_per_second": phys.TICKS_PER_SECOND,
             "lead_steps": self.lead_steps,
@@ -125,18 +137,40 @@ def notes_per_bar(piece: Piece) -> float:
     return len(piece.melody) / piece.bars
 
 
+def largest_leap(piece: Piece) -> int:
+    """The largest step up, in semitones, from one melody note to the next (0 if none goes up)."""
+    return max((b.pitch - a.pitch for a, b in zip(piece.melody, piece.melody[1:])), default=0)
+
+
+def proof_seeds(level: Level) -> list[int]:
+    """The human model's seeds for proving `level`: drawn from the level itself, so that a level
+    always gets the same verdict. They are below 2**40; measurements use seeds above it."""
+    digest = zlib.crc32(json.dumps(level.public()["lanes"]).encode())
+    return [digest * PROOF_TRIES + i for i in range(PROOF_TRIES)]
+
+
 def playable(level: Level) -> bool:
-    """Proven playable: the scripted bot reaches the goal of every lane (run_bot.py)."""
-    return all(run_bot.play(lane).state.status == phys.GOAL for lane in level.lanes)
+    """Proven finishable by a person: the frame-exact bot finds a path through every lane
+    (cheap: most levels that fail, fail here), then the human model (`run_bot.play_human`: key
+    events off by PROOF_SIGMA_MS, planned 100 ms apart, aimed at the middle of their windows)
+    reaches the goal of every lane in each of the PROOF_TRIES tries of `proof_seeds`."""
+    if not all(run_bot.play(lane).state.status == phys.GOAL for lane in level.lanes):
+        return False
+    planners = [run_bot.HumanPlanner(lane) for lane in level.lanes]
+    return all(
+        run_bot.play_human(lane, PROOF_SIGMA_MS, seed, planner).state.status == phys.GOAL
+        for seed in proof_seeds(level)
+        for lane, planner in zip(level.lanes, planners)
+    )
 
 
 def for_rung(piece: Piece, spec: RunLevel) -> Piece | None:
-    """The candidate at the rung's tempo if it is dense enough and proven playable at that
-    tempo, else None (the level is recomposed)."""
+    """The candidate at the rung's tempo if it is dense enough, leaps no further than the rung
+    allows and is proven playable at that tempo, else None (the level is recomposed)."""
     piece = piece.with_tempo(min(MAX_TEMPO, round(piece.tempo * spec.tempo_scale)))
-    if notes_per_bar(piece) >= spec.min_notes_per_bar and playable(build_level(piece, spec.chords)):
-        return piece
-    return None
+    if notes_per_bar(piece) < spec.min_notes_per_bar or (spec.max_leap is not None and largest_leap(piece) > spec.max_leap):
+        return None
+    return piece if playable(build_level(piece, spec.chords)) else None
 
 
 def first_playable(pieces: Iterable[Piece], spec: RunLevel) -> Piece:
@@ -193,8 +227,8 @@ class LaneRun:
         self.judged: dict[int, Judgement] = {}
         self.expiry = 1  # platforms before this one are either judged or missed
         self.combo = self.max_combo = self.points = 0
-        self.max_x = self.state.x
-        self.in_band: list[bool] = []
+        self.furthest = 0  # the furthest platform arrived on (0: none past the count-in)
+        self.in_sync: list[bool] = []  # per tick: running in the band around the playhead, on a combo
         self.log: list[tuple[int, str, bool]] = []  # every accepted input, for views and replays
 
     @property
@@ -225,11 +259,12 @@ class LaneRun:
         while self.next_tick < tick and self.running:
             t = self.next_tick
             for kind, platform in phys.step(self.lane, self.state, t):
-                if kind in ("walk", "land") and platform > 0 and platform not in self.judged:
-                    out.append(self._judge(platform, t))
-            self.max_x = max(self.max_x, self.state.x)
-            self.in_band.append(self.running and abs(self.state.x - self.lane.playhead(t)) <= SYNC_BAND)
+                if kind in ("walk", "land") and platform > 0:
+                    self.furthest = max(self.furthest, platform)
+                    if platform not in self.judged:
+                        out.append(self._judge(platform, t))
             out += self._expire(t)
+            self.in_sync.append(self.running and self.combo > 0 and abs(self.state.x - self.lane.playhead(t)) <= SYNC_BAND)
             self.next_tick += 1
         if not self.running:
             out += self._expire(None)
@@ -278,8 +313,8 @@ class LaneRun:
         for j in self.judged.values():
             counts[j.grade] += 1
         reached = self.state.status == phys.GOAL
-        furthest = self.lane.platforms[self.lane.goal].x1 if reached else min(self.max_x, self.lane.platforms[self.lane.goal].x1)
-        steps = max(0, furthest - self.lane.start_x) // STEP
+        platforms = self.lane.platforms
+        steps = (platforms[self.furthest].x1 - platforms[0].x1) // STEP if self.furthest > 0 else 0
         return {
             "lane": LANE_NAMES[self.index], "status": self.state.status, "judgements": counts,
             "max_combo": self.max_combo, "note_points": self.points, "steps": steps,
@@ -337,8 +372,8 @@ class RunRound:
 
     def result(self) -> dict:
         lanes = [run.summary() for run in self.lanes.values()]
-        bands = [run.in_band for run in self.lanes.values()]
-        sync_ticks = sum(all(band[t] for band in bands) for t in range(min(map(len, bands)))) if len(bands) == 2 else 0
+        syncs = [run.in_sync for run in self.lanes.values()]
+        sync_ticks = sum(all(sync[t] for sync in syncs) for t in range(min(map(len, syncs)))) if len(syncs) == 2 else 0
         score = sum(x["note_points"] + x["distance_points"] + x["goal_points"] for x in lanes) + sync_ticks * SYNC_POINTS
         return {"score": score, "lanes": lanes, "sync_ticks": sync_ticks, "sync_points": sync_ticks * SYNC_POINTS}
 

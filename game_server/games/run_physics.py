@@ -5,9 +5,14 @@ the bit, so everything is an integer: no floats, no division except the playhead
 division, whose operands stay far below 2**53 (JavaScript's exact-integer range).
 
 Units: x in 1/4096 of a 16th step, y in 1/1024 of a semitone, time in ticks (60 per second).
-Platforms are one-way ledges (x0, x1, top): landed on from above, passed through from below.
-A lane's platforms never overlap in x (a melody is monophonic, chords follow one another).
-The avatar's feet are a segment of half-width FOOT around its x.
+Platforms are columns (x0, x1, top): landed on from above, and their sides are walls to feet
+more than STAIR below the top (in the air, more than LEDGE). A lane's platforms never overlap in
+x (a melody is monophonic, chords follow one another). The avatar's feet are a segment of
+half-width FOOT around its x, LANDING_FOOT when it comes down.
+
+run-physics/2 forgives a person's timing (docs/run-physics.md, "Forgiveness, and why"): walls,
+8 ticks of coyote time and of jump buffer, wide landing feet that pull the avatar onto the
+ledge they catch, and a ledge catch just above the feet.
 
 One step of tick t: apply the inputs stamped t (done by the caller through `press`/`release`),
 then jump, move across, move up or down, count down the buffers, and decide the status.
@@ -27,8 +32,10 @@ GRAVITY = 416  # taken from vy on every airborne tick
 MAX_FALL = 4096  # vy never goes below -MAX_FALL
 STAIR = 2 * SEMITONE  # walking carries the feet up or down to a platform at most this far away
 FOOT = 1024  # half-width of the feet
-JUMP_BUFFER = 4  # a jump pressed up to this many ticks before landing still happens
-COYOTE = 4  # a jump pressed up to this many ticks after walking off an edge still happens
+LANDING_FOOT = 2048  # half-width of the feet coming down: they catch a ledge they are a little past
+LEDGE = SEMITONE  # coming down, the feet catch a top this far above them
+JUMP_BUFFER = 8  # ticks a jump press is remembered: one pressed up to JUMP_BUFFER - 2 ticks before a landing happens on the tick after it
+COYOTE = 8  # a jump pressed up to this many ticks after walking off an edge still happens
 KILL_Y = -6 * SEMITONE  # below this the avatar has fallen (0 is the lane's lowest platform top)
 BEHIND = 8 * STEP  # an avatar this far left of the playhead is scrolled off the screen
 AHEAD = 24 * STEP  # and cannot go further right of it than this
@@ -63,12 +70,12 @@ class Lane:
         """x of the playhead during tick `tick`: 4 steps per quarter note at the tempo."""
         return (tick * self.tempo * STEP) // (TICKS_PER_SECOND * 60 // 4)
 
-    def under_feet(self, x: int) -> list[int]:
-        """Indices of the platforms the feet [x - FOOT, x + FOOT) overlap, left to right."""
-        i = max(0, bisect_right(self._starts, x - FOOT) - 1)
+    def under_feet(self, x: int, foot: int = FOOT) -> list[int]:
+        """Indices of the platforms the feet [x - foot, x + foot) overlap, left to right."""
+        i = max(0, bisect_right(self._starts, x - foot) - 1)
         found = []
-        while i < len(self.platforms) and self.platforms[i].x0 < x + FOOT:
-            if self.platforms[i].x1 > x - FOOT:
+        while i < len(self.platforms) and self.platforms[i].x0 < x + foot:
+            if self.platforms[i].x1 > x - foot:
                 found.append(i)
             i += 1
         return found
@@ -77,7 +84,7 @@ class Lane:
         return State(x=self.start_x, y=self.platforms[0].top, grounded=True, platform=0)
 
 
-@dataclass
+@dataclass(slots=True)
 class State:
     x: int
     y: int
@@ -93,10 +100,10 @@ class State:
     status: str = RUNNING
 
     def copy(self) -> State:
-        return State(**self.__dict__)
+        return State(self.x, self.y, self.vx, self.vy, self.grounded, self.platform, self.coyote, self.jump_buffer, self.left, self.right, self.jump, self.status)
 
     def as_dict(self) -> dict:
-        return dict(self.__dict__)
+        return {f: getattr(self, f) for f in self.__slots__}
 
 
 def press(state: State, key: str, down: bool) -> None:
@@ -118,7 +125,7 @@ def step(lane: Lane, s: State, tick: int) -> list[tuple[str, int]]:
         events.append(("jump", -1))
 
     s.vx = (int(s.right) - int(s.left)) * RUN_SPEED
-    s.x = min(s.x + s.vx, lane.playhead(tick) + AHEAD)
+    s.x = _across(lane, s.x, min(s.x + s.vx, lane.playhead(tick) + AHEAD), s.y + (STAIR if s.grounded else LEDGE))
 
     if s.grounded:
         p = _support(lane, s)
@@ -135,7 +142,9 @@ def step(lane: Lane, s: State, tick: int) -> list[tuple[str, int]]:
         y0, y1 = s.y, s.y + s.vy
         p = _landing(lane, s.x, y0, y1) if s.vy <= 0 else -1
         if p >= 0:
-            s.y, s.vy, s.grounded, s.platform = lane.platforms[p].top, 0, True, p
+            platform = lane.platforms[p]
+            s.x = min(max(s.x, platform.x0), platform.x1 - 1)
+            s.y, s.vy, s.grounded, s.platform = platform.top, 0, True, p
             events.append(("land", p))
         else:
             s.y = y1
@@ -169,15 +178,35 @@ def _support(lane: Lane, s: State) -> int:
 
 
 def _landing(lane: Lane, x: int, y0: int, y1: int) -> int:
-    """The platform whose top the feet crossed going down from y0 to y1, or -1: the highest;
-    between equals, the one under the centre, else the leftmost."""
+    """The platform the feet come down on, falling from y0 to y1, or -1: of those under the
+    landing feet whose top is between y1 and LEDGE above y0, the highest; between equals, the one
+    under the centre, else the leftmost."""
     best = -1
-    for i in lane.under_feet(x):
+    for i in lane.under_feet(x, LANDING_FOOT):
         p = lane.platforms[i]
-        if y1 <= p.top <= y0:
+        if y1 <= p.top <= y0 + LEDGE:
             if best < 0 or p.top > lane.platforms[best].top or (p.top == lane.platforms[best].top and p.x0 <= x < p.x1):
                 best = i
     return best
+
+
+def _across(lane: Lane, x0: int, x1: int, reach: int) -> int:
+    """Where the centre gets moving from x0 to x1: the feet stop at the side of the first platform
+    in the way whose top is above `reach` (a wall: the notes are columns)."""
+    if x1 > x0:
+        i = bisect_right(lane._starts, x0 + FOOT - 1)
+        while i < len(lane.platforms) and lane.platforms[i].x0 < x1 + FOOT:
+            if lane.platforms[i].top > reach:
+                return lane.platforms[i].x0 - FOOT
+            i += 1
+    elif x1 < x0:
+        i = bisect_right(lane._starts, x0 - FOOT) - 1
+        while i >= 0 and lane.platforms[i].x1 > x1 - FOOT:
+            p = lane.platforms[i]
+            if p.x1 <= x0 - FOOT and p.top > reach:
+                return p.x1 + FOOT
+            i -= 1
+    return x1
 
 
 def simulate(lane: Lane, inputs: list[tuple[int, str, bool]], ticks: int, state: State | None = None, first_tick: int = 0):

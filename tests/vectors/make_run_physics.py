@@ -29,7 +29,11 @@ def lane(spans, tempo=120, start_steps=2):
 FLAT = lane([(0, 16, 4), (16, 24, 4), (24, 32, 5), (32, 40, 7), (40, 48, 6), (48, 64, 4)])  # stairs up and down
 LEAP = lane([(0, 16, 0), (16, 24, 9), (24, 28, 2), (30, 40, 2), (40, 48, 0)])  # a leap up, a drop, a gap
 PIT = lane([(0, 16, 0), (20, 24, 0), (24, 200, 0)])
+HIGH_PIT = lane([(0, 16, 10), (21, 24, 10), (24, 40, 10)])  # a fall from 16 semitones above KILL_Y outlasts COYOTE
 LONG = lane([(0, 400, 0), (400, 402, 0)], tempo=90)
+COLUMNS = lane([(0, 16, 0), (16, 24, 5), (24, 32, 19), (32, 40, 21), (40, 48, 0)])  # a wall, a ledge past the top of a jump, a stair, a drop
+CATCH = lane([(0, 16, 4), (20, 21, 0), (24, 40, 0)])  # a one-step ledge after a gap
+DROP = lane([(0, 16, 6), (16, 32, 0), (32, 34, 0)], start_steps=14)  # down a note too high to walk back up
 LEAP_IN = [(0, "right", True), (52, "jump", True), (53, "jump", False), (66, "right", False)]  # onto the ledge at 9
 MELODY = lane([(0, 16, 7), (16, 18, 7), (18, 20, 9), (20, 24, 11), (24, 26, 7), (26, 28, 4), (28, 30, 0), (30, 32, 4),
                (32, 36, 7), (36, 38, 12), (38, 40, 11), (40, 44, 9), (46, 48, 7), (48, 56, 4), (56, 60, 2), (60, 64, 0)], tempo=132)
@@ -49,13 +53,21 @@ CASES = [
          note="left and right together cancel"),
     case("jump-in-place", FLAT, [(3, "jump", True), (30, "jump", False)], 30, every=1, note="apex after 8 ticks, back down after 17"),
     case("leap-up", LEAP, [(0, "right", True), (52, "jump", True), (53, "jump", False), (66, "right", False)], 90, every=1,
-         note="a jump lands on a higher ledge only on the way down; one-way ledges are passed from below"),
+         note="a jump lands on a higher ledge on the way down; its side is a wall until the feet are LEDGE below its top"),
     case("drop-and-gap", LEAP, [*LEAP_IN, (90, "right", True), (126, "jump", True), (127, "jump", False)], 180, every=2,
          note="walking off an edge onto a lower ledge, jumping a gap, a stair down onto the goal"),
-    case("coyote", PIT, [(0, "right", True), (57, "jump", True), (58, "jump", False)], 100, every=1,
-         note="a jump pressed within COYOTE ticks of walking off still happens"),
-    case("jump-buffer", LEAP, [*LEAP_IN, (90, "right", True), (112, "jump", True), (113, "jump", False), (118, "right", False), (128, "jump", True), (129, "jump", False)], 160, every=1,
-         note="a jump pressed while falling, 2 ticks before landing, happens on the tick after landing"),
+    case("coyote", HIGH_PIT, [(0, "right", True), (64, "jump", True), (65, "jump", False)], 100, every=1,
+         note="a jump pressed COYOTE ticks after walking off (the last of them) still happens"),
+    case("jump-buffer", LEAP, [(0, "right", True), (52, "jump", True), (53, "jump", False), (58, "jump", True), (59, "jump", False), (66, "right", False)], 100, every=1,
+         note="a jump pressed in the air, 6 ticks before landing, happens on the tick after landing"),
+    case("columns", COLUMNS, [(0, "right", True), (70, "jump", True), (71, "jump", False), (110, "jump", True), (111, "jump", False)], 200, every=2,
+         note="the side of a note more than STAIR above the feet is a wall: the avatar stands at it; jumps land on it, one "
+              "on a top LEDGE above the top of the jump; a stair up; a drop onto the goal"),
+    case("wall-left", DROP, [(0, "right", True), (16, "right", False), (30, "left", True), (50, "left", False)], 60, every=1,
+         note="walking left, the side of a note more than STAIR above the feet stops them too"),
+    case("ledge-catch", CATCH, [(0, "right", True), (58, "jump", True), (59, "jump", False), (76, "right", False)], 100, every=1,
+         note="a coyote jump comes down with the centre past the ledge's end: the landing feet catch it and the avatar is "
+              "pulled onto it"),
     case("fall-out", PIT, [(0, "right", True)], 80, every=1, note="walking into a pit: below KILL_Y the run ends (fell)"),
     case("scrolled", LONG, [], 400, every=20, note="standing still: the playhead goes BEHIND past and the run ends (scrolled)"),
     case("right-clamp", LONG, [(0, "right", True)], 200, every=10, note="running right stops AHEAD of the playhead"),
@@ -81,7 +93,7 @@ def run_case(c: dict) -> dict:
 def generate() -> dict:
     return {
         "spec": "docs/run-physics.md",
-        "constants": {k: getattr(phys, k) for k in ("TICKS_PER_SECOND", "STEP", "SEMITONE", "RUN_SPEED", "JUMP_SPEED", "GRAVITY", "MAX_FALL", "STAIR", "FOOT", "JUMP_BUFFER", "COYOTE", "KILL_Y", "BEHIND", "AHEAD")},
+        "constants": {k: getattr(phys, k) for k in ("TICKS_PER_SECOND", "STEP", "SEMITONE", "RUN_SPEED", "JUMP_SPEED", "GRAVITY", "MAX_FALL", "STAIR", "FOOT", "LANDING_FOOT", "LEDGE", "JUMP_BUFFER", "COYOTE", "KILL_Y", "BEHIND", "AHEAD")},
         "cases": [run_case(c) for c in [*CASES, bot_case()]],
     }
 

@@ -1,5 +1,5 @@
 // Run physics and judging: a port of game_server/games/run_physics.py and the judging of
-// game_server/games/run.py, specified in docs/run-physics.md ("run-physics/1").
+// game_server/games/run.py, specified in docs/run-physics.md ("run-physics/2").
 // The server and the browser must agree to the bit, so everything is an integer and the
 // order of operations (and every tie-break) is the Python one. No dependencies, no DOM.
 // tests: web_client/test/run_physics.test.mjs against tests/vectors/run_physics.json.
@@ -15,8 +15,10 @@ export const GRAVITY = 416; // taken from vy on every airborne tick
 export const MAX_FALL = 4096; // vy never goes below -MAX_FALL
 export const STAIR = 2 * SEMITONE; // walking carries the feet at most this far up or down
 export const FOOT = 1024; // half-width of the feet
-export const JUMP_BUFFER = 4; // ticks a jump press is remembered
-export const COYOTE = 4; // ticks after walking off an edge in which a jump still works
+export const LANDING_FOOT = 2048; // half-width of the feet coming down: they catch a ledge they are a little past
+export const LEDGE = SEMITONE; // coming down, the feet catch a top this far above them
+export const JUMP_BUFFER = 8; // ticks a jump press is remembered
+export const COYOTE = 8; // ticks after walking off an edge in which a jump still works
 export const KILL_Y = -6 * SEMITONE; // below this the avatar has fallen
 export const BEHIND = 8 * STEP; // this far left of the playhead: scrolled off
 export const AHEAD = 24 * STEP; // and never further right of it than this
@@ -71,12 +73,12 @@ class Lane {
     return floorDiv(tick * this.tempo * STEP, (TICKS_PER_SECOND * 60) / 4);
   }
 
-  // Indices of the platforms the feet [x - FOOT, x + FOOT) overlap, left to right.
-  underFeet(x) {
-    let i = Math.max(0, bisectRight(this.starts, x - FOOT) - 1);
+  // Indices of the platforms the feet [x - foot, x + foot) overlap, left to right.
+  underFeet(x, foot = FOOT) {
+    let i = Math.max(0, bisectRight(this.starts, x - foot) - 1);
     const found = [];
-    while (i < this.platforms.length && this.platforms[i].x0 < x + FOOT) {
-      if (this.platforms[i].x1 > x - FOOT) found.push(i);
+    while (i < this.platforms.length && this.platforms[i].x0 < x + foot) {
+      if (this.platforms[i].x1 > x - foot) found.push(i);
       i++;
     }
     return found;
@@ -135,7 +137,7 @@ export function step(lane, s, tick) {
   }
   // 2. Across
   s.vx = ((s.right ? 1 : 0) - (s.left ? 1 : 0)) * RUN_SPEED;
-  s.x = Math.min(s.x + s.vx, lane.playhead(tick) + AHEAD);
+  s.x = across(lane, s.x, Math.min(s.x + s.vx, lane.playhead(tick) + AHEAD), s.y + (s.grounded ? STAIR : LEDGE));
   // 3. Up and down
   if (s.grounded) {
     const p = support(lane, s);
@@ -157,7 +159,9 @@ export function step(lane, s, tick) {
     const y1 = s.y + s.vy;
     const p = s.vy <= 0 ? landing(lane, s.x, y0, y1) : -1;
     if (p >= 0) {
-      s.y = lane.platforms[p].top;
+      const platform = lane.platforms[p];
+      s.x = Math.min(Math.max(s.x, platform.x0), platform.x1 - 1);
+      s.y = platform.top;
       s.vy = 0;
       s.grounded = true;
       s.platform = p;
@@ -192,17 +196,34 @@ function support(lane, s) {
   return best;
 }
 
-// The platform whose top the feet crossed going down from y0 to y1, or -1: the highest;
-// between equals, the one under the centre, else the leftmost.
+// The platform the feet come down on, falling from y0 to y1, or -1: of those under the landing
+// feet whose top is between y1 and LEDGE above y0, the highest; between equals, the one under
+// the centre, else the leftmost.
 function landing(lane, x, y0, y1) {
   let best = -1;
-  for (const i of lane.underFeet(x)) {
+  for (const i of lane.underFeet(x, LANDING_FOOT)) {
     const p = lane.platforms[i];
-    if (y1 <= p.top && p.top <= y0) {
+    if (y1 <= p.top && p.top <= y0 + LEDGE) {
       if (best < 0 || p.top > lane.platforms[best].top || (p.top === lane.platforms[best].top && p.x0 <= x && x < p.x1)) best = i;
     }
   }
   return best;
+}
+
+// Where the centre gets moving from x0 to x1: the feet stop at the side of the first platform
+// in the way whose top is above `reach` (a wall: the notes are columns).
+function across(lane, x0, x1, reach) {
+  const ps = lane.platforms;
+  if (x1 > x0) {
+    for (let i = bisectRight(lane.starts, x0 + FOOT - 1); i < ps.length && ps[i].x0 < x1 + FOOT; i++) {
+      if (ps[i].top > reach) return ps[i].x0 - FOOT;
+    }
+  } else if (x1 < x0) {
+    for (let i = bisectRight(lane.starts, x0 - FOOT) - 1; i >= 0 && ps[i].x1 > x1 - FOOT; i--) {
+      if (ps[i].x1 <= x0 - FOOT && ps[i].top > reach) return ps[i].x1 + FOOT;
+    }
+  }
+  return x1;
 }
 
 // Run `ticks` steps from `firstTick`, applying [tick, key, down] inputs (stably sorted by tick,
@@ -229,9 +250,9 @@ export const GRADES = Object.freeze([["perfect", 45, 300], ["great", 90, 200], [
 export const MISS_WINDOW_MS = 135;
 export const COMBO_STEP = 5;
 export const COMBO_CAP = 50;
-export const DISTANCE_POINTS = 5;
+export const DISTANCE_POINTS = 5; // per step of the music covered by the notes arrived on
 export const GOAL_POINTS = 1000;
-export const SYNC_POINTS = 5;
+export const SYNC_POINTS = 5; // per tick both avatars are in the band, each on a combo
 export const SYNC_BAND = 8 * STEP;
 export const LANE_NAMES = Object.freeze(["melody", "chords"]);
 
@@ -259,7 +280,8 @@ function roundHalfEven(v) {
 }
 
 // One avatar's run as the server judges it (run.py LaneRun, without input checking): its
-// state, arrivals judged once, misses through the expiry pointer, combo, points and summary.
+// state, arrivals judged once, misses through the expiry pointer, combo, points, the furthest
+// platform arrived on, the ticks it was in sync, and the summary.
 // Judgements are {lane, platform, tick, grade, delta_ms, points, combo} as Judgement.public().
 export class LaneJudge {
   constructor(lane, offsetMs = 0, index = 0) {
@@ -273,8 +295,8 @@ export class LaneJudge {
     this.combo = 0;
     this.maxCombo = 0;
     this.points = 0;
-    this.maxX = this.state.x;
-    this.inBand = []; // per tick: running and within SYNC_BAND of the playhead
+    this.furthest = 0; // the furthest platform arrived on (0: none past the count-in)
+    this.inSync = []; // per tick: running within SYNC_BAND of the playhead, on a combo
     this.log = []; // every applied input
   }
 
@@ -288,11 +310,13 @@ export class LaneJudge {
     while (this.nextTick < tick && this.running) {
       const t = this.nextTick;
       for (const [kind, platform] of step(this.lane, this.state, t)) {
-        if ((kind === "walk" || kind === "land") && platform > 0 && !this.judged.has(platform)) out.push(this.judge(platform, t));
+        if ((kind === "walk" || kind === "land") && platform > 0) {
+          this.furthest = Math.max(this.furthest, platform);
+          if (!this.judged.has(platform)) out.push(this.judge(platform, t));
+        }
       }
-      this.maxX = Math.max(this.maxX, this.state.x);
-      this.inBand.push(this.running && Math.abs(this.state.x - this.lane.playhead(t)) <= SYNC_BAND);
       out.push(...this.expire(t));
+      this.inSync.push(this.running && this.combo > 0 && Math.abs(this.state.x - this.lane.playhead(t)) <= SYNC_BAND);
       this.nextTick++;
     }
     if (!this.running) out.push(...this.expire(null));
@@ -357,9 +381,8 @@ export class LaneJudge {
     const counts = { perfect: 0, great: 0, good: 0, miss: 0 };
     for (const j of this.judged.values()) counts[j.grade]++;
     const reached = this.state.status === GOAL;
-    const goalX1 = this.lane.platforms[this.lane.goal].x1;
-    const furthest = reached ? goalX1 : Math.min(this.maxX, goalX1);
-    const steps = floorDiv(Math.max(0, furthest - this.lane.start_x), STEP);
+    const ps = this.lane.platforms;
+    const steps = this.furthest > 0 ? floorDiv(ps[this.furthest].x1 - ps[0].x1, STEP) : 0;
     return {
       lane: LANE_NAMES[this.index], status: this.state.status, judgements: counts,
       max_combo: this.maxCombo, note_points: this.points, steps,
@@ -374,8 +397,8 @@ export function roundResult(judges) {
   const lanes = judges.map((j) => j.summary());
   let syncTicks = 0;
   if (judges.length === 2) {
-    const n = Math.min(...judges.map((j) => j.inBand.length));
-    for (let t = 0; t < n; t++) if (judges.every((j) => j.inBand[t])) syncTicks++;
+    const n = Math.min(...judges.map((j) => j.inSync.length));
+    for (let t = 0; t < n; t++) if (judges.every((j) => j.inSync[t])) syncTicks++;
   }
   const score = lanes.reduce((a, x) => a + x.note_points + x.distance_points + x.goal_points, 0) + syncTicks * SYNC_POINTS;
   return { score, lanes, sync_ticks: syncTicks, sync_points: syncTicks * SYNC_POINTS };
