@@ -12,6 +12,8 @@ from .config import Config
 
 
 def serve(args: argparse.Namespace) -> int:
+    """Bind the port, build the app, then announce and serve: a busy port is one line and exit
+    status 2, before anything starts or says it is serving."""
     overrides = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
     config = Config.from_env().with_overrides(**overrides)
     if config.async_mode not in ("gevent", "threading"):
@@ -24,8 +26,20 @@ def serve(args: argparse.Namespace) -> int:
         from gevent import monkey
 
         monkey.patch_all()
-    from .app import create_app, serve_forever, socketio_of
+    from .app import PortInUse, configure_logging, create_app, listener, serve_forever, socketio_of
 
+    try:
+        configure_logging(config.log_level)
+    except ValueError as exc:
+        raise SystemExit(str(exc)) from None
+    try:
+        sock = listener(config.host, config.port)  # after patch_all: gevent's socket under gevent
+    except PortInUse:
+        print(f"melody-arcade: port {config.port} on {config.host} is already in use (is another server running? set PORT=... to use another)", file=sys.stderr)
+        return 2
+    except OSError as exc:  # a HOST not of this machine, a port below 1024 for an unprivileged user
+        print(f"melody-arcade: cannot listen on port {config.port} on {config.host}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
     app = create_app(config)
     # What exists now (modules, the app, its handlers) lives as long as the process: moved out of
     # the collector's sight, so that a full collection under load walks only the game's own
@@ -46,7 +60,7 @@ def serve(args: argparse.Namespace) -> int:
     # round starts p99 8-16 -> 6-12 ms (README).
     gc.set_threshold(20_000, 20, 1000)
     logging.getLogger("game_server").info("serving on http://%s:%d (%s)", config.host, config.port, config.async_mode)
-    serve_forever(app, socketio_of(app), config.host, config.port)
+    serve_forever(app, socketio_of(app), config.host, config.port, sock=sock)
     return 0
 
 

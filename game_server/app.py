@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import logging
 import socket
 import sys
@@ -24,7 +25,7 @@ def create_app(config: Config | None = None, compose=None, **overrides) -> Flask
     """Build the app. `config` defaults to the environment's; keyword overrides replace fields.
     `compose(request, seed)` makes a round's pieces; by default the committed models do."""
     config = (config or Config.from_env()).with_overrides(**overrides)
-    logging.basicConfig(level=config.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(config.log_level)
     app = Flask(__name__, static_folder=None)
     app.config["MELODY_ARCADE"] = config
     app.config["SECRET_KEY"] = config.secret_key
@@ -67,6 +68,16 @@ def create_app(config: Config | None = None, compose=None, **overrides) -> Flask
     return app
 
 
+def configure_logging(level: str) -> None:
+    """LOG_LEVEL for the whole process, to stderr. A name in any case ('info' too); an unknown one
+    raises ValueError. Where logging is set up already (pytest, an embedding program), this
+    leaves it alone."""
+    name = level.strip().upper()
+    if not isinstance(logging.getLevelName(name), int):
+        raise ValueError(f"LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL, got {level!r}")
+    logging.basicConfig(level=name, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
 def gevent_patched() -> bool:
     """Whether this process runs on gevent: the standard library's threads were monkey-patched
     into greenlets before anything started one (`python -m game_server serve` does it first)."""
@@ -74,25 +85,47 @@ def gevent_patched() -> bool:
     return monkey is not None and monkey.is_module_patched("threading")
 
 
-def serve_forever(app: Flask, socketio: SocketIO, host: str, port: int, log_output: bool = True) -> None:
-    """Serve the app on gevent's pywsgi where this process was patched for gevent, else on
-    Werkzeug's threads."""
+def serve_forever(app: Flask, socketio: SocketIO, host: str, port: int, log_output: bool = False, sock: socket.socket | None = None) -> None:
+    """Serve the app on `sock` (from `listener`; opened here if not given) with gevent's pywsgi
+    where this process was patched for gevent, else with Werkzeug's threads. `log_output`:
+    Werkzeug's line for every HTTP request, off by default as pywsgi's always is (a long-polling
+    client makes a request per move; the operator's lines are realtime.py's). Both servers take
+    the app as it is (Flask-SocketIO's middleware is in it), so `socketio` is not needed here."""
+    sock = sock or listener(host, port)
     if gevent_patched():
         from gevent.pywsgi import WSGIServer
 
-        WSGIServer(listener(host, port), app, log=None).serve_forever()
+        WSGIServer(sock, app, log=None).serve_forever()
     else:
-        socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True, log_output=log_output)
+        from werkzeug.serving import WSGIRequestHandler, make_server
+
+        class QuietHandler(WSGIRequestHandler):
+            def log_request(self, *args) -> None:
+                pass
+
+        handler = WSGIRequestHandler if log_output else QuietHandler
+        make_server(host, port, app, threaded=True, request_handler=handler, fd=sock.fileno()).serve_forever()
+
+
+class PortInUse(OSError):
+    """Another process listens on the port (most likely another server)."""
 
 
 def listener(host: str, port: int) -> socket.socket:
-    """The listening socket for gevent's server, with TCP_NODELAY, which Linux passes on to every
-    connection it accepts: gevent's pywsgi does not set it (see `no_delay`)."""
+    """The listening socket, bound before anything is announced so that a busy port is one clear
+    error (PortInUse). With TCP_NODELAY, which Linux passes on to every connection it accepts:
+    gevent's pywsgi does not set it (see `no_delay`)."""
     sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    sock.bind((host, port))
-    sock.listen(socket.SOMAXCONN)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock.bind((host, port))
+        sock.listen(socket.SOMAXCONN)
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise PortInUse(exc.errno, f"port {port} on {host} is already in use") from None
+        raise
     return sock
 
 

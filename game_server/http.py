@@ -64,6 +64,14 @@ def _storage():
     return current_app.extensions["melody_arcade.services"].storage
 
 
+@http.get("/api/games")
+def games():
+    """The games, their ladders and levels as people read them (the lobby is built from this)."""
+    from game_server.games.catalog import catalog
+
+    return jsonify(catalog())
+
+
 @http.get("/api/leaderboard")
 def leaderboard():
     """Best results for a game (and level): ?game=sort&level=slices-0&limit=20."""

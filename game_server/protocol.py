@@ -94,6 +94,13 @@ class RunInput(_Strict):
     inputs: list[RunInputBody] = Field(min_length=1, max_length=32)
 
 
+class RunPause(_Strict):
+    """Pause or resume a solo Run round: the round's clock stops while it is paused."""
+
+    round_id: str = Field(max_length=40)
+    paused: bool
+
+
 class Calibrate(_Strict):
     offset_ms: int = Field(ge=-250, le=250)
 

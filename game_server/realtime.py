@@ -26,15 +26,21 @@ from .composer import ComposeTimeout, MorphRequest, PiecePool, PieceRequest
 from .games import run, sort
 from .music import piece_to_dict, piece_to_json
 from .protocol import MAX_EVENT_BYTES, CreateRoom, Hello, JoinRoom, LeaveRoom, ProtocolError, SortMove, StartRound, parse
-from .realtime_run import RunRoundState, new_run_round, register_run, run_view
+from .realtime_run import RunRoundState, log_round_end, new_run_round, register_run, run_view
 from .rooms import AttemptLimiter, Room, RoomStore, Seat, TokenBucket, TokenError, Tokens, new_player_id
 from .storage import Storage
 
 log = logging.getLogger(__name__)
+# What an operator reads (docs/deploy.md): one INFO line per connection, room and round event,
+# none per move. Arguments are formatted only when the level is on.
+connections_log = logging.getLogger("melody_arcade.connections")
+rooms_log = logging.getLogger("melody_arcade.rooms")
+rounds_log = logging.getLogger("melody_arcade.rounds")
 
 LADDERS = {"sort": sort.LADDERS, "run": {"run": run.LADDER}}  # game -> ladder name -> levels
 DEFAULT_LADDER = {"sort": "slices", "run": "run"}
 FLOOD_DISCONNECT = 5000  # refused-for-rate events after which a connection is dropped
+TAKEN_OVER = "this game is open in another tab or window"
 
 
 @dataclass
@@ -74,6 +80,14 @@ class Services:
         it, and a process that dies first takes the room with it. A room in Redis outlives the
         process, and another may play the round on: there the round is committed first."""
         self.storage.add_round(*row, wait=self.store.outlives_process)
+
+
+class _Players(list):
+    """A round's players as a log field, `p_1a2b:'Ada',p_3c4d:'Bob'` (names quoted: a name may hold
+    anything), formatted only if the line is written."""
+
+    def __str__(self) -> str:
+        return ",".join(f"{player}:{name!r}" for player, name in self)
 
 
 RESERVED_EVENTS = ("connect", "disconnect", "*")  # Socket.IO's own names: never a client's event
@@ -147,10 +161,13 @@ def register(socketio: SocketIO, services: Services) -> None:
     @socketio.on("connect")
     def on_connect(auth=None):
         s.connections[request.sid] = Connection(request.sid)
+        connections_log.info("connect sid=%s addr=%s", request.sid, request.remote_addr)
 
     @socketio.on("disconnect")
-    def on_disconnect(*_):
+    def on_disconnect(reason=None, *_):
         conn = s.connections.pop(request.sid, None)
+        player, name = (conn.player_id, conn.name) if conn and conn.player_id else ("-", "")
+        connections_log.info("disconnect sid=%s player=%s name=%r reason=%r", request.sid, player, name, reason)
         if conn is None or conn.player_id is None or s.sid_of_player.get(conn.player_id) != request.sid:
             return
         del s.sid_of_player[conn.player_id]
@@ -177,6 +194,7 @@ def register(socketio: SocketIO, services: Services) -> None:
             if room.all_gone(time.time()):
                 room.closed = True
                 gone = True
+                _log_closed(room, "everyone_away")
             else:
                 server.emit("partner_gone", {"player_id": player_id, "rule": "the round goes on with the player still here"}, to=code)
                 gone = False
@@ -196,8 +214,9 @@ def register(socketio: SocketIO, services: Services) -> None:
         conn.player_id, conn.name = player_id, p.name
         old_sid = s.sid_of_player.get(player_id)
         s.sid_of_player[player_id] = conn.sid
-        if old_sid and old_sid != conn.sid:
-            s.connections.pop(old_sid, None)  # a newer connection takes the player over
+        took_over = old_sid if old_sid and old_sid != conn.sid and old_sid in s.connections else None
+        if took_over:
+            _take_over(took_over)
         reply = {"player_id": player_id, "token": s.tokens.issue(player_id), "room": None, "round": None, "last_seq": 0}
         code = s.store.room_of_player.get(player_id)
         if code:
@@ -210,7 +229,17 @@ def register(socketio: SocketIO, services: Services) -> None:
                     reply["room"] = room.public()
                     reply["round"] = _round_view(room)
                     server.emit("partner_back", {"player_id": player_id}, to=code, skip_sid=conn.sid)
+        connections_log.info("hello sid=%s player=%s name=%r returning=%s room=%s took_over=%s",
+                             conn.sid, player_id, p.name, bool(p.token), reply["room"]["code"] if reply["room"] else "-", took_over or "-")
         return reply
+
+    def _take_over(old_sid: str) -> None:
+        """The newest connection plays for the player (a reloaded page, a second tab). The older
+        one is told why and dropped: left open it would look alive while every move it sent
+        failed, and the two tabs would take the player back and forth. Its disconnect finds the
+        player on the new connection, so the seat is not marked away."""
+        server.emit("taken_over", {"message": TAKEN_OVER}, to=old_sid)
+        server.disconnect(old_sid)
 
     @handler("create_room", CreateRoom)
     def create_room(conn: Connection, p: CreateRoom) -> dict:
@@ -222,6 +251,8 @@ def register(socketio: SocketIO, services: Services) -> None:
         room = s.store.create(lambda code: Room(code, p.game, p.mode == "coop", ladder, p.level, conn.player_id, [Seat(conn.player_id, conn.name)], grace=s.grace))
         s.store.room_of_player[conn.player_id] = room.code
         server.enter_room(conn.sid, room.code)
+        rooms_log.info("room created room=%s game=%s mode=%s ladder=%s level=%d host=%s",
+                       room.code, room.game, "coop" if room.coop else "solo", room.ladder, room.level, conn.player_id)
         return {"room": room.public()}
 
     @handler("join_room", JoinRoom)
@@ -239,6 +270,7 @@ def register(socketio: SocketIO, services: Services) -> None:
                 _leave_current(conn)
                 room.seats.append(Seat(conn.player_id, conn.name))
                 s.store.room_of_player[conn.player_id] = code
+                rooms_log.info("room joined room=%s player=%s name=%r seats=%d/%d", code, conn.player_id, conn.name, len(room.seats), room.capacity)
             server.enter_room(conn.sid, code)
             server.emit("room", room.public(), to=code)
             return {"room": room.public(), "round": _round_view(room)}
@@ -258,7 +290,10 @@ def register(socketio: SocketIO, services: Services) -> None:
             if room is not None:
                 room.seats = [seat for seat in room.seats if seat.player_id != conn.player_id]
                 empty = not room.seats
-                if not empty:
+                rooms_log.info("room left room=%s player=%s seats=%d/%d", code, conn.player_id, len(room.seats), room.capacity)
+                if empty:
+                    _log_closed(room, "empty")
+                else:
                     if room.host == conn.player_id:
                         room.host = room.seats[0].player_id
                     server.emit("room", room.public(), to=code)
@@ -286,6 +321,8 @@ def register(socketio: SocketIO, services: Services) -> None:
                 raise ProtocolError("composer_busy", str(exc)) from None
             room.level, room.round = level, state
             view = _round_view(room)
+            seats = [(seat.player_id, seat.name) for seat in room.seats]
+        rounds_log.info("round start round=%s room=%s game=%s level=%s players=%s", state.round_id, code, room.game, state.level_name, _Players(seats))
         if room.coop:  # the starter has the view in the reply; a solo room has nobody else to tell
             server.emit("round_started", view, to=code, skip_sid=conn.sid)
         return {"round": view}
@@ -350,12 +387,21 @@ def register(socketio: SocketIO, services: Services) -> None:
                 s.storage.finish_round(state.round_id, "sort", state.level_name, [x.player_id for x in room.seats], names, score.score, score.__dict__)
                 state.result = result
                 reply["result"] = result
+                log_round_end(code, "sort", state, score.score, "submitted", elapsed)
             seat.last_seq, seat.last_reply = p.seq, reply
             # For the partner's screen: the mover has the board in the ack (a solo room: nobody).
-            server.emit("board", {"round_id": state.round_id, "board": reply["board"], "by": conn.player_id, "move": p.move.kind}, to=code, skip_sid=conn.sid)
+            server.emit("board", {"round_id": state.round_id, "board": reply["board"], "by": conn.player_id, "move": p.move.kind, "detail": p.move.model_dump(exclude_none=True)}, to=code, skip_sid=conn.sid)
             if board.submitted:
                 server.emit("round_ended", state.result, to=code)
             return reply
+
+    def _log_closed(room: Room, why: str) -> None:
+        """A room closes (called under its lock); a round still in play ends with it, unscored."""
+        state = room.round
+        if state is not None and state.result is None:
+            started = state.started if isinstance(state, SortRoundState) else state.t0
+            log_round_end(room.code, room.game, state, None, "abandoned", time.time() - started)
+        rooms_log.info("room closed room=%s reason=%s", room.code, why)
 
     def _room_code_of(conn: Connection) -> str:
         code = s.store.room_of_player.get(conn.player_id)

@@ -29,10 +29,11 @@ from .composer import RunRequest
 from .games import run
 from .games.run_physics import TICKS_PER_SECOND
 from .music import Piece, piece_to_dict, piece_to_json
-from .protocol import Calibrate, ProtocolError, RunInput
+from .protocol import Calibrate, ProtocolError, RunInput, RunPause
 from .rooms import Room
 
 log = logging.getLogger(__name__)
+rounds_log = logging.getLogger("melody_arcade.rounds")  # realtime.py's operator log
 
 COUNTDOWN = 2.0  # seconds from round_started to tick 0
 TICKER_PERIOD = 0.1  # seconds between two advances of the live rounds
@@ -48,9 +49,25 @@ class RunRoundState:
     t0: float  # time.time() at tick 0: wall clock, so that every process reads the same round clock
     moves: int = 0
     result: dict | None = None
+    paused_at: float | None = None  # time.time() when a solo player paused; the clock stands still
 
     def tick_now(self) -> int:
-        return math.floor((time.time() - self.t0) * TICKS_PER_SECOND)
+        now = time.time() if self.paused_at is None else self.paused_at
+        return math.floor((now - self.t0) * TICKS_PER_SECOND)
+
+    def pause(self, paused: bool) -> None:
+        """Stop the round's clock, or start it again where it stopped (t0 moves by the pause)."""
+        if paused and self.paused_at is None:
+            self.paused_at = time.time()
+        elif not paused and self.paused_at is not None:
+            self.t0 += time.time() - self.paused_at
+            self.paused_at = None
+
+
+def log_round_end(code: str, game: str, state, score: int | None, ended: str, seconds: float) -> None:
+    """The operator's line for a round that ends, of any game (score "-" when it ended unscored)."""
+    rounds_log.info("round end round=%s room=%s game=%s level=%s score=%s ended=%s moves=%d seconds=%.1f",
+                    state.round_id, code, game, state.level_name, "-" if score is None else score, ended, state.moves, seconds)
 
 
 def new_run_round(s, room: Room, rung: int, lanes_wanted: str) -> RunRoundState:
@@ -84,6 +101,7 @@ def run_view(state: RunRoundState) -> dict:
             "piece": piece_to_dict(state.piece),
             "lanes_of": {player: list(lanes) for player, lanes in state.lanes_of.items()},
             "clock_tick": state.tick_now(),
+            "paused": state.paused_at is not None,
             "inputs": {str(i): [list(x) for x in lane.log] for i, lane in state.game.lanes.items()},
         },
     }
@@ -105,6 +123,8 @@ def register_run(socketio: SocketIO, s, handler, room_code_of) -> None:
         state.result = result
         s.store.live_runs.discard(room.code)
         server.emit("round_ended", result, to=room.code)
+        if rounds_log.isEnabledFor(logging.INFO):  # ended: each lane's end, "goal+fell"
+            log_round_end(room.code, "run", state, result["score"], "+".join(lane["status"] for lane in result["lanes"]), time.time() - state.t0)
 
     def publish(code: str, state: RunRoundState, judged: list[run.Judgement]) -> None:
         if judged:
@@ -119,6 +139,8 @@ def register_run(socketio: SocketIO, s, handler, room_code_of) -> None:
                 raise ProtocolError("wrong_round", "that round is not being played in your room")
             if state.result is not None:
                 raise ProtocolError("round_over", "the round has ended", result=state.result)
+            if state.paused_at is not None:
+                raise ProtocolError("round_paused", "the round is paused: resume it first")
             seat = room.seat_of(conn.player_id)
             if p.seq <= seat.last_seq:
                 if p.seq == seat.last_seq:
@@ -146,6 +168,22 @@ def register_run(socketio: SocketIO, s, handler, room_code_of) -> None:
             if state.game.finished:
                 finish(room, state)
             return {"accepted": len(inputs), "server_tick": now, "lane_ticks": {str(i): lane.next_tick for i, lane in state.game.lanes.items()}}
+
+    @handler("run_pause", RunPause)
+    def run_pause(conn, p: RunPause) -> dict:
+        """A solo player stops the clock (Esc) and starts it again; a co-op round's music goes on
+        for the partner, so it cannot be paused. The reply is the round's view at the new clock."""
+        code = room_code_of(conn)
+        with s.store.locked(code) as room:
+            state = room.round
+            if not isinstance(state, RunRoundState) or state.round_id != p.round_id:
+                raise ProtocolError("wrong_round", "that round is not being played in your room")
+            if state.result is not None:
+                raise ProtocolError("round_over", "the round has ended", result=state.result)
+            if room.coop:
+                raise ProtocolError("coop_no_pause", "a co-op run cannot be paused: your partner is still running")
+            state.pause(p.paused)
+            return {"round": run_view(state)}
 
     @handler("calibrate", Calibrate)
     def calibrate(conn, p: Calibrate) -> dict:

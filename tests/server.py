@@ -126,3 +126,45 @@ class Player:
     def close(self) -> None:
         if self.sio.connected:
             self.sio.disconnect()
+
+
+def answer_of(server: ServerProcess, round_id: str) -> list[str]:
+    return server.stored_round(round_id).setup["answer"]
+
+
+def start_sort(player: Player, ladder="slices", level=0, mode="solo", partner: Player | None = None) -> dict:
+    room = player.call("create_room", {"game": "sort", "mode": mode, "ladder": ladder, "level": level})
+    assert room["ok"], room
+    if partner is not None:
+        joined = partner.call("join_room", {"code": room["room"]["code"]})
+        assert joined["ok"], joined
+    started = player.call("start_round", {})
+    assert started["ok"], started
+    return started["round"]
+
+
+def solve(player: Player, round_: dict, answer: list[str], board: dict | None = None) -> dict:
+    """Place the right clips in the empty slots, starting from `board` (default: the round's)."""
+    board = board or round_["board"]
+    for slot, clip in enumerate(answer):
+        if board["slots"][slot] is None:
+            reply = player.move(round_["round_id"], board["version"], "place", clip=clip, slot=slot)
+            assert reply["ok"], reply
+            board = reply["board"]
+    return board
+
+
+TICK = 1 / 60  # seconds: the Run round clock's tick
+
+
+class Clock:
+    """The round's clock on this side, set from a view's clock_tick."""
+
+    def __init__(self, view: dict):
+        self.t0 = time.monotonic() - view["run"]["clock_tick"] * TICK
+
+    def now(self) -> int:
+        return int((time.monotonic() - self.t0) / TICK)
+
+    def wait_for(self, tick: int) -> None:
+        time.sleep(max(0.0, self.t0 + tick * TICK - time.monotonic()))

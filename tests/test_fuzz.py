@@ -24,8 +24,7 @@ from itsdangerous import URLSafeSerializer
 
 from game_server.protocol import MAX_EVENT_BYTES, Calibrate, CreateRoom, Hello, JoinRoom, LeaveRoom, ProtocolError, RunInput, SortMove, StartRound, parse
 
-from .server import Player
-from .test_sort_socket import answer_of, solve, start
+from .server import Player, answer_of, solve, start_sort
 
 pytestmark = pytest.mark.timeout(600)
 
@@ -294,8 +293,8 @@ def test_hostile_events_are_refused_with_a_code_and_bystanders_notice_nothing(se
     Hostile.round_starts_left = SORT_ROUND_STARTS + 2
     hostiles = [Hostile(server, f"Hostile{i}", game) for i, game in enumerate(["sort", "sort", "run", "run"])]
     try:
-        round_ = start(bystander)
-        victim = start(host, mode="coop", partner=guest)
+        round_ = start_sort(bystander)
+        victim = start_sort(host, mode="coop", partner=guest)
         shared = {"bystander_round": round_["round_id"], "bystander_code": server.stored_round(round_["round_id"]).room,
                   "victim_round": victim["round_id"], "victim_code": server.stored_round(victim["round_id"]).room,
                   "bystander_clip": sorted(round_["board"]["clips"]),

@@ -13,22 +13,9 @@ from game_server.games.run_physics import Lane, Platform
 from game_server.music import piece_from_dict
 from game_server.realtime_run import stored_result
 
-from .server import Player
-
-TICK = 1 / 60
+from .server import Clock, Player
 
 
-class Clock:
-    """The round's clock on this side, set from a view's clock_tick."""
-
-    def __init__(self, view: dict):
-        self.t0 = time.monotonic() - view["run"]["clock_tick"] * TICK
-
-    def now(self) -> int:
-        return int((time.monotonic() - self.t0) / TICK)
-
-    def wait_for(self, tick: int) -> None:
-        time.sleep(max(0.0, self.t0 + tick * TICK - time.monotonic()))
 
 
 def level_of(view: dict) -> run.Level:
@@ -221,3 +208,40 @@ def test_solo_on_two_key_sets_and_reconnecting_mid_round(server):
         assert sort_move["error"]["code"] == "wrong_round"
     finally:
         player.close()
+
+
+def test_a_solo_run_pauses_and_resumes_where_it_stopped(server):
+    player = Player(server, "Pauser")
+    try:
+        assert player.call("create_room", {"game": "run", "level": 0})["ok"]
+        view = start(player, 0)
+        rid, clock = view["round_id"], Clock(view)
+        clock.wait_for(20)
+        assert player.call("run_input", {"round_id": rid, "seq": 1, "inputs": [{"tick": clock.now(), "lane": 0, "key": "right", "down": True}]})["ok"]
+        paused = player.call("run_pause", {"round_id": rid, "paused": True})
+        assert paused["ok"] and paused["round"]["run"]["paused"]
+        stopped_at = paused["round"]["run"]["clock_tick"]
+        refused = player.call("run_input", {"round_id": rid, "seq": 2, "inputs": [{"tick": stopped_at, "lane": 0, "key": "right", "down": False}]})
+        assert refused["error"]["code"] == "round_paused"
+        time.sleep(1.5)  # paused long enough for the server to have stepped the lane 1.5 s on
+        assert not any(name == "round_ended" for name, _ in player.seen)
+        resumed = player.call("run_pause", {"round_id": rid, "paused": False})
+        assert resumed["ok"] and not resumed["round"]["run"]["paused"]
+        assert stopped_at <= resumed["round"]["run"]["clock_tick"] <= stopped_at + 6  # the clock went on from where it stopped
+        clock = Clock(resumed["round"])
+        assert player.call("run_input", {"round_id": rid, "seq": 2, "inputs": [{"tick": clock.now(), "lane": 0, "key": "right", "down": False}]})["ok"]
+        assert player.call("run_pause", {"round_id": "r_nope", "paused": True})["error"]["code"] == "wrong_round"
+    finally:
+        player.close()
+
+
+def test_a_coop_run_cannot_be_paused(server):
+    host, guest = Player(server, "Host"), Player(server, "Guest")
+    try:
+        code = host.call("create_room", {"game": "run", "mode": "coop", "level": 1})["room"]["code"]
+        assert guest.call("join_room", {"code": code})["ok"]
+        view = start(host, None)
+        assert host.call("run_pause", {"round_id": view["round_id"], "paused": True})["error"]["code"] == "coop_no_pause"
+    finally:
+        host.close()
+        guest.close()

@@ -10,8 +10,7 @@ import socketio
 
 from game_server.storage import Storage
 
-from .server import Player, ServerProcess
-from .test_sort_socket import answer_of, solve, start
+from .server import Player, ServerProcess, answer_of, solve, start_sort
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -20,7 +19,7 @@ pytestmark = pytest.mark.timeout(240)
 def bystander(server):
     """A player mid-round in another room, who must keep playing normally throughout."""
     player = Player(server, "Bystander")
-    round_ = start(player)
+    round_ = start_sort(player)
     yield player, round_
     player.close()
 
@@ -48,7 +47,7 @@ def test_moves_in_a_room_one_is_not_in(server, bystander):
         _, round_ = bystander
         reply = intruder.move(round_["round_id"], 0, "place", clip=round_["board"]["tray"][0], slot=1)
         assert reply["error"]["code"] == "not_in_room"
-        start(intruder)  # in a room of its own now, still not the bystander's
+        start_sort(intruder)  # in a room of its own now, still not the bystander's
         reply = intruder.move(round_["round_id"], 0, "place", clip=round_["board"]["tray"][0], slot=1)
         assert reply["error"]["code"] == "wrong_round"
         still_fine(bystander)
@@ -59,7 +58,7 @@ def test_moves_in_a_room_one_is_not_in(server, bystander):
 def test_a_thousand_events_a_second_are_rate_limited(server, bystander):
     flooder = Player(server, "Flood")
     try:
-        round_ = start(flooder)
+        round_ = start_sort(flooder)
         codes = []
         done = threading.Event()
         flooder.sio.on("error", lambda data: codes.append(data["code"]))
@@ -138,7 +137,7 @@ def test_third_player_refused_and_join_codes_rate_limited(server):
 def test_moves_after_the_round_ended(server):
     player = Player(server, "Late")
     try:
-        round_ = start(player)
+        round_ = start_sort(player)
         board = solve(player, round_, answer_of(server, round_["round_id"]))
         assert player.move(round_["round_id"], board["version"], "submit")["ok"]
         late = player.move(round_["round_id"], board["version"] + 1, "listen_board")
@@ -150,7 +149,7 @@ def test_moves_after_the_round_ended(server):
 def test_sigkill_right_after_an_acknowledged_result_loses_nothing(tmp_path):
     proc = ServerProcess(tmp_path).start()
     player = Player(proc, "Survivor")
-    round_ = start(player)
+    round_ = start_sort(player)
     board = solve(player, round_, answer_of(proc, round_["round_id"]))
     ack = player.move(round_["round_id"], board["version"], "submit")
     assert ack["ok"]
@@ -168,7 +167,7 @@ def test_sigkill_mid_round_loses_no_acknowledged_move(tmp_path):
     """Moves and Run inputs acknowledged before a SIGKILL are all in the database after it."""
     proc = ServerProcess(tmp_path).start()
     player = Player(proc, "Mover")
-    round_ = start(player)
+    round_ = start_sort(player)
     answer = answer_of(proc, round_["round_id"])
     acked, version = [], round_["board"]["version"]
     for slot, clip in enumerate(answer[:3]):

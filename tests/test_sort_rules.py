@@ -57,7 +57,7 @@ def test_perfect_solve_scores_1000():
     puzzle, board = slices_puzzle(piece, SortLevel("slices", 4, bars=4), random.Random(1))
     board = apply_move(puzzle, solve(puzzle, board), Move("submit"))
     result = score_board(puzzle, board, seconds=10)
-    assert (result.score, result.tau, result.correct_slots) == (1000, 1.0, 4)
+    assert (result.score, result.tau, result.correct_slots, result.slots_right) == (1000, 1.0, 4, [True] * 4)
 
 
 def test_identical_parts_are_interchangeable():
@@ -81,7 +81,23 @@ def test_worked_example_reversed_and_one_swap():
     swapped = apply_move(puzzle, solve(puzzle, board), Move("swap", slot=1, other=2))
     result = score_board(puzzle, swapped, 5)
     assert result.tau == pytest.approx(0.6667, abs=1e-4)
-    assert (result.score, result.correct_slots) == (833, 2)
+    assert (result.score, result.correct_slots, result.cleared) == (833, 2, False)
+    assert score_board(puzzle, solve(puzzle, board), 5).cleared
+
+
+def test_clearing_a_level_needs_three_quarters_of_the_slots_right():
+    """8 free slots: a rotation by one keeps 6 of 7 neighbours in order (score 750) with no slot
+    right, and clears nothing; two slots swapped leaves 6 right (3/4) and clears."""
+    piece = piece_of_bars(list(range(60, 68)))
+    puzzle, board = slices_puzzle(piece, SortLevel("slices", 8), random.Random(5))
+    rotated = board
+    for slot, clip in enumerate(puzzle.answer[1:] + puzzle.answer[:1]):
+        rotated = apply_move(puzzle, rotated, Move("place", clip=clip, slot=slot))
+    result = score_board(puzzle, rotated, 5)
+    assert (result.score, result.correct_slots, result.cleared) == (750, 0, False)
+    swapped = apply_move(puzzle, solve(puzzle, board), Move("swap", slot=0, other=7))
+    result = score_board(puzzle, swapped, 5)
+    assert (result.correct_slots, result.cleared) == (6, True)
 
 
 def test_listens_and_time_cost_points():

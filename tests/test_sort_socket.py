@@ -6,41 +6,14 @@ database (the same file the server writes), as an all-knowing referee would."""
 from __future__ import annotations
 
 import threading
-import time
 
 import pytest
 
 from game_server.games import sort
 
-from .server import Player, ServerProcess
+from .server import Player, ServerProcess, answer_of, solve, start_sort
 
 pytestmark = pytest.mark.timeout(240)
-
-
-def answer_of(server: ServerProcess, round_id: str) -> list[str]:
-    return server.stored_round(round_id).setup["answer"]
-
-
-def start(player: Player, ladder="slices", level=0, mode="solo", partner: Player | None = None) -> dict:
-    room = player.call("create_room", {"game": "sort", "mode": mode, "ladder": ladder, "level": level})
-    assert room["ok"], room
-    if partner is not None:
-        joined = partner.call("join_room", {"code": room["room"]["code"]})
-        assert joined["ok"], joined
-    started = player.call("start_round", {})
-    assert started["ok"], started
-    return started["round"]
-
-
-def solve(player: Player, round_: dict, answer: list[str], board: dict | None = None) -> dict:
-    """Place the right clips in the empty slots, starting from `board` (default: the round's)."""
-    board = board or round_["board"]
-    for slot, clip in enumerate(answer):
-        if board["slots"][slot] is None:
-            reply = player.move(round_["round_id"], board["version"], "place", clip=clip, slot=slot)
-            assert reply["ok"], reply
-            board = reply["board"]
-    return board
 
 
 def test_solo_slices_round_to_a_perfect_score(server):
@@ -60,7 +33,7 @@ def test_threading_mode_plays_the_same_round(tmp_path):
 def play_a_perfect_round(server: ServerProcess) -> None:
     player = Player(server, "Ada")
     try:
-        round_ = start(player)
+        round_ = start_sort(player)
         board = round_["board"]
         assert len(board["slots"]) == 4 and board["slots"] == [None] * 4
         assert all(clip["piece"] is not None for clip in board["clips"].values())
@@ -83,7 +56,7 @@ def play_a_perfect_round(server: ServerProcess) -> None:
 def test_piece_is_not_downloadable_before_the_round_ends(server):
     player = Player(server, "Peek")
     try:
-        round_ = start(player)
+        round_ = start_sort(player)
         server.stored_round(round_["round_id"])  # committed just after the start's ack: until then, 404
         with pytest.raises(Exception, match="403"):
             server.get(f"/api/rounds/{round_['round_id']}/piece.mid")
@@ -95,7 +68,7 @@ def test_piece_is_not_downloadable_before_the_round_ends(server):
 def test_solo_morph_round_with_hidden_clips(server):
     player = Player(server, "Bea")
     try:
-        round_ = start(player, ladder="morph", level=5)
+        round_ = start_sort(player, ladder="morph", level=5)
         board = round_["board"]
         assert len(board["slots"]) == 10 and len(board["fixed"]) == 5
         hidden = [c for c in board["tray"] if board["clips"][c]["hidden"]]
@@ -112,7 +85,7 @@ def test_solo_morph_round_with_hidden_clips(server):
 def test_coop_round_with_races_ends_the_same_for_both(server):
     host, guest = Player(server, "Host"), Player(server, "Guest")
     try:
-        round_ = start(host, level=2, mode="coop", partner=guest)
+        round_ = start_sort(host, level=2, mode="coop", partner=guest)
         assert guest.wait_for("round_started")["round_id"] == round_["round_id"]
         answer = answer_of(server, round_["round_id"])
         board = round_["board"]
@@ -155,7 +128,7 @@ def test_coop_round_with_races_ends_the_same_for_both(server):
 def test_resent_move_is_not_applied_twice(server):
     player = Player(server, "Twice")
     try:
-        round_ = start(player)
+        round_ = start_sort(player)
         clip = round_["board"]["tray"][0]
         first = player.move(round_["round_id"], 0, "place", clip=clip, slot=0, seq=7)
         again = player.move(round_["round_id"], 0, "place", clip=clip, slot=0, seq=7)
@@ -169,7 +142,7 @@ def test_resent_move_is_not_applied_twice(server):
 
 def test_reconnect_in_the_middle_of_a_round(server):
     player = Player(server, "Cleo")
-    round_ = start(player)
+    round_ = start_sort(player)
     answer = answer_of(server, round_["round_id"])
     reply = player.move(round_["round_id"], 0, "place", clip=answer[0], slot=0)
     assert reply["ok"]
@@ -208,7 +181,7 @@ def test_forged_token_is_refused(server):
 def test_replay_of_a_stored_round_gives_the_same_score(server):
     player = Player(server, "Dana")
     try:
-        round_ = start(player)
+        round_ = start_sort(player)
         answer = answer_of(server, round_["round_id"])
         board = round_["board"]
         # a deliberately imperfect game: two clips swapped, some listens
@@ -230,7 +203,7 @@ def test_coop_partner_drop_pauses_the_round_then_it_goes_on_alone(tmp_path):
     proc = ServerProcess(tmp_path, extra_env={"GRACE_SECONDS": "6"}).start()
     host, guest = Player(proc, "Stays"), Player(proc, "Drops")
     try:
-        round_ = start(host, mode="coop", partner=guest)
+        round_ = start_sort(host, mode="coop", partner=guest)
         guest.close()
         away = host.wait_for("partner_away")
         assert away == {"player_id": guest.player_id, "grace_seconds": 6.0}

@@ -21,6 +21,9 @@ Score (docs/sort-scoring.md; `score_board` is the one implementation):
     time    = max(0.5, 1 - 0.5 * max(0, seconds - par) / (3 * par)), par = 8 s per unfixed slot
     score   = round(1000 * order * listens * time); a perfect board submitted in par with few
               listens scores 1000.
+    cleared = at least three quarters of the unfixed slots hold the right clip (CLEAR_SHARE): the
+              ladder's pass mark asks for the order itself, not for a score that a board left in
+              tray order may reach.
 """
 
 from __future__ import annotations
@@ -188,7 +191,7 @@ def apply_move(puzzle: Puzzle, board: Board, move: Move) -> Board:
             raise MoveRefused("not_in_tray", "that clip is not among the options")
         _check_free_slot(board, move.slot)
         if slots[move.slot] is not None:
-            raise MoveRefused("slot_taken", f"slot {move.slot} already holds a clip: swap or take it back first")
+            raise MoveRefused("slot_taken", f"slot {move.slot + 1} already holds a clip: swap or take it back first")
         tray.remove(move.clip)
         slots[move.slot] = move.clip
     elif move.kind == "swap":
@@ -200,7 +203,7 @@ def apply_move(puzzle: Puzzle, board: Board, move: Move) -> Board:
     elif move.kind == "take_back":
         _check_free_slot(board, move.slot)
         if slots[move.slot] is None:
-            raise MoveRefused("slot_empty", f"slot {move.slot} is empty")
+            raise MoveRefused("slot_empty", f"slot {move.slot + 1} is empty")
         tray.append(slots[move.slot])
         slots[move.slot] = None
     elif move.kind == "listen_clip":
@@ -220,17 +223,22 @@ def apply_move(puzzle: Puzzle, board: Board, move: Move) -> Board:
 
 def _check_free_slot(board: Board, slot: int | None) -> None:
     if not isinstance(slot, int) or isinstance(slot, bool) or not 0 <= slot < len(board.slots):
-        raise MoveRefused("bad_slot", f"slot must be 0..{len(board.slots) - 1}")
+        raise MoveRefused("bad_slot", f"the board has slots 1..{len(board.slots)} (the field `slot` counts from 0)")
     if slot in board.fixed:
-        raise MoveRefused("slot_fixed", f"slot {slot} is fixed")
+        raise MoveRefused("slot_fixed", f"slot {slot + 1} is fixed")
 
 
 # ---- score -----------------------------------------------------------------------------------
 
 
+CLEAR_SHARE = 0.75  # of the unfixed slots right, to clear a level
+
+
 @dataclass(frozen=True)
 class SortScore:
     score: int
+    cleared: bool  # the pass mark: CLEAR_SHARE of the unfixed slots right
+    slots_right: list  # per slot: True / False, None for a fixed one (the result screen marks them)
     order: float  # (1 + tau) / 2
     tau: float
     correct_slots: int
@@ -274,9 +282,12 @@ def score_board(puzzle: Puzzle, board: Board, seconds: float) -> SortScore:
     listen_factor = max(0.5, 1 - 0.02 * max(0, board.listens - free_listens))
     par = 8.0 * len(free)
     time_factor = max(0.5, 1 - 0.5 * max(0.0, seconds - par) / (3 * par))
-    correct = sum(1 for s, r in zip(submitted_keys, right_keys) if s == r)
+    right_by_slot = dict(zip(free, (s == r for s, r in zip(submitted_keys, right_keys))))
+    correct = sum(right_by_slot.values())
     return SortScore(
         score=round(1000 * order * listen_factor * time_factor),
+        cleared=correct >= CLEAR_SHARE * len(free),
+        slots_right=[right_by_slot.get(i) for i in range(len(board.slots))],
         order=round(order, 4),
         tau=round(tau, 4),
         correct_slots=correct,
