@@ -17,3 +17,35 @@ def server(tmp_path_factory):
     proc = ServerProcess(tmp_path_factory.mktemp("server")).start()
     yield proc
     proc.stop()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's headless Chromium (tests/browser.py); the tests that use it skip without it."""
+    from .browser import ARGS, CHROMIUM
+
+    if not CHROMIUM.exists():
+        pytest.skip("Debian's chromium is not installed (make test installs it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def players(browser, server):
+    """Open a page per player (`players("Ada")`, or `players("Ada", PHONE)`); every page must end
+    the test with no error in its console."""
+    from .browser import DESKTOP, Page
+
+    opened = []
+
+    def open_page(name: str, device: dict = DESKTOP):
+        opened.append(Page(browser, server, name, device))
+        return opened[-1]
+
+    yield open_page
+    for page in opened:
+        page.close()

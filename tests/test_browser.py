@@ -7,73 +7,8 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
-import pytest
-
-ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = Path("/usr/bin/chromium")
-SHOTS = ROOT / "test-artifacts" / "screenshots"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run", "--autoplay-policy=no-user-gesture-required"]
-
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed (make test installs it)")
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield browser
-        browser.close()
-
-
-class Page:
-    """One player's browser: its own context (storage, token), its console watched for errors."""
-
-    def __init__(self, browser, server, name: str):
-        self.context = browser.new_context(viewport={"width": 1100, "height": 860})
-        self.page = self.context.new_page()
-        self.errors: list[str] = []
-        self.page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
-        self.page.on("pageerror", lambda e: self.errors.append(f"{e.name}: {e.message}"))
-        self.page.goto(server.url + "/")
-        self.page.fill("#name", name)
-        self.page.click("#name-form button")
-        self.page.wait_for_selector("#status[data-state=connected]")
-
-    def shot(self, name: str) -> None:
-        SHOTS.mkdir(parents=True, exist_ok=True)
-        self.page.screenshot(path=str(SHOTS / f"{name}.png"))
-
-    def place_all(self) -> None:
-        """Click each tray clip, then the first free slot, until the tray is empty."""
-        page = self.page
-        while page.locator("#tray .clip").count():
-            if not page.locator("#tray .clip.selected").count():  # a click on a selected clip unselects it
-                page.locator("#tray .clip").first.click()
-            page.wait_for_selector("#tray .clip.selected")
-            before = page.locator("#tray .clip").count()
-            page.locator("#slots .slot:not(:has(.clip)):not(.fixed)").first.click()
-            page.wait_for_function(f"document.querySelectorAll('#tray .clip').length < {before}")
-
-    def close(self) -> None:
-        self.context.close()
-        assert self.errors == [], f"errors in the browser console: {self.errors}"
-
-
-@pytest.fixture
-def players(browser, server):
-    opened: list[Page] = []
-
-    def open_page(name: str) -> Page:
-        opened.append(Page(browser, server, name))
-        return opened[-1]
-
-    yield open_page
-    for page in opened:
-        page.close()
+from .browser import ROOT
 
 
 def test_solo_sort_round_through_the_page(players):
@@ -120,8 +55,8 @@ def test_coop_sort_round_on_two_pages(players):
 def test_solo_run_level_by_key_presses(players):
     runner = players("Runner")
     runner.page.click("#run-solo")
-    runner.page.wait_for_selector("#run:not([hidden])")
-    runner.page.wait_for_function("window.arcade.round && document.querySelector('#run-hud').textContent.startsWith('tick')", timeout=10_000)
+    runner.start_run()
+    runner.page.wait_for_function("window.arcade.runTick() >= 0", timeout=10_000)
     keyboard = runner.page.keyboard
     keyboard.down("ArrowRight")
     runner.page.wait_for_timeout(700)
@@ -132,7 +67,7 @@ def test_solo_run_level_by_key_presses(players):
     keyboard.up("ArrowRight")
     runner.page.wait_for_selector("#result:not([hidden])", timeout=60_000)
     table = runner.page.inner_text("#result-details")
-    assert "melody" in table and re.fullmatch(r"\d+", runner.page.inner_text("#result-score"))
+    assert "Melody" in table and re.fullmatch(r"\d+", runner.page.inner_text("#result-score"))
     runner.shot("run-result")
     accepted = runner.page.evaluate("window.arcade.seq")
     assert accepted >= 2  # the key presses went to the server as accepted input batches

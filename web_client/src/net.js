@@ -1,37 +1,55 @@
 // The connection to the game server: Socket.IO over a websocket, every event sent with an ack
 // (docs/protocol.md). It says hello with the stored token after every (re)connection, so a
 // dropped connection comes back as the same player, in the same room and round.
+//
+// Events: `status` (detail: "connecting", "connected", "reconnecting", "offline" or
+// "taken_over"), `welcome` (the hello reply), `refused`, `taken_over` (another tab or window now
+// plays for this player: this one stays disconnected until `start` is called again),
+// `session_lost` (detail: {reason}, for the player: a reconnection found the server restarted, and
+// the room or the player gone), and every event the server pushes.
 import { io } from "/vendor/socket.io.esm.min.js";
 
 const TOKEN_KEY = "melody-arcade.token";
+const RESTARTED = "the server restarted";
+const ROUND_ENDED = ": your round has ended";
+const ROOM_GONE = "your room has closed (the server restarted, or you were away too long)";
 
 export class Net extends EventTarget {
   constructor() {
     super();
     this.name = "";
     this.playerId = null;
-    this.state = "connecting";
+    this.roomCode = null; // the room the server last said this player is in
+    this.state = "idle"; // until `start`: nothing is sent, nothing fired
     this.socket = io({ transports: ["websocket"], reconnectionDelay: 300, reconnectionDelayMax: 2000, autoConnect: false });
-    this.socket.on("connect", () => this.#hello());
-    this.socket.on("disconnect", (reason) => this.#status(reason === "io client disconnect" ? "offline" : "reconnecting"));
-    this.socket.on("connect_error", () => this.#status("reconnecting"));
-    this.socket.onAny((event, data) => this.#fire(event, data));
+    // A hello on a connection after a welcome on an earlier one is a reconnection.
+    this.socket.on("connect", () => this.#hello(this.playerId !== null));
+    this.socket.on("disconnect", (reason) => this.#dropped(reason === "io client disconnect" ? "offline" : "reconnecting"));
+    this.socket.on("connect_error", () => this.#dropped("reconnecting"));
+    this.socket.on("taken_over", (data) => this.#takenOver(data));
+    this.socket.onAny((event, data) => {
+      if (event !== "taken_over") this.#fire(event, data);
+    });
   }
 
   start(name) {
     this.name = name;
-    if (this.socket.connected) return this.#hello();
+    if (this.socket.connected) return this.#hello(false);
+    this.#status("connecting");
     this.socket.connect();
   }
 
   /** Send an event; resolves with the server's reply ({ok, ...} or {ok: false, error}). */
   async call(event, data = {}, timeoutMs = 10000) {
     if (!this.socket.connected) return { ok: false, error: { code: "offline", message: "not connected to the server: reconnecting…" } };
+    let reply;
     try {
-      return await this.socket.timeout(timeoutMs).emitWithAck(event, data);
+      reply = await this.socket.timeout(timeoutMs).emitWithAck(event, data);
     } catch {
       return { ok: false, error: { code: "timeout", message: `the server did not answer ${event} in time` } };
     }
+    this.#trackRoom(event, reply);
+    return reply;
   }
 
   /** Drop the transport as a network failure would (used to test recovery). */
@@ -39,18 +57,45 @@ export class Net extends EventTarget {
     this.socket.io.engine.close();
   }
 
-  async #hello() {
+  async #hello(reconnected) {
+    const hadRoom = this.roomCode !== null;
     const token = localStorage.getItem(TOKEN_KEY);
+    let lost = null;
     let reply = await this.call("hello", token ? { name: this.name, token } : { name: this.name });
     if (!reply.ok && reply.error.code === "bad_token") {
+      // Tokens are signed with the server's key: refused on a reconnection, the server restarted
+      // with another key and knows neither this player nor their room.
+      if (reconnected) lost = RESTARTED + (hadRoom ? ROUND_ENDED : "");
       localStorage.removeItem(TOKEN_KEY);
       reply = await this.call("hello", { name: this.name });
     }
     if (!reply.ok) return this.#fire("refused", reply.error);
+    if (reconnected && hadRoom && !reply.room) lost ??= ROOM_GONE + ROUND_ENDED;
     localStorage.setItem(TOKEN_KEY, reply.token);
     this.playerId = reply.player_id;
     this.#status("connected");
     this.#fire("welcome", reply);
+    if (lost) this.#fire("session_lost", { reason: lost });
+  }
+
+  /** The room the player is in, as the server's replies say: to tell, after a reconnection, that
+   * a room they were in is gone. */
+  #trackRoom(event, reply) {
+    if (!reply?.ok) return;
+    if (event === "leave_room") this.roomCode = null;
+    else if ("room" in reply) this.roomCode = reply.room?.code ?? null;
+  }
+
+  /** Another tab or window said hello as this player: stay disconnected (reconnecting would take
+   * the player back, and the two would take turns forever) until `start` is called again. */
+  #takenOver(data) {
+    this.#status("taken_over");
+    this.socket.disconnect();
+    this.#fire("taken_over", data);
+  }
+
+  #dropped(state) {
+    if (this.state !== "taken_over") this.#status(state);
   }
 
   #status(state) {

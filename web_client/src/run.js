@@ -1,8 +1,10 @@
 // Run in the page: the level on a canvas that scrolls with the music, the same physics and
 // judging as the server (run_physics.js) for the player's own avatar and, from the inputs the
-// server relays, the partner's. The page sends only key presses and releases with the tick of the
-// audio clock. It shows its own judgements at once (the server decides up to 0.75 s later, when
-// its clock has passed the tick), and the server's (`run_judgements`) replace them as they come.
+// server relays, the partner's. The page sends only key presses and releases (keys or the touch
+// buttons) with the tick of the audio clock. It shows its own judgements at once (the server
+// decides up to 0.75 s later, when its clock has passed the tick), and the server's
+// (`run_judgements`) replace them as they come. The HUD (score, combo, beat, progress) and the
+// judgements as text are DOM beside the canvas; Esc pauses a solo run (the server's clock stops).
 import * as audio from "./audio.js";
 import * as phys from "./run_physics.js";
 
@@ -13,17 +15,24 @@ const KEYSETS = [
 const GRADE_COLOURS = { perfect: "#6ee7a8", great: "#6bb8ff", good: "#ffd166", miss: "#ff6b7a" };
 const AVATAR_COLOURS = ["#ffb84d", "#5ee0e6"];
 const W = 960, H = 540, PLAYHEAD_X = 240, PX_PER_STEP = 20;
+const SEND_AHEAD = 20; // ticks: the server refuses inputs more than 30 ahead of its clock
+const $ = (id) => document.getElementById(id);
 
 export class RunView {
   constructor(app) {
     this.app = app;
-    this.canvas = document.getElementById("run-canvas");
+    this.canvas = $("run-canvas");
     this.ctx = this.canvas.getContext("2d");
-    this.hud = document.getElementById("run-hud");
-    this.title = document.getElementById("run-title");
+    this.title = $("run-title");
+    this.hud = { score: $("run-score"), combo: $("run-combo"), beat: $("run-beat"), progress: $("run-progress"), state: $("run-state"), judgement: $("run-judgement") };
     this.active = false;
+    this.paused = false;
     addEventListener("keydown", (e) => this.#key(e, true));
     addEventListener("keyup", (e) => this.#key(e, false));
+    for (const button of document.querySelectorAll("#run-touch button")) this.#touchButton(button);
+    $("run-pause").addEventListener("click", () => this.pause(true));
+    $("run-resume").addEventListener("click", () => this.pause(false));
+    $("run-quit").addEventListener("click", () => this.app.quitRun());
   }
 
   enter(round) {
@@ -44,8 +53,15 @@ export class RunView {
     this.inputs = this.lanes.map((_, i) => (r.inputs[String(i)] || []).map(([tick, key, down]) => [tick, key, down]));
     for (const p of this.pending) this.inputs[p.lane].push([p.tick, p.key, p.down]);
     this.sims = this.lanes.map((_, i) => this.#freshSim(i));
-    this.title.textContent = `Run · ${round.level}`;
-    this.#music(r);
+    this.title.textContent = `Run · ${this.app.levelName(round.level)}`;
+    this.paused = Boolean(r.paused);
+    this.frozenTick = r.clock_tick;
+    $("run-menu").hidden = !this.paused;
+    $("run-pause").hidden = this.app.room?.mode === "coop";
+    $("run-help").hidden = true;
+    this.shown = {};
+    if (this.paused) this.#silence();
+    else this.#music(r);
     this.active = true;
     if (!this.loop) this.loop = requestAnimationFrame(() => this.#frame());
     this.canvas.focus();
@@ -53,10 +69,39 @@ export class RunView {
 
   exit() {
     this.active = false;
-    if (this.playback) this.playback.stop();
-    this.playback = null;
+    this.#silence();
     cancelAnimationFrame(this.loop);
     this.loop = null;
+    $("run-menu").hidden = true;
+    $("run-help").hidden = true;
+  }
+
+  /** Esc: a solo run stops the server's clock (its reply is the round at the stopped tick) and
+   * the music; resuming gets the clock back and starts the music where it stopped. A co-op run
+   * cannot stop for one player: the menu only offers to quit. */
+  async pause(paused) {
+    if (!this.active || !this.round || this.round.result || paused === this.paused) return;
+    const coop = this.app.room?.mode === "coop";
+    if (coop) {
+      $("run-menu").hidden = !paused;
+      return;
+    }
+    this.paused = paused;
+    if (paused) {
+      this.frozenTick = this.tick();
+      this.#silence();
+      $("run-menu").hidden = false;
+      $("run-resume").focus();
+      this.#flush();
+    }
+    const reply = await this.app.serial(() => this.app.net.call("run_pause", { round_id: this.round.round_id, paused }));
+    if (reply.ok) this.enter(reply.round);
+    else if (!paused) this.paused = true; // still paused on the server: the menu stays
+  }
+
+  #silence() {
+    if (this.playback) this.playback.stop();
+    this.playback = null;
   }
 
   onPartnerInputs(data) {
@@ -68,9 +113,20 @@ export class RunView {
     if (!this.round || data.round_id !== this.round.round_id) return;
     for (const j of data.judgements) {
       const predicted = this.sims[j.lane].judged.get(j.platform);
-      if (!predicted || predicted.grade !== j.grade) this.popups.push({ ...j, born: performance.now() });
+      if (!predicted || predicted.grade !== j.grade) {
+        this.popups.push({ ...j, born: performance.now() });
+        this.#say(j);
+      }
       this.judged[j.lane].set(j.platform, j);
     }
+  }
+
+  /** A judgement in words, for everyone and for screen readers (the canvas has only colours). */
+  #say(j) {
+    if (!this.mine.includes(j.lane)) return;
+    const when = j.delta_ms === null || j.delta_ms === undefined ? "" : ` (${j.delta_ms > 0 ? "+" : ""}${j.delta_ms} ms)`;
+    const lane = this.played.length > 1 ? `${phys.LANE_NAMES[j.lane]} ` : "";
+    this.hud.judgement.textContent = `${lane}note ${j.platform}: ${j.grade}${when}`;
   }
 
   #freshSim(i) {
@@ -99,12 +155,39 @@ export class RunView {
 
   #key(e, down) {
     if (!this.active || e.repeat || this.round.result) return;
+    if (e.key === "Escape") {
+      if (down) this.pause(!this.paused && $("run-menu").hidden);
+      return;
+    }
     const set = KEYSETS.findIndex((keys) => keys[e.key]);
     if (set < 0) return;
     e.preventDefault();
+    this.#input(set, KEYSETS[set][e.key], down);
+  }
+
+  /** The on-screen buttons press the first key set's keys, held while the finger is down. */
+  #touchButton(button) {
+    const key = button.dataset.key;
+    const release = (e) => {
+      e.preventDefault();
+      if (button.classList.contains("held")) this.#input(0, key, false);
+      button.classList.remove("held");
+    };
+    button.addEventListener("pointerdown", (e) => {
+      e.preventDefault();
+      button.setPointerCapture(e.pointerId);
+      button.classList.add("held");
+      this.#input(0, key, true);
+    });
+    button.addEventListener("pointerup", release);
+    button.addEventListener("pointercancel", release);
+    button.addEventListener("contextmenu", (e) => e.preventDefault());
+  }
+
+  #input(set, key, down) {
+    if (!this.active || this.paused || !this.round || this.round.result) return;
     const lane = this.mine.length > 1 ? this.mine[set] : this.mine[0];
     if (lane === undefined) return;
-    const key = KEYSETS[set][e.key];
     const sim = this.sims[lane];
     const last = this.inputs[lane].at(-1);
     const tick = Math.max(this.tick(), sim.nextTick, last ? last[0] : 0);
@@ -128,10 +211,23 @@ export class RunView {
     if (input[0] < this.sims[lane].nextTick) this.sims[lane] = this.#freshSim(lane); // replay from the start
   }
 
+  /** Send what was pressed since the last batch, one batch in flight at a time: keys pressed
+   * while a batch is on its way wait for its reply and go together in the next one. */
   async #flush() {
-    if (!this.pending.length) return;
-    const batch = this.pending.splice(0, 32);
-    const reply = await this.app.send("run_input", { round_id: this.round.round_id, inputs: batch });
+    if (!this.pending.length || this.sending) return;
+    // a key pressed during the count-in is stamped tick 0: it goes once the server's clock is near
+    const due = this.pending.findIndex((p) => p.tick > this.tick() + SEND_AHEAD);
+    const batch = this.pending.splice(0, Math.min(32, due < 0 ? this.pending.length : due));
+    if (!batch.length) return;
+    this.sending = true;
+    const round = this.round;
+    let reply;
+    try {
+      reply = await this.app.send("run_input", { round_id: round.round_id, inputs: batch });
+    } finally {
+      this.sending = false;
+    }
+    if (round !== this.round) return;
     if (!reply.ok && reply.error.code !== "round_over") {
       // refused: the server ignored the batch, so the page forgets it too and replays
       for (const b of batch) {
@@ -152,17 +248,49 @@ export class RunView {
       const judged = [...sim.apply(inputs.slice(sim.k, k)), ...sim.advanceTo(upTo)];
       sim.k = k;
       const born = performance.now();
-      for (const j of judged) if (!this.judged[i].has(j.platform)) this.popups.push({ ...j, born });
+      for (const j of judged) {
+        if (this.judged[i].has(j.platform)) continue;
+        this.popups.push({ ...j, born });
+        this.#say(j);
+      }
     }
   }
 
   #frame() {
     if (!this.active) return;
-    const now = this.tick();
-    this.#advance(now);
+    const now = this.paused ? this.frozenTick : this.tick();
+    if (!this.paused) this.#advance(now);
     this.#flush();
     this.#draw(now);
+    this.#hud(now);
     this.loop = requestAnimationFrame(() => this.#frame());
+  }
+
+  /** Score and combo of the player's own lanes (as predicted here), the beat, the way to the goal. */
+  #hud(now) {
+    const mine = this.mine.filter((i) => this.played.includes(i)).map((i) => this.sims[i]);
+    const score = mine.reduce((sum, sim) => sum + sim.points, 0);
+    const combo = Math.min(...mine.map((sim) => sim.combo));
+    const progress = Math.min(...mine.map((sim) => {
+      const lane = sim.lane;
+      const goal = lane.platforms[lane.goal].x0;
+      return sim.state.status === phys.GOAL ? 1 : Math.max(0, Math.min(1, (sim.state.x - lane.start_x) / (goal - lane.start_x)));
+    }));
+    const r = this.round.run;
+    const stepsPerBar = r.piece.steps_per_bar;
+    const step = Math.floor((now * r.tempo * 4) / (60 * phys.TICKS_PER_SECOND)) - r.lead_steps;
+    const beats = Math.max(1, Math.round(stepsPerBar / 4));
+    const beat = step < 0 ? -1 : Math.floor((step % stepsPerBar) / 4);
+    const ended = mine.find((sim) => sim.state.status !== phys.RUNNING);
+    const state = this.round.result ? "round over" : this.paused ? "paused" : now < 0 ? "get ready…" : ended ? ended.state.status : "";
+    const shown = { score, combo, beat, progress: Math.round(progress * 1000), state };
+    const last = this.shown || {};
+    if (shown.score !== last.score) this.hud.score.textContent = score;
+    if (shown.combo !== last.combo) this.hud.combo.textContent = combo;
+    if (shown.beat !== last.beat) this.hud.beat.textContent = [...Array(beats).keys()].map((b) => (b === beat ? "●" : "○")).join(" ");
+    if (shown.progress !== last.progress) this.hud.progress.value = shown.progress;
+    if (shown.state !== last.state) this.hud.state.textContent = state;
+    this.shown = shown;
   }
 
   #draw(now) {
@@ -170,7 +298,8 @@ export class RunView {
     const r = this.round.run;
     ctx.fillStyle = "#0f0d1a";
     ctx.fillRect(0, 0, W, H);
-    const exact = ((audio.now() - this.t0) * r.tempo * 4 * phys.STEP) / 60; // the playhead, smooth
+    const seconds = this.paused ? now / phys.TICKS_PER_SECOND : audio.now() - this.t0;
+    const exact = (seconds * r.tempo * 4 * phys.STEP) / 60; // the playhead, smooth
     const sx = (x) => PLAYHEAD_X + ((x - exact) / phys.STEP) * PX_PER_STEP;
     const laneH = H / this.played.length;
     this.played.forEach((i, row) => {
@@ -219,6 +348,5 @@ export class RunView {
       ctx.font = "bold 64px system-ui";
       ctx.fillText(String(Math.ceil(-now / phys.TICKS_PER_SECOND)), W / 2 - 20, H / 2);
     }
-    this.hud.textContent = this.round.result ? "round over" : now < 0 ? "get ready…" : `tick ${now}`;
   }
 }

@@ -1,8 +1,15 @@
 // Sort in the page: the board (slots and tray of clips drawn as piano rolls), listening, moves by
-// drag and drop or by click-then-slot, the partner's moves live. Every move goes to the server,
-// which decides; the page draws the board the server sends back.
+// dragging (pointer events: mouse, pen and touch alike), by click-then-slot (tap-then-slot on a
+// phone) or by the keyboard alone, the partner's moves live. Every move goes to the server, which
+// decides; the page draws the board the server sends back. Numbers are for people: slot 1 is the
+// first; each clip has a number for the round (its place in the round's clip map, which says
+// nothing about the order), shown on the clip and read out by screen readers.
 import * as audio from "./audio.js";
 import { drawRoll } from "./pianoroll.js";
+
+const DRAG_START_PX = 8; // a press that moves less is a tap (select and listen)
+const PARTNER_MARK_MS = 2000;
+const EDGE_SCROLL_PX = 40; // a drag this close to the top or bottom of the window scrolls it
 
 export class SortView {
   constructor(app) {
@@ -10,14 +17,33 @@ export class SortView {
     this.round = null;
     this.board = null;
     this.clips = {};
+    this.number = {}; // clip id -> its number for people (1, 2, ...)
     this.pieces = {}; // clip id -> piece, for clips heard (hidden ones come with the listen reply)
     this.selected = null;
+    this.drag = null; // the pointer drag under way
+    this.partnerMark = null; // {clips, name, until}: the clips the partner just moved
+    this.queue = Promise.resolve(); // own moves, one after the other (each on the board the last one left)
     const $ = (id) => document.getElementById(id);
-    this.el = { slots: $("slots"), tray: $("tray"), info: $("sort-info"), title: $("sort-title") };
+    this.el = { section: $("sort"), slots: $("slots"), tray: $("tray"), info: $("sort-info"), title: $("sort-title") };
+    this.el.status = Object.assign(document.createElement("p"), { id: "sort-status", className: "sort-status" });
+    this.el.status.setAttribute("role", "status");
+    this.el.status.setAttribute("aria-live", "polite");
+    this.el.keys = Object.assign(document.createElement("p"), {
+      id: "sort-keys",
+      className: "sort-keys hint",
+      textContent: "Keys: Enter or Space listens to a clip and selects it, then puts it in the slot you press it on (or swaps two slots). Delete takes a placed clip back to the tray. Escape clears the selection. Arrow keys: ← → move between slots or clips, ↑ to the slots, ↓ to the tray.",
+    });
+    this.el.slots.before(this.el.status, this.el.keys);
     $("sort-play").addEventListener("click", () => this.playBoard());
     $("sort-submit").addEventListener("click", () => this.move("submit"));
-    this.el.tray.addEventListener("dragover", (e) => e.preventDefault());
-    this.el.tray.addEventListener("drop", (e) => this.#drop(e, null));
+    for (const area of [this.el.slots, this.el.tray]) {
+      area.addEventListener("click", (e) => this.#click(e));
+      area.addEventListener("pointerdown", (e) => this.#pointerDown(e));
+    }
+    this.el.section.addEventListener("keydown", (e) => this.#key(e));
+    this.onMove = (e) => this.#pointerMove(e);
+    this.onUp = (e) => this.#pointerUp(e);
+    this.onCancel = (e) => this.#pointerCancel(e);
   }
 
   enter(round) {
@@ -25,38 +51,56 @@ export class SortView {
     this.round = round;
     if (!same) {
       this.clips = round.board.clips;
+      this.number = Object.fromEntries(Object.keys(this.clips).map((id, i) => [id, i + 1]));
       this.pieces = {};
       for (const [id, clip] of Object.entries(this.clips)) if (clip.piece) this.pieces[id] = clip.piece;
       this.selected = null;
+      this.partnerMark = null;
+      this.#endDrag();
+      this.#say("");
     }
     this.board = round.board;
-    this.el.title.textContent = `Sort · ${round.level}`;
+    this.el.title.textContent = `Sort · ${this.app.levelName(round.level)}`;
     this.render();
   }
 
+  /** The partner's move: the board after it, who made it and what it was. */
   onBoard(data) {
     if (!this.round || data.round_id !== this.round.round_id) return;
-    if (data.board.version >= this.board.version) {
-      this.board = data.board;
-      this.render();
-    }
-  }
-
-  async move(kind, fields = {}) {
-    const reply = await this.app.send("sort_move", { round_id: this.round.round_id, version: this.board.version, move: { kind, ...fields } });
-    if (reply.ok) {
-      if (reply.board.version >= this.board.version) this.board = reply.board;
-      if (reply.clip) this.pieces[reply.clip.id] = reply.clip.piece;
-    } else if (reply.error.board) {
-      this.board = reply.error.board; // stale: the partner moved first; here is the board now
-    }
+    if (data.board.version < this.board.version) return;
+    const before = this.board;
+    this.board = data.board;
+    if (data.by && data.by !== this.app.net.playerId) this.#partnerMoved(data, before);
     this.render();
-    return reply;
   }
 
-  async listen(clipId) {
+  /** Send a move on the board as it is when the move goes out: moves wait for the one before
+   * (a listen bumps the version too), so a quick listen-then-place is not refused as stale. */
+  move(kind, fields = {}) {
+    const send = async () => {
+      const reply = await this.app.send("sort_move", { round_id: this.round.round_id, version: this.board.version, move: { kind, ...fields } });
+      if (reply.ok) {
+        if (reply.board.version >= this.board.version) this.board = reply.board;
+        if (reply.clip) this.pieces[reply.clip.id] = reply.clip.piece;
+      } else if (reply.error.board) {
+        this.board = reply.error.board; // stale: the partner moved first; here is the board now
+        this.#say("The board changed before your move (your partner moved first): here it is now.");
+      }
+      this.render();
+      return reply;
+    };
+    const done = this.queue.then(send);
+    this.queue = done.catch(() => {});
+    return done;
+  }
+
+  async listen(clipId, said = null) {
     const reply = await this.move("listen_clip", { clip: clipId });
-    if (reply.ok) this.#highlight(clipId, audio.play(this.pieces[clipId]));
+    if (reply.ok) {
+      this.#highlight(clipId, audio.play(this.pieces[clipId]));
+      if (said) this.#say(said);
+    }
+    return reply;
   }
 
   async playBoard() {
@@ -65,66 +109,362 @@ export class SortView {
     const known = Object.values(this.pieces)[0];
     const pieces = this.board.slots.filter(Boolean).map((id) => this.pieces[id] || silence(known, this.clips[id].bars));
     if (pieces.length) audio.play(pieces);
+    this.#say("Playing the board");
   }
 
   render() {
     const b = this.board;
-    this.el.info.textContent = `version ${b.version} · ${b.listens} listens${b.submitted ? " · submitted" : ""}`;
+    const focus = this.#focusKey();
+    this.el.info.textContent = `${b.listens} listens${b.submitted ? " · submitted" : ""}`;
     this.el.slots.replaceChildren(
       ...b.slots.map((clip, i) => {
         const slot = document.createElement("div");
         slot.className = "slot" + (b.fixed.includes(i) ? " fixed" : "");
         slot.dataset.slot = i;
-        slot.textContent = clip ? "" : String(i + 1);
+        slot.tabIndex = 0;
+        slot.setAttribute("role", "button");
+        slot.setAttribute("aria-label", this.#slotLabel(i));
+        slot.setAttribute("aria-describedby", "sort-keys");
         if (clip) slot.append(this.#card(clip, i));
-        slot.addEventListener("dragover", (e) => e.preventDefault());
-        slot.addEventListener("drop", (e) => this.#drop(e, i));
-        slot.addEventListener("click", () => this.#clickSlot(i));
+        else slot.textContent = String(i + 1);
         return slot;
       }),
     );
-    this.el.tray.replaceChildren(...b.tray.map((clip) => this.#card(clip, null)));
+    this.el.tray.replaceChildren(
+      ...b.tray.map((clip) => {
+        const card = this.#card(clip, null);
+        card.tabIndex = 0;
+        card.setAttribute("role", "button");
+        card.setAttribute("aria-label", `Clip ${this.number[clip]} in the tray${this.clips[clip].hidden ? ", heard only" : ""}${this.selected === clip ? ", selected" : ""}`);
+        card.setAttribute("aria-describedby", "sort-keys");
+        return card;
+      }),
+    );
+    this.el.tray.setAttribute("aria-label", "Tray");
+    this.el.slots.setAttribute("aria-label", "Slots");
+    if (focus) this.#restoreFocus(focus);
   }
 
-  #card(clipId, slot) {
+  // --- drawing ------------------------------------------------------------------------------------
+
+  /** A clip as drawn: its piano roll (or "?" for a hidden clip) and its number. */
+  #face(clipId) {
     const card = document.createElement("div");
     const clip = this.clips[clipId];
-    card.className = "clip" + (clip.hidden ? " hidden" : "") + (this.selected === clipId ? " selected" : "");
+    card.className = "clip" + (clip.hidden ? " hidden" : "");
     card.dataset.clip = clipId;
-    const fixed = slot !== null && this.board.fixed.includes(slot);
-    card.draggable = !fixed && !this.board.submitted;
     if (!clip.hidden) {
       const canvas = document.createElement("canvas");
       drawRoll(canvas, clip.piece);
       card.append(canvas);
     }
-    card.addEventListener("dragstart", (e) => e.dataTransfer.setData("text/plain", JSON.stringify({ clip: clipId, from: slot })));
-    card.addEventListener("click", (e) => {
-      e.stopPropagation();
-      if (this.selected && this.selected !== clipId && slot !== null) return this.#clickSlot(slot);
-      this.selected = fixed || this.selected === clipId ? null : clipId;
-      this.listen(clipId);
-    });
+    card.append(Object.assign(document.createElement("span"), { className: "num", textContent: String(this.number[clipId]) }));
     return card;
   }
 
-  #clickSlot(slot) {
-    if (!this.selected) return;
-    const clip = this.selected;
-    this.selected = null;
-    const from = this.board.slots.indexOf(clip);
-    if (from === -1) this.move("place", { clip, slot });
-    else if (from !== slot) this.move("swap", { slot: from, other: slot });
-    else this.render();
+  #card(clipId, slot) {
+    const card = this.#face(clipId);
+    if (this.selected === clipId) card.classList.add("selected");
+    if (this.drag?.on && this.drag.clip === clipId) card.classList.add("dragging");
+    const mark = this.partnerMark;
+    if (mark && mark.until > Date.now() && mark.clips.includes(clipId)) {
+      card.classList.add("partner-moved");
+      card.append(Object.assign(document.createElement("span"), { className: "partner-tag", textContent: mark.name }));
+    }
+    if (slot !== null) card.setAttribute("aria-hidden", "true"); // the slot, a button, names it
+    return card;
   }
 
-  #drop(e, slot) {
+  #slotLabel(i) {
+    const b = this.board, clip = b.slots[i];
+    let label = `Slot ${i + 1} of ${b.slots.length}` + (clip ? `: clip ${this.number[clip]}${this.clips[clip].hidden ? ", heard only" : ""}` : ", empty");
+    if (b.fixed.includes(i)) label += ", fixed";
+    if (clip && this.selected === clip) label += ", selected";
+    return label;
+  }
+
+  // --- what the player does: the same moves by click, tap, keyboard or drag -------------------------
+
+  /** A clip pressed (clicked, tapped, Enter): another clip selected and this one in a slot puts
+   * the selected one there; otherwise this one is selected (or unselected) and played. */
+  #pressClip(clipId, slot) {
+    const fixed = slot !== null && this.board.fixed.includes(slot);
+    if (this.selected && this.selected !== clipId && slot !== null) return this.#put(this.selected, slot);
+    const was = this.selected === clipId;
+    this.selected = fixed || was ? null : clipId;
+    this.render();
+    const n = this.number[clipId];
+    this.listen(clipId, this.selected ? `Clip ${n} selected and playing: now choose a slot` : fixed ? `Clip ${n} (fixed) playing` : `Clip ${n} playing; selection cleared`);
+  }
+
+  /** A slot pressed (its empty space clicked, or the slot itself by the keyboard). */
+  #pressSlot(slot) {
+    if (!this.selected) return this.#say(`Slot ${slot + 1} is empty: choose a clip first`);
+    this.#put(this.selected, slot);
+  }
+
+  /** The clip into the slot: placed from the tray (the slot's clip, if any, goes back to the tray
+   * first), or swapped with the slot's if it is in another slot. */
+  async #put(clipId, slot) {
+    const b = this.board;
+    if (b.fixed.includes(slot)) return this.#say(`Slot ${slot + 1} is fixed: choose another slot`);
+    const from = b.slots.indexOf(clipId);
+    this.selected = null;
+    if (from === slot) return this.render();
+    const n = this.number[clipId];
+    if (from !== -1) {
+      const reply = await this.move("swap", { slot: from, other: slot });
+      if (reply.ok) this.#say(`Slots ${from + 1} and ${slot + 1} swapped`);
+      return;
+    }
+    const there = b.slots[slot];
+    if (there) {
+      const back = await this.move("take_back", { slot });
+      if (!back.ok) return;
+    }
+    const reply = await this.move("place", { clip: clipId, slot });
+    if (reply.ok) this.#say(`Clip ${n} placed in slot ${slot + 1}` + (there ? `; clip ${this.number[there]} back in the tray` : ""));
+  }
+
+  async #takeBack(slot) {
+    const clip = this.board.slots[slot];
+    if (!clip) return this.#say(`Slot ${slot + 1} is empty`);
+    if (this.board.fixed.includes(slot)) return this.#say(`Slot ${slot + 1} is fixed: its clip stays`);
+    if (this.selected === clip) this.selected = null;
+    const reply = await this.move("take_back", { slot });
+    if (reply.ok) this.#say(`Clip ${this.number[clip]} back in the tray`);
+  }
+
+  #click(e) {
+    if (this.swallowClick) return; // the click that ends a drag
+    const card = e.target.closest(".clip"), slotEl = e.target.closest(".slot");
+    if (!this.board || this.board.submitted) return;
+    if (card) return this.#pressClip(card.dataset.clip, slotEl ? Number(slotEl.dataset.slot) : null);
+    if (slotEl) return this.#pressSlot(Number(slotEl.dataset.slot));
+    // the tray's free space: a placed clip selected goes back to the tray
+    const from = this.selected ? this.board.slots.indexOf(this.selected) : -1;
+    if (e.currentTarget === this.el.tray && from !== -1) this.#takeBack(from);
+  }
+
+  #key(e) {
+    if (e.altKey || e.ctrlKey || e.metaKey || !this.board) return;
+    if (e.key === "Escape") {
+      if (!this.selected) return;
+      e.preventDefault();
+      this.selected = null;
+      this.render();
+      return this.#say("Selection cleared");
+    }
+    const el = e.target.closest?.("#slots .slot, #tray .clip");
+    if (!el) return;
+    const slot = el.matches(".slot") ? Number(el.dataset.slot) : null;
+    switch (e.key) {
+      case "Enter":
+      case " ":
+      case "Spacebar":
+        e.preventDefault();
+        if (e.repeat || this.board.submitted) return;
+        if (slot === null) return this.#pressClip(el.dataset.clip, null);
+        {
+          const clip = this.board.slots[slot];
+          if (!clip) return this.#pressSlot(slot);
+          if (this.selected === clip) {
+            this.selected = null;
+            this.render();
+            return this.#say("Selection cleared");
+          }
+          return this.#pressClip(clip, slot);
+        }
+      case "Delete":
+      case "Backspace":
+        if (slot === null) return;
+        e.preventDefault();
+        if (!e.repeat && !this.board.submitted) this.#takeBack(slot);
+        return;
+      case "ArrowLeft":
+      case "ArrowRight":
+      case "Home":
+      case "End": {
+        e.preventDefault();
+        const group = [...(slot === null ? this.el.tray : this.el.slots).children];
+        const at = group.indexOf(el);
+        const to = e.key === "Home" ? 0 : e.key === "End" ? group.length - 1 : Math.max(0, Math.min(group.length - 1, at + (e.key === "ArrowLeft" ? -1 : 1)));
+        return group[to]?.focus();
+      }
+      case "ArrowUp": {
+        e.preventDefault();
+        if (slot !== null) return;
+        const slots = [...this.el.slots.children];
+        const free = slots.find((s) => !s.querySelector(".clip") && !s.classList.contains("fixed"));
+        return (free ?? slots[0])?.focus();
+      }
+      case "ArrowDown": {
+        e.preventDefault();
+        if (slot === null) return;
+        return this.el.tray.firstElementChild?.focus();
+      }
+    }
+  }
+
+  // --- dragging with any pointer ---------------------------------------------------------------------
+
+  #pointerDown(e) {
+    if (this.drag || !e.isPrimary || (e.pointerType === "mouse" && e.button !== 0)) return;
+    const card = e.target.closest(".clip");
+    if (!card || !this.board || this.board.submitted) return;
+    const clip = card.dataset.clip;
+    const from = this.board.slots.indexOf(clip);
+    if (from !== -1 && this.board.fixed.includes(from)) return;
+    const box = card.getBoundingClientRect();
+    this.drag = { id: e.pointerId, clip, card, x0: e.clientX, y0: e.clientY, dx: e.clientX - box.left, dy: e.clientY - box.top, w: box.width, h: box.height, on: false, ghost: null, target: null };
+    try {
+      card.setPointerCapture(e.pointerId);
+    } catch {
+      // the pointer is gone already: the drag ends with its pointerup/cancel, or never starts
+    }
+    addEventListener("pointermove", this.onMove);
+    addEventListener("pointerup", this.onUp);
+    addEventListener("pointercancel", this.onCancel);
+  }
+
+  #pointerMove(e) {
+    const d = this.drag;
+    if (!d || e.pointerId !== d.id) return;
+    if (!d.on) {
+      if (Math.hypot(e.clientX - d.x0, e.clientY - d.y0) < DRAG_START_PX) return;
+      d.on = true;
+      d.ghost = this.#face(d.clip);
+      d.ghost.classList.add("drag-ghost");
+      d.ghost.setAttribute("aria-hidden", "true");
+      Object.assign(d.ghost.style, { width: `${d.w}px`, height: `${d.h}px` });
+      document.body.append(d.ghost);
+      document.querySelector(`#sort .clip[data-clip="${d.clip}"]`)?.classList.add("dragging");
+    }
     e.preventDefault();
-    const { clip, from } = JSON.parse(e.dataTransfer.getData("text/plain") || "{}");
-    if (!clip) return;
-    if (slot === null) return from !== null && this.move("take_back", { slot: from });
-    if (from === null) return this.move("place", { clip, slot });
-    if (from !== slot) this.move("swap", { slot: from, other: slot });
+    d.ghost.style.transform = `translate(${e.clientX - d.dx}px, ${e.clientY - d.dy}px)`;
+    const target = this.#dropTarget(e.clientX, e.clientY);
+    if (target !== d.target) {
+      d.target?.classList.remove("target");
+      target?.classList.add("target");
+      d.target = target;
+    }
+    if (e.clientY < EDGE_SCROLL_PX) scrollBy(0, -12);
+    else if (e.clientY > innerHeight - EDGE_SCROLL_PX) scrollBy(0, 12);
+  }
+
+  #pointerUp(e) {
+    const d = this.drag;
+    if (!d || e.pointerId !== d.id) return;
+    const target = d.on ? this.#dropTarget(e.clientX, e.clientY) : null;
+    const dragged = d.on;
+    this.#endDrag();
+    if (!dragged) return; // a tap or a click: its click event selects and plays the clip
+    this.swallowClick = true; // the click a mouse sends after the drag is not a press
+    setTimeout(() => (this.swallowClick = false), 0);
+    if (!target) return;
+    const from = this.board.slots.indexOf(d.clip);
+    if (target === this.el.tray) {
+      if (from !== -1) this.#takeBack(from);
+      return;
+    }
+    const slot = Number(target.dataset.slot);
+    if (slot !== from) this.#put(d.clip, slot);
+  }
+
+  #pointerCancel(e) {
+    if (this.drag && e.pointerId === this.drag.id) this.#endDrag();
+  }
+
+  /** The slot or the tray under the pointer (the dragged copy lets the pointer through). */
+  #dropTarget(x, y) {
+    const under = document.elementFromPoint(x, y);
+    if (!under) return null;
+    return under.closest("#slots .slot") ?? (under.closest("#tray") ? this.el.tray : null);
+  }
+
+  #endDrag() {
+    const d = this.drag;
+    if (!d) return;
+    this.drag = null;
+    removeEventListener("pointermove", this.onMove);
+    removeEventListener("pointerup", this.onUp);
+    removeEventListener("pointercancel", this.onCancel);
+    d.ghost?.remove();
+    d.target?.classList.remove("target");
+    for (const c of document.querySelectorAll("#sort .clip.dragging")) c.classList.remove("dragging");
+  }
+
+  // --- the partner's moves, the status line, the focus -------------------------------------------------
+
+  #partnerMoved(data, before) {
+    const seat = this.app.room?.seats?.find((s) => s.player_id === data.by);
+    const name = seat?.name || "Your partner";
+    const detail = data.detail || { kind: data.move };
+    const slotNo = (i) => Number(i) + 1;
+    const num = (id) => this.number[id] ?? "?";
+    let clips = [], said = null;
+    switch (detail.kind ?? data.move) {
+      case "place":
+        clips = [detail.clip];
+        said = `${name} placed clip ${num(detail.clip)} in slot ${slotNo(detail.slot)}`;
+        break;
+      case "swap":
+        clips = [this.board.slots[detail.other], this.board.slots[detail.slot]];
+        said = `${name} swapped slots ${slotNo(detail.slot)} and ${slotNo(detail.other)}`;
+        break;
+      case "take_back": {
+        const clip = before?.slots[detail.slot];
+        clips = [clip];
+        said = `${name} took ${clip ? `clip ${num(clip)}` : "a clip"} from slot ${slotNo(detail.slot)} back to the tray`;
+        break;
+      }
+      case "listen_clip":
+        clips = [detail.clip];
+        said = `${name} listened to clip ${num(detail.clip)}`;
+        break;
+      case "listen_board":
+        said = `${name} played the board`;
+        break;
+      case "submit":
+        said = `${name} submitted the board`;
+        break;
+    }
+    clips = clips.filter(Boolean);
+    if (clips.length) {
+      this.partnerMark = { clips, name, until: Date.now() + PARTNER_MARK_MS };
+      clearTimeout(this.partnerTimer);
+      this.partnerTimer = setTimeout(() => this.#clearPartnerMark(), PARTNER_MARK_MS);
+    }
+    if (said) this.#say(said);
+  }
+
+  #clearPartnerMark() {
+    this.partnerMark = null;
+    for (const c of document.querySelectorAll("#sort .clip.partner-moved")) c.classList.remove("partner-moved");
+    for (const t of document.querySelectorAll("#sort .partner-tag")) t.remove();
+  }
+
+  #say(text) {
+    const status = this.el.status;
+    // the same words again are still news: a no-break space makes them a change for screen readers
+    status.textContent = text && status.textContent === text ? text + "\u00a0" : text;
+  }
+
+  /** Where the keyboard focus is on the board, to put it back on the same place once redrawn. */
+  #focusKey() {
+    const a = document.activeElement;
+    if (!a || !this.el.section.contains(a)) return null;
+    if (a.matches("#slots .slot")) return { slot: Number(a.dataset.slot) };
+    if (a.matches("#tray .clip")) return { clip: a.dataset.clip, index: [...this.el.tray.children].indexOf(a) };
+    return null;
+  }
+
+  #restoreFocus(key) {
+    const slots = [...this.el.slots.children], tray = [...this.el.tray.children];
+    let el;
+    if (key.slot !== undefined) el = slots[Math.min(key.slot, slots.length - 1)];
+    else el = tray.find((c) => c.dataset.clip === key.clip) ?? tray[Math.min(key.index, tray.length - 1)] ?? slots.find((s) => s.querySelector(`.clip[data-clip="${key.clip}"]`)) ?? slots[0];
+    el?.focus();
   }
 
   #highlight(clipId, playback) {

@@ -1,0 +1,26 @@
+"""The page on a phone (390×844, touch only): it fits the screen, and a Run level is played with
+the on-screen buttons, held and tapped by touch at human timing, to its goal. (Sort by touch:
+tests/test_browser_sort_input.py.)"""
+
+from __future__ import annotations
+
+from .browser import PHONE, TouchButtons, human_plan, press_at_ticks
+
+
+def test_run_level_by_touch_on_a_phone(players):
+    phone = players("Thumbs", PHONE)
+    page = phone.page
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.locator("#run-solo").tap()
+    phone.start_run()
+    assert page.is_visible("#run-touch") and page.evaluate("document.documentElement.scrollWidth") <= 390
+    view = page.evaluate("window.arcade.round")
+    page.wait_for_function("window.arcade.runTick() >= -30")
+    phone.shot("run-phone")
+    fingers = TouchButtons(page)
+    press_at_ticks(page, human_plan(view, 0), fingers)
+    page.wait_for_selector("#result:not([hidden])", timeout=90_000)
+    result = page.evaluate("window.arcade.round.result")
+    assert page.evaluate("window.arcade.refused") == []
+    assert result["lanes"][0]["status"] == "goal", result["lanes"][0]
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390

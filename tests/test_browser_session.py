@@ -1,0 +1,101 @@
+"""A long session in one page, as a person plays it: both Sort ladders climbed with "Next level"
+from the first level to the last (each level first failed, then solved, with listens to clips and
+to the board), then the five Run levels pressed with real keys at human timing. The page must end
+it with no page error and no console error: the audio code, the views and the socket all live
+through 21 boards and 5 levels.
+
+The Sort answers are read from the server's database (the round's stored setup), the way an
+operator could: this test is about the page lasting, not about finding orders by ear. The Run
+keys are the human-model bot's (run_bot.play_human: every key event off by a random error of
+σ = 35 ms, no frame-exact chains), pressed as Playwright key events when the page's round clock
+reaches them: the only other error is Playwright's own delivery time."""
+
+from __future__ import annotations
+
+import pytest
+
+from game_server.games import run, sort
+
+from .browser import arrow_keys, human_plan, press_at_ticks
+
+
+def sort_round(player, server, solve: bool) -> dict:
+    """Play the Sort round on screen: listen, fill the board (the right order, or every clip one
+    slot off), listen to the board, submit; returns the round's stored setup."""
+    page = player.page
+    page.wait_for_selector("#sort:not([hidden]) #slots .slot")
+    round_id = page.evaluate("window.arcade.round.round_id")
+    setup = server.stored_round(round_id).setup
+    free = [slot for slot in range(len(setup["answer"])) if slot not in setup["fixed"]]
+    clips = [setup["answer"][slot] for slot in free]
+    if not solve:
+        clips = clips[1:] + clips[:1]
+    for slot, clip in zip(free, clips):
+        player.place(clip, slot)
+    page.click("#sort-play")
+    page.wait_for_timeout(400)  # a moment of the board playing, then the submit stops it
+    page.click("#sort-submit")
+    page.wait_for_selector("#result:not([hidden])")
+    return setup
+
+
+def climb_sort_ladder(player, server, ladder: str, levels: int) -> int:
+    """From the lobby: level 1 of the ladder, then every level failed once and then solved, up
+    with "Next level". Returns the rounds played."""
+    page = player.page
+    page.select_option("#sort-ladder", ladder)
+    page.select_option("#sort-level", "0")
+    page.click("#sort-solo")
+    for level in range(levels):
+        sort_round(player, server, solve=False)
+        assert "not cleared" in page.inner_text("#result-details")
+        assert page.locator("#result-mine .clip.wrong").count() >= 1
+        assert not page.is_visible("#result-next")
+        page.click("#result-again")
+        sort_round(player, server, solve=True)
+        assert f"Level {level + 1} —" in page.inner_text("#result-level")
+        assert "level cleared" in page.inner_text("#result-details") and page.locator("#result-mine .clip.wrong").count() == 0
+        if level < levels - 1:
+            page.click("#result-next")
+        else:
+            assert "last level" in page.inner_text("#result-ladder") and not page.is_visible("#result-next")
+    page.click("#result-lobby")
+    return 2 * levels
+
+
+def run_level(player) -> dict:
+    """Press the bot's keys for the melody lane as real key events; returns the result."""
+    page = player.page
+    player.start_run()
+    view = page.evaluate("window.arcade.round")
+    refused_before = page.evaluate("window.arcade.refused.length")
+    page.wait_for_function("window.arcade.runTick() >= -30")  # its keys go when the count-in ends
+    press_at_ticks(page, human_plan(view, 0), arrow_keys(page))
+    page.wait_for_selector("#result:not([hidden])", timeout=90_000)
+    for key in ("ArrowLeft", "ArrowRight", "ArrowUp"):  # a key still held would be a repeat on the next level
+        page.keyboard.up(key)
+    assert page.evaluate(f"window.arcade.refused.slice({refused_before})") == []  # every batch accepted
+    return page.evaluate("window.arcade.round.result")
+
+
+@pytest.mark.slow
+def test_a_long_session_in_one_page_stays_clean(players, server):
+    player = players("Marathon")
+    rounds = climb_sort_ladder(player, server, "slices", len(sort.LADDERS["slices"]))
+    rounds += climb_sort_ladder(player, server, "morph", len(sort.LADDERS["morph"]))
+    assert rounds >= 20
+    page = player.page
+    page.select_option("#run-level", "0")
+    page.click("#run-solo")
+    for level in range(len(run.LADDER)):
+        result = run_level(player)
+        if result["lanes"][0]["status"] != "goal":  # a person gets another go; the bot too
+            page.click("#result-again")
+            result = run_level(player)
+        assert result["lanes"][0]["status"] == "goal", f"level {level + 1}: {result['lanes'][0]}"
+        assert sum(result["lanes"][0]["judgements"][g] for g in ("perfect", "great", "good")) > 0
+        if level == 0:
+            player.shot("run-result")
+        if level < len(run.LADDER) - 1:
+            page.click("#result-next")
+    assert "last level" in page.inner_text("#result-ladder")
