@@ -113,6 +113,16 @@ def stored_result(setup: dict, piece: Piece, batches: list[list[dict]]) -> dict:
     return run.replay(level, tuple(setup["lanes"]), {int(k): v for k, v in setup["offsets"].items()}, batches)
 
 
+def _live_round(room: Room, round_id: str) -> RunRoundState:
+    """The room's Run round that `round_id` names, still being played; else ProtocolError."""
+    state = room.round
+    if not isinstance(state, RunRoundState) or state.round_id != round_id:
+        raise ProtocolError("wrong_round", "that round is not being played in your room")
+    if state.result is not None:
+        raise ProtocolError("round_over", "the round has ended", result=state.result)
+    return state
+
+
 def register_run(socketio: SocketIO, s, handler, room_code_of) -> None:
     server = socketio.server
 
@@ -134,11 +144,7 @@ def register_run(socketio: SocketIO, s, handler, room_code_of) -> None:
     def run_input(conn, p: RunInput) -> dict:
         code = room_code_of(conn)
         with s.store.locked(code) as room:
-            state = room.round
-            if not isinstance(state, RunRoundState) or state.round_id != p.round_id:
-                raise ProtocolError("wrong_round", "that round is not being played in your room")
-            if state.result is not None:
-                raise ProtocolError("round_over", "the round has ended", result=state.result)
+            state = _live_round(room, p.round_id)
             if state.paused_at is not None:
                 raise ProtocolError("round_paused", "the round is paused: resume it first")
             seat = room.seat_of(conn.player_id)
@@ -175,11 +181,7 @@ def register_run(socketio: SocketIO, s, handler, room_code_of) -> None:
         for the partner, so it cannot be paused. The reply is the round's view at the new clock."""
         code = room_code_of(conn)
         with s.store.locked(code) as room:
-            state = room.round
-            if not isinstance(state, RunRoundState) or state.round_id != p.round_id:
-                raise ProtocolError("wrong_round", "that round is not being played in your room")
-            if state.result is not None:
-                raise ProtocolError("round_over", "the round has ended", result=state.result)
+            state = _live_round(room, p.round_id)
             if room.coop:
                 raise ProtocolError("coop_no_pause", "a co-op run cannot be paused: your partner is still running")
             state.pause(p.paused)

@@ -63,6 +63,13 @@ class Page:
             self.page.click("#run-help-start")
         self.page.wait_for_function("window.arcade.round && window.arcade.round.game === 'run' && !window.arcade.round.result")
 
+    def join(self, host: "Page") -> None:
+        """Join the co-op room `host` has just made, by its code; the host sees the second seat."""
+        code = host.page.wait_for_selector("#room-code:not(:empty)").inner_text()
+        self.page.fill("#join-code", code)
+        self.page.click("#join-form button")
+        host.page.wait_for_selector("#room-seats li:nth-child(2)")
+
     def close(self) -> None:
         self.context.close()
         assert self.errors == [], f"errors in the browser console: {self.errors}"

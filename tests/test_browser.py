@@ -30,10 +30,7 @@ def test_solo_sort_round_through_the_page(players):
 def test_coop_sort_round_on_two_pages(players):
     host, guest = players("Host"), players("Guest")
     host.page.click("#sort-coop")
-    code = host.page.wait_for_selector("#room-code:not(:empty)").inner_text()
-    guest.page.fill("#join-code", code)
-    guest.page.click("#join-form button")
-    host.page.wait_for_selector("#room-seats li:nth-child(2)")
+    guest.join(host)
     host.page.click("#start-round")
     for p in (host, guest):
         p.page.wait_for_selector("#sort:not([hidden]) #tray .clip")

@@ -176,10 +176,7 @@ def test_sort_by_touch_on_a_phone(players):
 def test_the_partners_move_is_marked_and_said(players):
     host, guest = players("Nadia"), players("Omar")
     host.page.click("#sort-coop")
-    code = host.page.wait_for_selector("#room-code:not(:empty)").inner_text()
-    guest.page.fill("#join-code", code)
-    guest.page.click("#join-form button")
-    host.page.wait_for_selector("#room-seats li:nth-child(2)")
+    guest.join(host)
     host.page.click("#start-round")
     for p in (host, guest):
         p.page.wait_for_selector("#sort:not([hidden]) #tray .clip")
