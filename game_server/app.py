@@ -187,11 +187,14 @@ def pool_depth(depth: int, request) -> int:
 
 
 WHOLE_PIECE_DEPTH, RUN_LEVEL_DEPTH = 8, 4
+# Run levels a batch proves at most: a proof costs 0.3-0.9 s of CPU, and a start waiting for a
+# level gets it only when its whole batch is back (a batch of 12 took longer than the 10 s limit)
+RUN_BATCH = 2
 
 
 def compose_batch_with_models(model_dir: str, request, count: int, seed: int):
-    """Up to `count` whole pieces, or Run levels, composed in one batch (None for morph paths).
-    A Run batch draws extra candidates for the ones that fail the rung's density or the
+    """Up to `count` whole pieces, or up to RUN_BATCH Run levels, composed in one batch (None for
+    morph paths). A Run batch draws extra candidates for the ones that fail the rung's density or the
     playability proof (about 1 in 5 on the early rungs, 1 in 2 on the dense ones); it may come
     back short, and the pool asks again."""
     if not isinstance(request, (PieceRequest, RunRequest)):
@@ -205,10 +208,16 @@ def compose_batch_with_models(model_dir: str, request, count: int, seed: int):
         pieces = composer.compose_many(count, bars=request.bars, meter=request.meter, style=request.style, seed=seed)
         return [(piece,) for piece in pieces]
     spec = run.LADDER[request.level]
+    count = min(count, RUN_BATCH)
     draws = count * (5 if spec.min_notes_per_bar else 3) // 2 + 1
     drawn = composer.compose_many(draws, bars=spec.bars, meter="4/4", style=spec.style, seed=seed)
-    levels = [(level,) for level in (run.for_rung(piece, spec) for piece in drawn) if level is not None]
-    return levels[:count]
+    levels = []
+    for piece in drawn:  # proven one by one, and no more than needed
+        if (level := run.for_rung(piece, spec)) is not None:
+            levels.append((level,))
+            if len(levels) == count:
+                break
+    return levels
 
 
 MORPH_DRAWS = 40
