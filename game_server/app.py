@@ -209,7 +209,7 @@ def compose_batch_with_models(model_dir: str, request, count: int, seed: int):
         return [(piece,) for piece in pieces]
     spec = run.LADDER[request.level]
     count = min(count, RUN_BATCH)
-    draws = count * (5 if spec.min_notes_per_bar else 3) // 2 + 1
+    draws = count * (8 if spec.min_notes_per_bar else 5)  # drawing is cheap; only the proofs stop at `count`
     drawn = composer.compose_many(draws, bars=spec.bars, meter="4/4", style=spec.style, seed=seed)
     levels = []
     for piece in drawn:  # proven one by one, and no more than needed
