@@ -194,9 +194,9 @@ RUN_BATCH = 2
 
 def compose_batch_with_models(model_dir: str, request, count: int, seed: int):
     """Up to `count` whole pieces, or up to RUN_BATCH Run levels, composed in one batch (None for
-    morph paths). A Run batch draws extra candidates for the ones that fail the rung's density or the
-    playability proof (about 1 in 5 on the early rungs, 1 in 2 on the dense ones); it may come
-    back short, and the pool asks again."""
+    morph paths). A Run batch draws extra candidates for the ones that fail the rung's density,
+    leap or playability checks (1 to 2 of every 3 since levels are proven for human timing); it
+    may come back short, and the pool asks again."""
     if not isinstance(request, (PieceRequest, RunRequest)):
         return None
     from models.composer import default_composer
