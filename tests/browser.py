@@ -80,16 +80,19 @@ def lane_of(public_lane: dict, tempo: int) -> Lane:
     return Lane(tuple(Platform(*p) for p in public_lane["platforms"]), public_lane["goal"], public_lane["start_x"], tempo)
 
 
-def press_at_ticks(page, inputs: list[tuple[int, str, bool]], act) -> None:
+def press_at_ticks(page, inputs: list[tuple[int, str, bool]], act) -> int:
     """Press and release keys (`act(key, down)`: real key events, or fingers on the touch
-    buttons) when the page's round clock reaches each input's tick. The clock is read once and
-    followed on this process's own clock, so each event is also late by whatever Playwright
-    takes to deliver it, as a person's would be."""
-    tick0, read_at = page.evaluate("window.arcade.runTick()"), time.monotonic()
+    buttons) when the page's round clock reaches each input's tick, as a person following the
+    screen would: the page's clock is read again before each event (the audio clock a loaded
+    machine slows is the one the page draws and stamps by), and each event is late by whatever
+    Playwright takes to deliver it. Returns the latest an event went, in ticks."""
+    latest = 0
     for tick, key, down in inputs:
-        due = read_at + (tick - tick0) / 60
-        time.sleep(max(0.0, due - time.monotonic()))
+        while (now := page.evaluate("window.arcade.runTick()")) < tick:
+            time.sleep(max(0.002, (tick - now - 1) / 60))
+        latest = max(latest, now - tick)
         act(key, down)
+    return latest
 
 
 def arrow_keys(page):
