@@ -10,7 +10,8 @@ If a queue is empty (a burst of round starts), `take` waits, up to a timeout, fo
 its refill makes. A shape the composer batches is refilled once half its queue is gone, so that a
 refill is one batch of several pieces and not a batch of one after every take (measured at 500
 players: Run levels composed one at a time kept a composer at a fifth of a core). With
-`processes` > 0 the composing itself runs in that many child processes:
+`processes` > 0 the composing itself runs in that many child processes (per line: shapes
+that are slow to make, proven Run levels, are refilled on a line of their own):
 in the server's own process, a CPU-bound thread starves behind hundreds of connection threads
 taking turns at the GIL (measured: a 22 ms piece took seconds with 500 players connected).
 """
@@ -58,6 +59,7 @@ class RunRequest:
     """A piece for rung `level` of the Run ladder, at the rung's tempo, proven playable."""
 
     level: int
+    slow = True  # proving takes a person's tries on every lane: its own line (PiecePool)
 
 
 @dataclass(frozen=True)
@@ -70,46 +72,72 @@ class ComposeTimeout(RuntimeError):
     pass
 
 
+class _Line:
+    """A worker thread and its refill steps (and its child processes, when the pool has them):
+    slow shapes (a request class with `slow = True`) have a line of their own, so that the quick
+    shapes' refills never wait behind theirs (a Run level is proven for human timing: a third of a
+    second or more, where a piece takes milliseconds)."""
+
+    def __init__(self, name: str, processes: int, work: Callable[["_Line"], None]):
+        self.processes = processes
+        self.children = self.new_children() if processes > 0 else None
+        # refill steps: the shapes a take is waiting for first (priority 0), then the rest in turn
+        self.steps: queue.PriorityQueue = queue.PriorityQueue()
+        self.order = itertools.count()
+        threading.Thread(target=work, args=(self,), name=name, daemon=True).start()
+
+    def new_children(self) -> ProcessPoolExecutor:
+        # spawn, not fork: the server has threads, and a forked copy of their locks can deadlock
+        return ProcessPoolExecutor(max_workers=self.processes, mp_context=multiprocessing.get_context("spawn"), initializer=_composer_process_setup)
+
+    def call(self, fn, *args):
+        """fn(*args) here, or in a child process; a child that died is replaced once."""
+        if self.children is None:
+            return fn(*args)
+        try:
+            return self.children.submit(fn, *args).result()
+        except BrokenProcessPool:
+            log.error("a composer process died; starting another")
+            self.children = self.new_children()
+            return self.children.submit(fn, *args).result()
+
+    def close(self) -> None:
+        if self.children is not None:
+            self.children.shutdown(wait=False, cancel_futures=True)
+        self.steps.put((-1, -1, None))
+
+
 class PiecePool:
     def __init__(self, compose: Callable[[object, int], tuple[Piece, ...]], depth: int | Callable[[object], int] = 3, timeout: float = 10.0, compose_batch=None, processes: int = 0):
         """`compose(request, seed)` makes the pieces for a request; `compose_batch(request, count,
         seed)` makes `count` of them at once, or returns None for a request it cannot batch. Both
-        run on the workers only (in child processes when `processes` > 0: then both must pickle).
-        `depth`: pieces kept ready, for every request shape or per shape."""
+        run on the workers only (in child processes when `processes` > 0, that many a line: then
+        both must pickle). `depth`: pieces kept ready, for every request shape or per shape."""
         self._compose, self._compose_batch = compose, compose_batch
         self._processes = processes
-        self._children = self._new_children() if processes > 0 else None
+        self._lines: dict[bool, _Line] = {}  # slow or not -> its line, made on first use
         self._depth_of = depth if callable(depth) else (lambda request: depth)
         self._timeout = timeout
         self._queues: dict[object, queue.Queue[Composed]] = {}
         self._lock = threading.Lock()
         self._refilling: set = set()  # shapes with a refill step queued
         self._one_at_a_time: set = set()  # shapes compose_batch declined: refilled after every take
-        # Refill steps, the shapes a take is waiting for first (priority 0), then the rest in turn.
-        self._steps: queue.PriorityQueue = queue.PriorityQueue()
-        self._order = itertools.count()
-        threading.Thread(target=self._work, name="composer", daemon=True).start()
+        self._line(False)
         # Without a pool (depth 0), takes compose on their own thread, not behind refills.
         self._urgent = ThreadPoolExecutor(max_workers=1, thread_name_prefix="composer-now")
 
-    def _new_children(self) -> ProcessPoolExecutor:
-        # spawn, not fork: the server has threads, and a forked copy of their locks can deadlock
-        return ProcessPoolExecutor(max_workers=self._processes, mp_context=multiprocessing.get_context("spawn"), initializer=_composer_process_setup)
+    def _line(self, slow: bool) -> _Line:
+        with self._lock:
+            if slow not in self._lines:
+                self._lines[slow] = _Line("composer-slow" if slow else "composer", self._processes, self._work)
+            return self._lines[slow]
 
-    def _call(self, fn, *args):
-        """fn(*args) here, or in a child process; a child that died is replaced once."""
-        if self._children is None:
-            return fn(*args)
-        try:
-            return self._children.submit(fn, *args).result()
-        except BrokenProcessPool:
-            log.error("a composer process died; starting another")
-            self._children = self._new_children()
-            return self._children.submit(fn, *args).result()
+    def _line_of(self, request) -> _Line:
+        return self._line(getattr(request, "slow", False))
 
     def _make(self, request) -> Composed:
         seed = secrets.randbits(62)
-        return Composed(seed, tuple(self._call(self._compose, request, seed)))
+        return Composed(seed, tuple(self._line_of(request).call(self._compose, request, seed)))
 
     def _queue(self, request) -> queue.Queue[Composed]:
         with self._lock:
@@ -126,11 +154,12 @@ class PiecePool:
             if request in self._refilling and not wanted:
                 return
             self._refilling.add(request)
-        self._steps.put((0 if wanted else 1, next(self._order), request))
+        line = self._line_of(request)
+        line.steps.put((0 if wanted else 1, next(line.order), request))
 
-    def _work(self) -> None:
+    def _work(self, line: _Line) -> None:
         while True:
-            _, _, request = self._steps.get()
+            _, _, request = line.steps.get()
             if request is None:
                 return
             self._refill_step(request)
@@ -159,7 +188,7 @@ class PiecePool:
     def _make_some(self, request, count: int) -> list[Composed]:
         if count > 1 and self._compose_batch is not None:
             seed = secrets.randbits(62)
-            batch = self._call(self._compose_batch, request, count, seed)
+            batch = self._line_of(request).call(self._compose_batch, request, count, seed)
             if batch is not None:
                 return [Composed(seed, tuple(pieces)) for pieces in batch]  # the batch's seed
             self._one_at_a_time.add(request)
@@ -207,9 +236,8 @@ class PiecePool:
             return {repr(request): q.qsize() for request, q in self._queues.items()}
 
     def close(self) -> None:
-        if self._children is not None:
-            self._children.shutdown(wait=False, cancel_futures=True)
-        self._steps.put((-1, -1, None))
+        for line in list(self._lines.values()):
+            line.close()
         self._urgent.shutdown(wait=False, cancel_futures=True)
 
 

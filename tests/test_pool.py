@@ -1,6 +1,6 @@
 """The pool of composed pieces, with a stand-in composer that records its calls (the real one is
-exercised by every socket test): batches, waiting for a refill, on-demand without a pool, and
-shapes taking turns."""
+exercised by every socket test): batches, waiting for a refill, on-demand without a pool,
+shapes taking turns, and slow shapes on a line of their own."""
 
 from __future__ import annotations
 
@@ -98,4 +98,30 @@ def test_a_take_times_out_when_nothing_comes():
     pool = PiecePool(broken, depth=1, timeout=0.3)
     with pytest.raises(ComposeTimeout):
         pool.take("x")
+    pool.close()
+
+
+class SlowShape(str):
+    """A request shape that declares itself slow to make (as a proven Run level does)."""
+
+    slow = True
+
+
+def test_a_slow_shape_has_its_own_line_and_never_holds_up_a_quick_one():
+    gate = threading.Event()
+    rec = Recorder()
+
+    def compose(request, seed):
+        if getattr(request, "slow", False):
+            gate.wait(10)  # a proof that takes a long time
+        return rec.compose(request, seed)
+
+    pool = PiecePool(compose, depth=1, timeout=2)
+    slow = SlowShape("level")
+    pool.warm(slow)
+    time.sleep(0.05)  # the slow line is busy with it
+    assert pool.take("piece").pieces[0].startswith("piece-")  # served while the slow one still works
+    assert pool.ready(slow) == 0
+    gate.set()
+    wait_until(lambda: pool.ready(slow) == 1)
     pool.close()

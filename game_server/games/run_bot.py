@@ -255,6 +255,9 @@ class HumanPlanner:
         self._follow: dict[tuple, dict[int, tuple[int, int]]] = {}
         self._tops: dict[int, list[int]] = {}  # x -> the tops under the landing feet there, highest first
         self.air_ticks = _air_ticks()
+        # the furthest right the feet can reach in HORIZON ticks: running all the way, and pulled
+        # forward by a landing at most every other tick
+        self._reach = HORIZON * RUN_SPEED + (HORIZON // 2 + 2) * phys.LANDING_FOOT
 
     def onset(self, platform: int) -> float:
         return self.lane.platforms[platform].x0 * 900 / (self.lane.tempo * STEP)
@@ -443,6 +446,8 @@ class HumanPlanner:
 
     def _reaches_goal(self, s: State) -> int | None:
         """The tick of the arrival on the goal if holding the keys as they are gets there."""
+        if s.x + self._reach <= self.lane.platforms[self.lane.goal].x0:
+            return None  # too far to get there within the horizon: no need to play it out
         held = self.held(s)
         return held.arrivals[-1] if held.states[-1].status == phys.GOAL else None
 

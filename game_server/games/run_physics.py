@@ -65,19 +65,29 @@ class Lane:
             if not (a.x0 < a.x1 <= b.x0 < b.x1):
                 raise ValueError(f"platforms must be sorted and must not overlap: {a} then {b}")
         object.__setattr__(self, "_starts", [p.x0 for p in self.platforms])
+        object.__setattr__(self, "_under", {})
+
+    def __reduce__(self):
+        """Pickled as its fields (a level goes between processes and into Redis): the lookups
+        kept by under_feet are rebuilt where it is used."""
+        return (Lane, (self.platforms, self.goal, self.start_x, self.tempo))
 
     def playhead(self, tick: int) -> int:
         """x of the playhead during tick `tick`: 4 steps per quarter note at the tempo."""
         return (tick * self.tempo * STEP) // (TICKS_PER_SECOND * 60 // 4)
 
-    def under_feet(self, x: int, foot: int = FOOT) -> list[int]:
-        """Indices of the platforms the feet [x - foot, x + foot) overlap, left to right."""
-        i = max(0, bisect_right(self._starts, x - foot) - 1)
-        found = []
-        while i < len(self.platforms) and self.platforms[i].x0 < x + foot:
-            if self.platforms[i].x1 > x - foot:
-                found.append(i)
-            i += 1
+    def under_feet(self, x: int, foot: int = FOOT) -> tuple[int, ...]:
+        """Indices of the platforms the feet [x - foot, x + foot) overlap, left to right. Kept per
+        lane: the bots ask for the same few thousand places hundreds of thousands of times."""
+        found = self._under.get((x, foot))
+        if found is None:
+            i = max(0, bisect_right(self._starts, x - foot) - 1)
+            hits = []
+            while i < len(self.platforms) and self.platforms[i].x0 < x + foot:
+                if self.platforms[i].x1 > x - foot:
+                    hits.append(i)
+                i += 1
+            found = self._under[(x, foot)] = tuple(hits)
         return found
 
     def start_state(self) -> State:
