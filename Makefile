@@ -12,14 +12,24 @@ PORT ?= 5000
 # The page's third-party code (socket.io-client, Tone.js) comes from npm, pinned by the lockfile.
 NODE_MODULES := web_client/node_modules/.installed
 
-.PHONY: run test install install-test train evaluate bench bench-realtime bench-scaleout soak clean system-packages
+.PHONY: run test test-fast lint install install-test train evaluate bench bench-realtime bench-scaleout soak clean system-packages
 
 run: $(VENV)/.installed-run $(NODE_MODULES)
 	HOST=$(HOST) PORT=$(PORT) $(PY) -m game_server serve
 
-test: $(VENV)/.installed-test $(NODE_MODULES) system-packages
+test: lint $(NODE_MODULES) system-packages
 	cd web_client && node --test test/
 	$(PY) -m pytest
+
+# The in-process tests only (no server process, browser, Redis or PostgreSQL): under 90 s.
+test-fast: lint $(NODE_MODULES)
+	cd web_client && node --test test/
+	$(PY) -m pytest -m "not slow"
+
+# The floors of pyproject.toml's import contracts, and ruff.
+lint: $(VENV)/.installed-test
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/ruff check .
 
 # The composer: retrain from scratch (needs Debian's mma for the drum grooves), evaluate, benchmark.
 train: $(VENV)/.installed-train

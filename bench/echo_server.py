@@ -11,7 +11,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from game_server.config import Config  # noqa: E402
+from game_server.config import Config
 
 ASYNC_MODE = Config.from_env().async_mode
 if ASYNC_MODE == "gevent":  # as `python -m game_server serve` does, before anything else loads
@@ -23,7 +23,7 @@ from flask import Flask  # noqa: E402
 from flask_socketio import SocketIO  # noqa: E402
 
 from game_server.app import no_delay, serve_forever  # noqa: E402
-from game_server.protocol import JsonPacket  # noqa: E402
+from game_server.transport import JsonPacket  # noqa: E402
 
 app = Flask(__name__)
 socketio = SocketIO(app, async_mode=ASYNC_MODE, async_handlers=False, serializer=JsonPacket)

@@ -13,7 +13,8 @@ import time
 
 from socketio.packet import ACK, Packet
 
-from game_server.music import (
+from game_server.transport import JsonPacket
+from music import (
     Chord,
     DrumHit,
     Key,
@@ -22,13 +23,12 @@ from game_server.music import (
     Piece,
     content_key,
     piece_from_json,
+    piece_to_dict,
     piece_to_json,
     read_midi,
-    piece_to_dict,
     slice_piece,
     to_midi_bytes,
 )
-from game_server.protocol import JsonPacket
 
 
 def sample_piece(bars: int = 16, seed: int = 0) -> Piece:

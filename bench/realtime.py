@@ -45,8 +45,8 @@ sys.path.insert(0, str(ROOT))
 import socketio  # noqa: E402
 
 from game_server.config import Config  # noqa: E402
-from game_server.games import run_bot  # noqa: E402
-from game_server.games.run_physics import Lane, Platform  # noqa: E402
+from game_server.games.run import bot as run_bot  # noqa: E402
+from game_server.games.run.physics import Lane, Platform  # noqa: E402
 from tests.server import ServerProcess, free_port  # noqa: E402
 
 
@@ -155,7 +155,7 @@ async def run_player(sio, stats: Stats, stop: float, planner) -> None:
                 break
         try:
             await asyncio.wait_for(ended.wait(), timeout=max(0.1, stop - time.monotonic()))
-        except asyncio.TimeoutError:
+        except TimeoutError:
             return
 
 

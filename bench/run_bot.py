@@ -30,8 +30,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from game_server.games import run, run_bot  # noqa: E402
-from game_server.games import run_physics as phys  # noqa: E402
+from game_server.games.run import bot as run_bot  # noqa: E402
+from game_server.games.run import physics as phys  # noqa: E402
+from game_server.games.run import rules as run  # noqa: E402
 from models.composer import default_composer  # noqa: E402
 
 SIGMAS_MS = (0, 20, 35, 50)
@@ -43,6 +44,13 @@ def score(level: run.Level, inputs_by_lane: list[list[tuple[int, str, bool]]]) -
     lanes = tuple(range(len(level.lanes)))
     batches = [[{"tick": t, "lane": i, "key": k, "down": d} for t, k, d in inputs] for i, inputs in enumerate(inputs_by_lane)]
     return run.replay(level, lanes, {i: 0 for i in lanes}, [b for b in batches if b])
+
+
+def candidates(composer, spec: run.RunLevel, rng: random.Random, seeds: list[int]):
+    """Pieces for the rung, as the server draws them; each one's seed is added to `seeds`."""
+    while True:
+        seeds.append(rng.getrandbits(62))
+        yield composer.compose(bars=spec.bars, meter="4/4", style=spec.style, seed=seeds[-1])
 
 
 def main(per_rung: int = 20, tries: int = 10) -> None:
@@ -61,12 +69,7 @@ def main(per_rung: int = 20, tries: int = 10) -> None:
             started = time.perf_counter()
             seeds: list[int] = []
 
-            def candidates():
-                while True:
-                    seeds.append(rng.getrandbits(62))
-                    yield composer.compose(bars=spec.bars, meter="4/4", style=spec.style, seed=seeds[-1])
-
-            piece = run.first_playable(candidates(), spec)
+            piece = run.first_playable(candidates(composer, spec, rng, seeds), spec)
             elapsed += time.perf_counter() - started
             composed += len(seeds)
             tempos.append(piece.tempo)

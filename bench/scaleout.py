@@ -26,7 +26,6 @@ import socketio  # noqa: E402
 from tests.server import ServerProcess  # noqa: E402
 from tests.services import redis_server  # noqa: E402
 
-
 MAX_RATE = 25  # moves a second per client: the server refuses more than 30 events a second from one connection
 
 

@@ -41,23 +41,14 @@ def serve(args: argparse.Namespace) -> int:
         print(f"melody-arcade: cannot listen on port {config.port} on {config.host}: {exc.strerror or exc}", file=sys.stderr)
         return 2
     app = create_app(config)
-    # What exists now (modules, the app, its handlers) lives as long as the process: moved out of
-    # the collector's sight, so that a full collection under load walks only the game's own
-    # objects (measured with 500 players: 310k objects tracked -> 196k, a full collection's
-    # pause 180 -> 120 ms).
+    # What exists now (modules, the app, its handlers) lives as long as the process: out of the
+    # collector's sight, so that a full collection walks only the game's own objects.
     gc.collect()
     gc.freeze()
-    # A full collection walks every live room's music and every connection with the GIL held:
-    # with 500 players ~200k objects, 20-270 ms during which no event is served, and under that
-    # load one came every ~5 s (the default: one for every 10 collections of the middle
-    # generation). Each found almost nothing to free (0-132 objects in cycles), so one for every
-    # 1000: every several minutes under load.
-    # The young generations: every round start brings thousands of objects that live as long as
-    # the round (its music, lanes, board). At the default (a collection every 700 allocations)
-    # young collections came ~10 times a second under bench/realtime.py's 500 players with Run,
-    # found nothing to free, and one in a few took 4-13 ms of CPU with the loop held: the
-    # slowest quarter-seconds each held one. Every 20,000: move-to-ack p99 19-39 -> 15-26 ms,
-    # round starts p99 8-16 -> 6-12 ms (README).
+    # Every round start brings thousands of objects that live as long as the round, and a
+    # collection walks every live room with the GIL held, serving no event meanwhile: collect
+    # the young generation every 20,000 allocations (not 700) and the old one rarely. Figures:
+    # docs/performance.md.
     gc.set_threshold(20_000, 20, 1000)
     logging.getLogger("game_server").info("serving on http://%s:%d (%s)", config.host, config.port, config.async_mode)
     serve_forever(app, socketio_of(app), config.host, config.port, sock=sock)
@@ -68,8 +59,7 @@ def generate(args: argparse.Namespace) -> int:
     """Compose one piece with the committed models and write it as MIDI (or the Piece JSON)."""
     from models.composer import default_composer
     from models.melody import ComposerError
-
-    from .music import PieceError, piece_to_json, write_midi
+    from music import PieceError, piece_to_json, write_midi
 
     try:
         key = parse_key(args.key) if args.key else None
@@ -95,8 +85,8 @@ def generate(args: argparse.Namespace) -> int:
 
 def parse_key(text: str):
     """'D minor', 'Eb major', 'F#' -> Key."""
-    from .music import Key, PieceError
-    from .music.piece import PITCH_CLASS_NAMES
+    from music import Key, PieceError
+    from music.piece import PITCH_CLASS_NAMES
 
     parts = text.split()
     names = {name.lower(): i for i, name in enumerate(PITCH_CLASS_NAMES)} | {"db": 1, "d#": 3, "gb": 6, "g#": 8, "a#": 10}

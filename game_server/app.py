@@ -12,13 +12,14 @@ from pathlib import Path
 from flask import Flask
 from flask_socketio import SocketIO
 
-from .composer import MorphRequest, PiecePool, PieceRequest, RunRequest
+from .composer import PiecePool
 from .config import Config
+from .games import GAMES, unchanging_types
 from .http import http
-from .protocol import JsonPacket
-from .realtime import Services, register
 from .rooms import RoomStore, Tokens
+from .services import Services
 from .storage import Storage
+from .transport import JsonPacket, register
 
 
 def create_app(config: Config | None = None, compose=None, **overrides) -> Flask:
@@ -34,7 +35,7 @@ def create_app(config: Config | None = None, compose=None, **overrides) -> Flask
     if config.redis_url:
         from .redis_store import RedisRoomStore
 
-        store = RedisRoomStore(config.redis_url)
+        store = RedisRoomStore(config.redis_url, unchanging_types())
     else:
         store = RoomStore()
     services = Services(
@@ -64,7 +65,7 @@ def create_app(config: Config | None = None, compose=None, **overrides) -> Flask
     register(socketio, services)
     app.wsgi_app = no_delay(app.wsgi_app)
     app.extensions["melody_arcade.socketio"] = socketio
-    services.pool.warm(PieceRequest(bars=8), PieceRequest(bars=16), MorphRequest(n=5), MorphRequest(n=7), MorphRequest(n=10), RunRequest(0), RunRequest(1))
+    services.pool.warm(*(request for game in GAMES.values() for request in game.materials()))
     return app
 
 
@@ -131,7 +132,7 @@ def listener(host: str, port: int) -> socket.socket:
 
 def no_delay(wsgi_app):
     """Set TCP_NODELAY on every connection: Werkzeug does not, and a push followed by an ack on
-    the same socket then waits ~40 ms for the peer's delayed ACK (Nagle; DESIGN.md)."""
+    the same socket then waits ~40 ms for the peer's delayed ACK (Nagle's algorithm)."""
 
     def app(environ, start_response):
         sock = environ.get("werkzeug.socket")
@@ -155,70 +156,20 @@ def services_of(app: Flask) -> Services:
 
 def compose_with_models(model_dir: str, request, seed: int):
     """A round's pieces from the committed models (imported on first use: torch loads once)."""
-    import random
-
     from models.composer import default_composer
 
-    from .games import run
-    from .games.sort import is_steady_path
-
-    composer = default_composer(Path(model_dir))
-    if isinstance(request, PieceRequest):
-        return (composer.compose(bars=request.bars, meter=request.meter, style=request.style, seed=seed),)
-    draws = random.Random(seed)
-    if isinstance(request, RunRequest):  # a level the bot cannot finish is recomposed
-        spec = run.LADDER[request.level]
-        candidates = (composer.compose(bars=spec.bars, meter="4/4", style=spec.style, seed=draws.getrandbits(62)) for _ in range(RUN_DRAWS))
-        return (run.first_playable(candidates, spec),)
-    for _ in range(MORPH_DRAWS):  # a path that is not steady has no single right order: redraw
-        path = composer.morph(request.n, request.meter, request.style, seed=draws.getrandbits(62))
-        if len(path) == request.n and is_steady_path(path):
-            return tuple(path)
-    raise RuntimeError(f"no steady morph path of {request.n} clips in {MORPH_DRAWS} draws")
-
-
-def pool_depth(depth: int, request) -> int:
-    """Whole pieces (Sort's slices) are composed in batches, cheaply: keep WHOLE_PIECE_DEPTH times
-    more of them ready, so that a rush of round starts is served from the pool; Run levels, the
-    next most asked for, RUN_LEVEL_DEPTH times."""
-    if isinstance(request, PieceRequest):
-        return depth * WHOLE_PIECE_DEPTH
-    return depth * RUN_LEVEL_DEPTH if isinstance(request, RunRequest) else depth
-
-
-WHOLE_PIECE_DEPTH, RUN_LEVEL_DEPTH = 8, 4
-# Run levels a batch proves at most: a proof costs 0.3-0.9 s of CPU, and a start waiting for a
-# level gets it only when its whole batch is back (a batch of 12 took longer than the 10 s limit)
-RUN_BATCH = 2
+    return request.compose(default_composer(Path(model_dir)), seed)
 
 
 def compose_batch_with_models(model_dir: str, request, count: int, seed: int):
-    """Up to `count` whole pieces, or up to RUN_BATCH Run levels, composed in one batch (None for
-    morph paths). A Run batch draws extra candidates for the ones that fail the rung's density,
-    leap or playability checks (1 to 2 of every 3 since levels are proven for human timing); it
-    may come back short, and the pool asks again."""
-    if not isinstance(request, (PieceRequest, RunRequest)):
+    """Up to `count` of a request's pieces in one batch; None for a request that cannot batch."""
+    if not hasattr(request, "compose_batch"):
         return None
     from models.composer import default_composer
 
-    from .games import run
-
-    composer = default_composer(Path(model_dir))
-    if isinstance(request, PieceRequest):
-        pieces = composer.compose_many(count, bars=request.bars, meter=request.meter, style=request.style, seed=seed)
-        return [(piece,) for piece in pieces]
-    spec = run.LADDER[request.level]
-    count = min(count, RUN_BATCH)
-    draws = count * (8 if spec.min_notes_per_bar else 5)  # drawing is cheap; only the proofs stop at `count`
-    drawn = composer.compose_many(draws, bars=spec.bars, meter="4/4", style=spec.style, seed=seed)
-    levels = []
-    for piece in drawn:  # proven one by one, and no more than needed
-        if (level := run.for_rung(piece, spec)) is not None:
-            levels.append((level,))
-            if len(levels) == count:
-                break
-    return levels
+    return request.compose_batch(default_composer(Path(model_dir)), count, seed)
 
 
-MORPH_DRAWS = 40
-RUN_DRAWS = 40
+def pool_depth(depth: int, request) -> int:
+    """Pieces kept ready for a request shape: the pool's depth times the request's factor."""
+    return depth * getattr(request, "depth_factor", 1)

@@ -1,19 +1,18 @@
 """The bridge from a round's request to models/: a pool of ready pieces, filled off the handlers.
 
 Composing takes milliseconds, but torch and numpy hold a core while they run, and a socket
-handler should never do that (DESIGN.md: composition belongs in a worker). So a worker thread
-keeps a queue of finished pieces per request shape; starting a round takes one from the queue at
-once, and the worker composes replacements — in one batch where the composer can
-(`compose_batch`: the melody model decodes a batch about seven times faster per piece).
+handler must never wait on that. So a worker keeps a queue of finished pieces per request shape
+(game_server.material); starting a round takes one from the queue at once, and the worker
+composes replacements, in one batch where the request can (the melody model decodes a batch
+several times faster per piece).
 
 If a queue is empty (a burst of round starts), `take` waits, up to a timeout, for the next piece
-its refill makes. A shape the composer batches is refilled once half its queue is gone, so that a
-refill is one batch of several pieces and not a batch of one after every take (measured at 500
-players: Run levels composed one at a time kept a composer at a fifth of a core). With
-`processes` > 0 the composing itself runs in that many child processes (per line: shapes
-that are slow to make, proven Run levels, are refilled on a line of their own):
-in the server's own process, a CPU-bound thread starves behind hundreds of connection threads
-taking turns at the GIL (measured: a 22 ms piece took seconds with 500 players connected).
+its refill makes. A shape that batches is refilled once half its queue is gone, so that a refill
+is one batch of several pieces, not a batch of one after every take. With `processes` > 0 the
+composing runs in child processes: in the server's own process a CPU-bound thread starves
+behind the connection threads taking turns at the GIL. Shapes that are slow to make (`slow =
+True`: proven Run levels) are refilled on a line of their own, with its own worker and children,
+so that they never hold up the quick ones.
 """
 
 from __future__ import annotations
@@ -25,47 +24,21 @@ import os
 import queue
 import secrets
 import threading
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from concurrent.futures import TimeoutError as FutureTimeout
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
-from typing import Callable
 
-from game_server.music import Piece
+from music import Piece
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
-class PieceRequest:
-    """A whole piece for a slices board or a Run level."""
-
-    bars: int
-    meter: str = "4/4"
-    style: str = "irish"
-
-
-@dataclass(frozen=True)
-class MorphRequest:
-    """A morph path of n clips (2 bars each) from one fresh melody to another."""
-
-    n: int
-    meter: str = "4/4"
-    style: str = "irish"
-
-
-@dataclass(frozen=True)
-class RunRequest:
-    """A piece for rung `level` of the Run ladder, at the rung's tempo, proven playable."""
-
-    level: int
-    slow = True  # proving takes a person's tries on every lane: its own line (PiecePool)
-
-
-@dataclass(frozen=True)
 class Composed:
     seed: int
-    pieces: tuple[Piece, ...]  # one for a PieceRequest or a RunRequest; n for a MorphRequest
+    pieces: tuple[Piece, ...]  # one piece, or a morph path's clips
 
 
 class ComposeTimeout(RuntimeError):
@@ -78,7 +51,7 @@ class _Line:
     shapes' refills never wait behind theirs (a Run level is proven for human timing: a third of a
     second or more, where a piece takes milliseconds)."""
 
-    def __init__(self, name: str, processes: int, work: Callable[["_Line"], None]):
+    def __init__(self, name: str, processes: int, work: Callable[[_Line], None]):
         self.processes = processes
         self.children = self.new_children() if processes > 0 else None
         # refill steps: the shapes a take is waiting for first (priority 0), then the rest in turn

@@ -67,7 +67,7 @@ def _storage():
 @http.get("/api/games")
 def games():
     """The games, their ladders and levels as people read them (the lobby is built from this)."""
-    from game_server.games.catalog import catalog
+    from .games import catalog
 
     return jsonify(catalog())
 
@@ -77,9 +77,11 @@ def leaderboard():
     """Best results for a game (and level): ?game=sort&level=slices-0&limit=20."""
     from flask import request
 
-    game = request.args.get("game", "sort")
-    if game not in ("sort", "run"):
-        return jsonify(error={"code": "unknown_game", "message": "game must be sort or run"}), 400
+    from .games import GAMES
+
+    game = request.args.get("game", next(iter(GAMES)))
+    if game not in GAMES:
+        return jsonify(error={"code": "unknown_game", "message": f"game must be one of {', '.join(GAMES)}"}), 400
     try:
         limit = max(1, min(100, int(request.args.get("limit", 20))))
     except ValueError:
@@ -110,8 +112,7 @@ def round_midi(round_id: str):
 
     from flask import Response
 
-    from .music import piece_from_dict, to_midi_bytes
-    from .music.slicing import concatenate
+    from music import concatenate, piece_from_dict, to_midi_bytes
 
     stored = _storage().get_round(round_id)
     if stored is None:

@@ -1,9 +1,9 @@
 """Rooms, seats, rounds and the small shared maps in Redis, for several server processes.
 
-The same interface as rooms.RoomStore. A room (with its live round: a Sort board, or a Run
-round's lanes and every accepted input) is one pickled value under `room:<code>`; the parts of a
-round that never change once it has started (the piece, a Sort puzzle, a Run level) are pickled
-once, under `blob:<id>`, and the room refers to them (pickle's persistent ids), so that a move
+The same interface as rooms.RoomStore. A room (with its live round, whatever the game) is one
+pickled value under `room:<code>`; the parts of a round that never change once it has started
+(the types the games name as `unchanging`: a piece, a puzzle, a level) are pickled once, under
+`blob:<id>`, and the room refers to them (pickle's persistent ids), so that a move
 reads and writes a few hundred bytes, not the whole puzzle (measured: 0.7 ms of pickling a
 Sort move, 1.2 ms a Run input); each process keeps the ones it has seen. Changing a room:
 take the room's Redis lock (SET NX with an expiry; released by redis-py's Lua script), read it,
@@ -28,10 +28,6 @@ from contextlib import contextmanager
 
 import redis
 
-from .games.run import Level
-from .games.run_physics import Lane
-from .games.sort import Puzzle
-from .music import Piece
 from .rooms import Room, new_room_code
 
 ROOM_TTL = 24 * 3600
@@ -44,7 +40,6 @@ PREFIX = "melody-arcade:"
 MAX_CONNECTIONS = 2000
 
 
-IMMUTABLE = (Piece, Puzzle, Level, Lane)  # never changed once a round has started
 BLOBS_KEPT = 2048  # per process, most recently used
 
 
@@ -95,8 +90,9 @@ class RedisSet:
 class Blobs:
     """A round's unchanging parts, each stored once in Redis under a fresh id and kept here."""
 
-    def __init__(self, client: redis.Redis):
+    def __init__(self, client: redis.Redis, unchanging: tuple[type, ...]):
         self.client = client
+        self.unchanging = unchanging  # the types kept as blobs: never changed once a round has started
         self._objects: OrderedDict[str, object] = OrderedDict()  # id -> object, LRU
         self._id_of: dict[int, str] = {}  # id(object) -> its blob id, while the object lives
 
@@ -135,7 +131,7 @@ class Blobs:
         pickler = pickle.Pickler(buffer, pickle.HIGHEST_PROTOCOL)
 
         def persistent_id(obj):
-            if isinstance(obj, IMMUTABLE):
+            if isinstance(obj, self.unchanging):
                 blob_id = self.id_of(obj)
                 used.add(blob_id)
                 return blob_id
@@ -154,13 +150,15 @@ class Blobs:
 class RedisRoomStore:
     outlives_process = True  # another process takes a room on when this one dies
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, unchanging: tuple[type, ...] = ()):
+        """`unchanging`: the types of a round's parts that never change once it has started (the
+        games say which: games.unchanging_types()), stored once each as blobs."""
         self.client = redis.Redis.from_url(url, max_connections=MAX_CONNECTIONS)
         self.client.ping()
-        self.blobs = Blobs(self.client)
+        self.blobs = Blobs(self.client, unchanging)
         self.room_of_player = RedisHash(self.client, PREFIX + "room-of-player")
         self.offsets = RedisHash(self.client, PREFIX + "offsets", kind=int)
-        self.live_runs = RedisSet(self.client, PREFIX + "live-runs")
+        self.live_rounds = RedisSet(self.client, PREFIX + "live-rounds")
 
     def _key(self, code: str) -> str:
         return f"{PREFIX}room:{code}"

@@ -21,9 +21,10 @@ from __future__ import annotations
 import secrets
 import threading
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any
 
 from itsdangerous import BadSignature, URLSafeSerializer
 
@@ -73,7 +74,7 @@ class Seat:
 @dataclass
 class Room:
     code: str
-    game: str  # "sort" | "run"
+    game: str  # a name in games.GAMES
     coop: bool
     ladder: str
     level: int
@@ -120,7 +121,7 @@ class RoomStore:
         self._guard = threading.Lock()
         self.room_of_player: dict[str, str] = {}
         self.offsets: dict[str, int] = {}  # player id -> calibrated audio offset (ms)
-        self.live_runs: set[str] = set()  # codes of rooms with a Run round in play
+        self.live_rounds: set[str] = set()  # codes of rooms whose round has a clock and is in play
 
     def create(self, make_room) -> Room:
         with self._guard:

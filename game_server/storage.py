@@ -117,19 +117,16 @@ class GroupCommit:
     returns (or raises StorageError) once the transaction that holds the write has committed (or
     failed).
 
-    The transactions run in a child process with its own interpreter: the database driver lets go
-    of the GIL on every statement and must win it back, which beside hundreds of busy socket
-    threads can take milliseconds, and SQLAlchemy's work was a sixth of a core with 500
-    players. A write is a few Core statements (the ORM's unit of work cost a third of a move's
-    CPU); consecutive writes of the same statement, as moves are, run as one multi-row INSERT (see
-    `open_engine`).
+    The transactions run in a child process with its own interpreter, so that the database
+    driver never competes for the GIL with the socket handlers. A write is a few Core
+    statements, not the ORM's unit of work; consecutive writes of the same statement, as moves
+    are, run as one multi-row INSERT (see `open_engine`).
 
     There is no writer thread: a caller that finds no batch in flight sends the writes waiting
     (its own among them) and waits for the answer itself; when it comes, it wakes that batch's
     callers, sends what queued meanwhile as the next batch and hands the wait for its answer to
-    one of that batch's callers. A thread in between cost two more hand-overs a write, each a
-    turn of gevent's loop behind every other ready greenlet (measured at 500 players: a 1.4 ms
-    round trip to the writer process, a 4.4 ms wait for the write)."""
+    one of that batch's callers (a thread in between would cost two more hand-overs a write,
+    each a turn of gevent's loop). Measurements: docs/performance.md."""
 
     MAX_BATCH = 256
 
@@ -302,7 +299,7 @@ def _commit_forever(url: str, pipe) -> None:
 def _reason_if_it_fails(connection, work: list) -> str | None:
     try:
         transaction(connection, work)
-    except Exception as exc:  # noqa: BLE001 (the reason goes back to the writer)
+    except Exception as exc:
         return f"{type(exc).__name__}: {exc}"
     return None
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from game_server.music import DrumClass, DrumHit, Key, Meter, Note, Piece
+from music import DrumClass, DrumHit, Key, Meter, Note, Piece
 
 from . import checkpoint
 from .drums import DrumComposer

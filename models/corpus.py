@@ -42,7 +42,7 @@ from pathlib import Path
 
 import numpy as np
 
-from game_server.music.midi import estimate_key as estimate_music_key
+from music import estimate_key as estimate_music_key
 
 CORPUS_VERSION = "folk-v2"
 STYLES = {"essenFolksong": "essen", "oneills1850": "irish", "ryansMammoth": "irish", "airdsAirs": "scottish", "miscFolk": "misc"}
@@ -141,7 +141,7 @@ def abc_key(abc: str) -> tuple[int | None, str | None]:
 
 def estimate_key(notes: np.ndarray, candidates: list[tuple[int, str]] | None = None) -> tuple[int, str]:
     """Krumhansl-Schmuckler over the duration-weighted pitch classes of `notes` [N, 3], among
-    `candidates` (default: all 24 keys); game_server.music.midi.estimate_key does the work."""
+    `candidates` (default: all 24 keys); music.midi.estimate_key does the work."""
     key = estimate_music_key(notes[:, 0], weights=notes[:, 2] - notes[:, 1], candidates=candidates)
     return key.tonic, key.mode
 

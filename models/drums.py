@@ -1,7 +1,7 @@
 """A 2-bar drum VAE (MusicVAE's drum model, shrunk) trained on Debian mma's accompaniment grooves.
 
 Pattern: [T, 9] multi-hot, T = 2 bars of 16th steps (32 for 4/4; 24 for 3/4 and 6/8), the 9
-classes of game_server.music.DRUM_CLASSES. One model per grid (16 or 12 steps a bar).
+classes of music.DRUM_CLASSES. One model per grid (16 or 12 steps a bar).
 
     encoder: BiLSTM over [hits_t (9) | position_t] -> mu, logvar [B, Z]
     decoder: LSTMCell, input [hits_{t-1} (9) | position_t | z], state from tanh(W z);

@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from .composer import TEMPERATURE as DEFAULT_TEMPERATURE
 from .corpus import load_folk_tunes, split_of
 from .dataset import encode_tunes
 from .encoding import FIRST_NOTE, window
@@ -33,8 +34,6 @@ from .markov import MarkovMelody, random_melody
 from .melody import MelodyComposer
 from .melody_vae import STEPS_PER_BAR
 from .metrics import BarWindowIndex, pooled_histograms, summarize
-
-from .composer import TEMPERATURE as DEFAULT_TEMPERATURE
 
 EXCERPT_BARS = 8
 

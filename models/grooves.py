@@ -5,7 +5,7 @@ library file we write one .mma script that plays every groove it defines for 4 b
 chord, render it to MIDI with the `mma` command, and cut the drum channel back into grooves.
 Bars 2-3 of each groove (bar 1 may hold an intro fill) become a 2-bar pattern on the 16th grid:
 [32, 9] for 4-beat grooves, [24, 9] for 3-beat (waltz) grooves, in the 9 classes of
-game_server.music.DRUM_CLASSES. Exact duplicates are dropped. Needed for training only; the
+music.DRUM_CLASSES. Exact duplicates are dropped. Needed for training only; the
 result is cached under var/cache.
 """
 
@@ -19,8 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from game_server.music.midi import _GM_TO_CLASS
-from game_server.music.piece import DRUM_CLASSES
+from music import DRUM_CLASSES, GM_DRUM_CLASSES
 
 VERSION = 1
 LIBRARY = Path("/usr/share/mma/lib/stdlib")
@@ -69,7 +68,7 @@ def render(library_file: Path, workdir: Path) -> list[np.ndarray]:
     subprocess.run([_mma(), str(source), "-f", str(midi)], capture_output=True, text=True, timeout=120)
     if not midi.exists():
         return []
-    hits = [(n.start, _GM_TO_CLASS.get(n.pitch)) for inst in pretty_midi.PrettyMIDI(str(midi)).instruments if inst.is_drum for n in inst.notes]
+    hits = [(n.start, GM_DRUM_CLASSES.get(n.pitch)) for inst in pretty_midi.PrettyMIDI(str(midi)).instruments if inst.is_drum for n in inst.notes]
     step_seconds = 60.0 / TEMPO / 4
     patterns, start_step = [], 0
     for _, beats in grooves:

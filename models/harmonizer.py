@@ -43,15 +43,15 @@ import json
 import re
 import time
 from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
-from typing import Iterable, Sequence
 
 import numpy as np
 
-from game_server.music import Chord, Key, Meter, Note
+from music import Chord, Key, Meter, Note
 
 METHOD = "hmm-triads-viterbi"
 VERSION = 2

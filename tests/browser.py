@@ -7,7 +7,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from game_server.games.run_physics import Lane, Platform
+from game_server.games.run.physics import Lane, Platform
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")
@@ -63,7 +63,7 @@ class Page:
             self.page.click("#run-help-start")
         self.page.wait_for_function("window.arcade.round && window.arcade.round.game === 'run' && !window.arcade.round.result")
 
-    def join(self, host: "Page") -> None:
+    def join(self, host: Page) -> None:
         """Join the co-op room `host` has just made, by its code; the host sees the second seat."""
         code = host.page.wait_for_selector("#room-code:not(:empty)").inner_text()
         self.page.fill("#join-code", code)
@@ -126,7 +126,8 @@ def human_plan(view: dict, lane: int, sigma_ms: float = 35) -> list[tuple[int, s
     event off by a random error of σ ms): the first of 20 seeds whose run reaches the goal even
     with every input a tick or two later still (Playwright's delivery makes each event a few ms
     late, never early)."""
-    from game_server.games import run_bot, run_physics
+    from game_server.games.run import bot as run_bot
+    from game_server.games.run import physics as run_physics
 
     level = lane_of(view["run"]["lanes"][lane], view["run"]["tempo"])
 

@@ -1,12 +1,21 @@
 import os
 
 import pytest
-
 from hypothesis import HealthCheck, settings
 
 settings.register_profile("default", deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("ci", deadline=None, max_examples=50, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("ci" if os.environ.get("CI") else "default")
+
+# A test that runs a real server process, a browser, Redis or PostgreSQL is `slow`: `make
+# test-fast` leaves those out (the in-process tests of the round path stay in).
+REAL_PROCESSES = {"server", "browser", "players", "redis_url", "postgres_url"}
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if REAL_PROCESSES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(scope="module")

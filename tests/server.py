@@ -59,15 +59,13 @@ class ServerProcess:
 
     def stored_round(self, round_id: str, timeout: float = 10):
         """The round as this server's database holds it (None if it is not there within `timeout`).
-        A round row commits just after its start is acknowledged (realtime.Services.add_round), so
+        A round row commits just after its start is acknowledged (services.Services.add_round), so
         a read right after the start waits for it."""
         from game_server.storage import Storage
 
-        storage, deadline = Storage(f"sqlite:///{self.db}"), time.monotonic() + timeout
+        storage = Storage(f"sqlite:///{self.db}")
         try:
-            while (stored := storage.get_round(round_id)) is None and time.monotonic() < deadline:
-                time.sleep(0.02)
-            return stored
+            return wait_for_round(storage, round_id, timeout)
         finally:
             storage.engine.dispose()
 
@@ -126,6 +124,14 @@ class Player:
     def close(self) -> None:
         if self.sio.connected:
             self.sio.disconnect()
+
+
+def wait_for_round(storage, round_id: str, timeout: float = 10):
+    """The round as `storage` holds it, once its row has committed (None if not within `timeout`)."""
+    deadline = time.monotonic() + timeout
+    while (stored := storage.get_round(round_id)) is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return stored
 
 
 def answer_of(server: ServerProcess, round_id: str) -> list[str]:

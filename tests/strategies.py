@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from game_server.music import CHORD_INTERVALS, DRUM_CLASSES, Chord, DrumHit, Key, Meter, Note, Piece
+from music import CHORD_INTERVALS, DRUM_CLASSES, Chord, DrumHit, Key, Meter, Note, Piece
 
 METERS = [Meter(4, 4), Meter(3, 4), Meter(6, 8), Meter(2, 4)]
 

@@ -1,10 +1,10 @@
+import json
 import os
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
-import json
 
 import pytest
 
@@ -35,6 +35,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+@pytest.mark.slow  # a server process of its own
 @pytest.mark.parametrize("async_mode", ["gevent", "threading"])
 def test_serve_command_answers_healthz(tmp_path, async_mode):
     """`python -m game_server serve` as `make run` starts it (gevent by default), on a free port."""
@@ -65,6 +66,7 @@ def test_serve_command_answers_healthz(tmp_path, async_mode):
     ({"ASYNC_MODE": "eventlet"}, "ASYNC_MODE must be gevent or threading, got 'eventlet'"),
     ({"COMPOSER_PROCESSES": "0"}, "ASYNC_MODE=gevent needs COMPOSER_PROCESSES of 1 or more"),
 ])
+@pytest.mark.slow  # a server process of its own
 def test_serve_refuses_an_async_mode_it_cannot_run(tmp_path, env, reason):
     base = {k: v for k, v in os.environ.items() if k != "ASYNC_MODE"}  # gevent, the default, unless the case says otherwise
     done = subprocess.run([sys.executable, "-m", "game_server", "serve"], env={**base, "PORT": str(free_port()), "DATABASE_URL": f"sqlite:///{tmp_path}/x.db", **env},

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import pytest
 
-from game_server.games import run, sort
+from game_server.games.run import rules as run
+from game_server.games.sort import rules as sort
 
 from .browser import arrow_keys, human_plan, press_at_ticks
 

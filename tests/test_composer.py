@@ -10,12 +10,12 @@ import sys
 import numpy as np
 import pytest
 
-from game_server.music import Key, Meter, Piece, read_midi
 from models import checkpoint
 from models.composer import MAX_COPIED_BARS, Composer, default_composer
 from models.drums import DrumComposer
 from models.melody import ComposerError, MelodyComposer
 from models.metrics import BarWindowIndex
+from music import Key, Meter, Piece, read_midi
 
 ROOT = checkpoint.CHECKPOINT_DIR.parent.parent
 
@@ -118,6 +118,7 @@ def run_generate(*args):
     return subprocess.run([sys.executable, "-m", "game_server", "generate", *args], cwd=ROOT, capture_output=True, text=True, timeout=120)
 
 
+@pytest.mark.slow  # the CLI in a process of its own
 def test_generate_command(tmp_path):
     out = tmp_path / "piece.mid"
     result = run_generate("--bars", "8", "--meter", "4/4", "--style", "irish", "--seed", "3", "-o", str(out))

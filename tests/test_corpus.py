@@ -4,7 +4,6 @@
 import json
 import time
 from collections import Counter
-from pathlib import Path
 
 import numpy as np
 import pytest

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-
 import numpy as np
 import pytest
 from hypothesis import given, settings
 
-from game_server.music import Chord, Key, Meter, Note, Piece
 from models.corpus import ChoraleChords
 from models.harmonizer import (
     DEFAULT_PATH,
@@ -21,6 +19,7 @@ from models.harmonizer import (
     slot_length,
     viterbi,
 )
+from music import Chord, Key, Meter, Note, Piece
 from tests.strategies import pieces
 
 C, D, E, F, G, A, B = 60, 62, 64, 65, 67, 69, 71
@@ -190,7 +189,7 @@ def chorale(key, chords, soprano, pickup=0, beats_per_bar=4) -> ChoraleChords:
     return ChoraleChords("hand", key, beats_per_bar, pickup, chords, np.array(soprano, dtype=np.int8), 0)
 
 
-I, IV, V, i, iv, ii_dim = (0, "maj"), (5, "maj"), (7, "maj"), (0, "min"), (5, "min"), (2, "dim")
+I, IV, V, i, iv, ii_dim = (0, "maj"), (5, "maj"), (7, "maj"), (0, "min"), (5, "min"), (2, "dim")  # noqa: E741 (Roman numerals)
 HAND_MADE = [
     chorale((0, "major"), [I, I, IV, IV, V, V, I, I], [0, 4, 5, 9, 7, 11, 0, 0]),
     chorale((7, "major"), [I, IV, I, V, V, I, (0, "aug"), I], [4, 5, 4, 2, 7, 0, 0, 0], pickup=1),

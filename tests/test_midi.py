@@ -6,7 +6,7 @@ import mido
 import pytest
 from hypothesis import assume, given
 
-from game_server.music import (
+from music import (
     MidiError,
     Piece,
     PieceFormatError,
@@ -17,7 +17,7 @@ from game_server.music import (
     read_midi,
     to_midi_bytes,
 )
-from game_server.music.midi import estimate_key
+from music.midi import estimate_key
 
 from .strategies import pieces
 

@@ -158,6 +158,7 @@ def serve_command(port: int, tmp_path: Path, **env) -> subprocess.CompletedProce
                           env={**base, "PORT": str(port), "DATABASE_URL": f"sqlite:///{tmp_path}/x.db", "LOG_LEVEL": "INFO", **env})
 
 
+@pytest.mark.slow  # a server process of its own
 @pytest.mark.parametrize("async_mode", ["gevent", "threading"])
 def test_a_busy_port_is_one_line_and_status_2(tmp_path, async_mode):
     with socket.socket() as taken:
@@ -170,6 +171,7 @@ def test_a_busy_port_is_one_line_and_status_2(tmp_path, async_mode):
     assert done.stderr == f"melody-arcade: port {port} on 127.0.0.1 is already in use (is another server running? set PORT=... to use another)\n"
 
 
+@pytest.mark.slow  # a server process of its own
 def test_an_unknown_log_level_is_refused_in_one_line(tmp_path):
     done = serve_command(free_port(), tmp_path, LOG_LEVEL="loud")
     assert done.returncode == 1 and "Traceback" not in done.stderr
@@ -300,6 +302,7 @@ def test_the_page_idles_until_started_and_stops_when_another_tab_takes_over(serv
         page.close()
 
 
+@pytest.mark.slow  # a server process of its own
 def test_the_page_tells_the_player_when_a_restart_lost_their_round(tmp_path):
     """A restart with another SECRET_KEY (the default: a random one) refuses the old token; with
     the same key the token is good but the room is gone. Either way the page hears

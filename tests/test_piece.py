@@ -1,6 +1,6 @@
 import pytest
 
-from game_server.music import Chord, DrumHit, Key, Meter, Note, Piece, PieceError
+from music import Chord, DrumHit, Key, Meter, Note, Piece, PieceError
 
 
 def make(**overrides) -> Piece:

@@ -10,9 +10,21 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from game_server.games import run_physics as phys
-from game_server.games.run_physics import (
-    COYOTE, FOOT, GRAVITY, JUMP_BUFFER, JUMP_SPEED, LANDING_FOOT, LEDGE, RUN_SPEED, SEMITONE, STAIR, STEP, Lane, Platform,
+from game_server.games.run import physics as phys
+from game_server.games.run.physics import (
+    COYOTE,
+    FOOT,
+    GRAVITY,
+    JUMP_BUFFER,
+    JUMP_SPEED,
+    LANDING_FOOT,
+    LEDGE,
+    RUN_SPEED,
+    SEMITONE,
+    STAIR,
+    STEP,
+    Lane,
+    Platform,
 )
 
 from .vectors.make_run_physics import generate

@@ -15,7 +15,7 @@ from game_server.storage import Storage, StorageError
 from .server import Player, ServerProcess
 from .services import postgres_server, redis_server
 
-pytestmark = pytest.mark.timeout(240)
+pytestmark = [pytest.mark.timeout(240), pytest.mark.slow]  # real Redis, PostgreSQL and server processes
 
 
 @pytest.fixture(scope="module")
@@ -105,19 +105,20 @@ def test_a_room_on_redis_keeps_its_puzzle_apart_and_another_process_reads_it(red
     import random
     import time
 
-    from game_server.games import sort
-    from game_server.music import Chord, Key, Meter, Note, Piece
-    from game_server.realtime import SortRoundState
+    from game_server.games import unchanging_types
+    from game_server.games.sort import rules as sort
+    from game_server.games.sort.game import SortRound
     from game_server.redis_store import PREFIX, RedisRoomStore
     from game_server.rooms import Room, Seat
+    from music import Chord, Key, Meter, Note, Piece
 
     melody = tuple(Note(start=4 * i, end=4 * i + 3, pitch=60 + i % 7, velocity=90) for i in range(32))
     piece = Piece(tempo=120, meter=Meter.parse("4/4"), key=Key(0, "major"), bars=8, melody=melody, chords=(Chord(start=0, end=128, root=0, quality="maj"),))
     puzzle, board = sort.slices_puzzle(piece, sort.LADDERS["slices"][0], random.Random(5))
-    first, second = RedisRoomStore(redis_url), RedisRoomStore(redis_url)
+    first, second = RedisRoomStore(redis_url, unchanging_types()), RedisRoomStore(redis_url, unchanging_types())
     room = first.create(lambda code: Room(code, "sort", False, "slices", 0, "p_1", [Seat("p_1", "Ada")]))
     with first.locked(room.code) as live:
-        live.round = SortRoundState("r_1", puzzle, board, time.time(), "slices-0")
+        live.round = SortRound("r_1", "slices-0", ["p_1"], "Ada", time.time(), puzzle=puzzle, board=board)
     room_bytes = len(first.client.get(f"{PREFIX}room:{room.code}"))
     blobs = [first.client.get(key) for key in first.client.scan_iter(PREFIX + "blob:*")]
     assert len(blobs) >= 1 and room_bytes < 1000 < max(len(blob) for blob in blobs)

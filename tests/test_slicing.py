@@ -7,7 +7,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from game_server.music import Key, Meter, Note, Piece, PieceError, concatenate, content_key, slice_piece
+from music import Key, Meter, Note, Piece, PieceError, concatenate, content_key, slice_piece
 
 from .strategies import pieces
 

@@ -88,7 +88,7 @@ def test_a_five_megabyte_payload_is_refused(server, bystander):
     "event, payload, code",
     [
         ("hello", "just a string", "bad_payload"),
-        ("create_room", {"game": "chess"}, "bad_payload"),
+        ("create_room", {"game": "chess"}, "unknown_game"),
         ("create_room", {"game": "sort", "level": "1"}, "bad_payload"),
         ("create_room", {"game": "sort", "surprise": True}, "bad_payload"),
         ("join_room", {"code": "NOPE1234"}, "no_such_room"),
@@ -146,6 +146,7 @@ def test_moves_after_the_round_ended(server):
         player.close()
 
 
+@pytest.mark.slow  # a server process of its own
 def test_sigkill_right_after_an_acknowledged_result_loses_nothing(tmp_path):
     proc = ServerProcess(tmp_path).start()
     player = Player(proc, "Survivor")
@@ -163,6 +164,7 @@ def test_sigkill_right_after_an_acknowledged_result_loses_nothing(tmp_path):
         proc.stop()
 
 
+@pytest.mark.slow  # a server process of its own
 def test_sigkill_mid_round_loses_no_acknowledged_move(tmp_path):
     """Moves and Run inputs acknowledged before a SIGKILL are all in the database after it."""
     proc = ServerProcess(tmp_path).start()

@@ -6,9 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from game_server.games.sort import (
+from game_server.games.sort.rules import (
     LADDERS,
-    Board,
     Move,
     MoveRefused,
     SortLevel,
@@ -19,7 +18,7 @@ from game_server.games.sort import (
     slices_puzzle,
     true_ranks,
 )
-from game_server.music import Key, Meter, Note, Piece, concatenate
+from music import Key, Meter, Note, Piece, concatenate
 
 
 def piece_of_bars(pitches: list[int]) -> Piece:
@@ -189,7 +188,7 @@ def test_any_move_sequence_keeps_every_clip_exactly_once(kinds, rnd):
 
 
 def test_steady_path_is_the_one_shortest_way_from_a_to_b():
-    from game_server.games.sort import is_steady_path, melody_distance
+    from game_server.games.sort.rules import is_steady_path, melody_distance
 
     path = [piece_of_bars([60 + 2 * i, 72 - i]) for i in range(6)]
     assert melody_distance(path[0], path[0]) == 0 and melody_distance(path[0], path[1]) > 0

@@ -9,7 +9,7 @@ import threading
 
 import pytest
 
-from game_server.games import sort
+from game_server.games.sort import rules as sort
 
 from .server import Player, ServerProcess, answer_of, solve, start_sort
 
@@ -20,6 +20,7 @@ def test_solo_slices_round_to_a_perfect_score(server):
     play_a_perfect_round(server)
 
 
+@pytest.mark.slow  # a server process of its own
 def test_threading_mode_plays_the_same_round(tmp_path):
     """ASYNC_MODE=threading (Werkzeug, a thread per websocket) serves the game as gevent does."""
     server = ServerProcess(tmp_path, extra_env={"ASYNC_MODE": "threading"}).start()
@@ -199,6 +200,7 @@ def test_replay_of_a_stored_round_gives_the_same_score(server):
         player.close()
 
 
+@pytest.mark.slow  # a server process of its own
 def test_coop_partner_drop_pauses_the_round_then_it_goes_on_alone(tmp_path):
     proc = ServerProcess(tmp_path, extra_env={"GRACE_SECONDS": "6"}).start()
     host, guest = Player(proc, "Stays"), Player(proc, "Drops")

@@ -14,9 +14,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from game_server.games import run_physics as phys  # noqa: E402
-from game_server.games.run_bot import play  # noqa: E402
-from game_server.games.run_physics import SEMITONE, STEP  # noqa: E402
+from game_server.games.run import physics as phys
+from game_server.games.run.bot import play
+from game_server.games.run.physics import SEMITONE, STEP
 
 OUT = Path(__file__).with_name("run_physics.json")
 

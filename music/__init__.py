@@ -1,7 +1,7 @@
 """Music core: the Piece and everything that reads, writes, cuts and moves it."""
 
 from .json_format import PieceFormatError, piece_from_dict, piece_from_json, piece_to_dict, piece_to_json
-from .midi import MidiError, read_midi, to_midi_bytes, write_midi
+from .midi import GM_DRUM_CLASSES, MidiError, estimate_key, read_midi, to_midi_bytes, write_midi
 from .piece import (
     CHORD_INTERVALS,
     DRUM_CLASSES,
@@ -22,6 +22,7 @@ __all__ = [
     "Chord",
     "DrumClass",
     "DrumHit",
+    "GM_DRUM_CLASSES",
     "Key",
     "Meter",
     "MidiError",
@@ -31,6 +32,7 @@ __all__ = [
     "PieceFormatError",
     "concatenate",
     "content_key",
+    "estimate_key",
     "piece_from_dict",
     "piece_from_json",
     "piece_to_dict",

@@ -45,7 +45,7 @@ DRUM_PITCH: dict[DrumClass, int] = {
     DrumClass.RIDE: 51,
 }
 # General MIDI drum pitches folded into the 9 classes (MusicVAE's reduction).
-_GM_TO_CLASS: dict[int, DrumClass] = {}
+GM_DRUM_CLASSES: dict[int, DrumClass] = {}
 for _cls, _pitches in {
     DrumClass.KICK: (35, 36),
     DrumClass.SNARE: (37, 38, 39, 40),
@@ -58,7 +58,7 @@ for _cls, _pitches in {
     DrumClass.RIDE: (51, 53, 59),
 }.items():
     for _p in _pitches:
-        _GM_TO_CLASS[_p] = _cls
+        GM_DRUM_CLASSES[_p] = _cls
 
 
 class MidiError(PieceError):
@@ -161,7 +161,7 @@ def _piece_from_pretty_midi(pm: pretty_midi.PrettyMIDI) -> Piece:
     drum_notes = [n for inst in pm.instruments if inst.is_drum for n in inst.notes]
     hits: dict[tuple[int, DrumClass], int] = {}
     for n in drum_notes:
-        cls = _GM_TO_CLASS.get(n.pitch)
+        cls = GM_DRUM_CLASSES.get(n.pitch)
         if cls is not None:
             key = (step_of(n.start), cls)
             hits[key] = max(hits.get(key, 0), n.velocity)

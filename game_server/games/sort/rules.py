@@ -13,7 +13,7 @@ of the board before and the move):
     listen_board()      counts a listen
     submit()            ends the round; only with every slot filled
 
-Score (docs/sort-scoring.md; `score_board` is the one implementation):
+Score (`score_board` is the one implementation):
     order   = (1 + tau) / 2 over the unfixed slots, tau = Kendall's tau between the submitted and the
               right order; clips with equal content keys are interchangeable (each takes the right
               position nearest its own, so a swap of two identical clips costs nothing)
@@ -35,7 +35,7 @@ from typing import Literal
 
 import numpy as np
 
-from game_server.music import Piece, content_key, slice_piece
+from music import Piece, content_key, slice_piece
 
 
 class MoveRefused(Exception):
@@ -305,7 +305,7 @@ def public_board(puzzle: Puzzle, board: Board, with_clips: bool = True) -> dict:
     """The board as both players see it. Clips are keyed by opaque ids (sorted: the ids are
     random, so that order is too); a hidden clip carries no notes. Nothing here lets a client
     derive the answer. Clips never change during a round, so updates leave them out."""
-    from game_server.music import piece_to_dict
+    from music import piece_to_dict
 
     view = {
         "slots": list(board.slots),
@@ -325,7 +325,7 @@ def public_board(puzzle: Puzzle, board: Board, with_clips: bool = True) -> dict:
 
 def puzzle_setup(puzzle: Puzzle, board: Board) -> dict:
     """Everything needed to rebuild the round: stored with it, read by `replay`."""
-    from game_server.music import piece_to_dict
+    from music import piece_to_dict
 
     return {
         "level": {"mode": puzzle.level.mode, "clips": puzzle.level.clips, "fixed": puzzle.level.fixed, "hidden": puzzle.level.hidden, "bars": puzzle.level.bars},
@@ -337,7 +337,7 @@ def puzzle_setup(puzzle: Puzzle, board: Board) -> dict:
 
 
 def from_setup(setup: dict) -> tuple[Puzzle, Board]:
-    from game_server.music import piece_from_dict
+    from music import piece_from_dict
 
     level = SortLevel(**setup["level"])
     clips = {cid: Clip(cid, piece_from_dict(c["piece"]), c["key"], c["hidden"]) for cid, c in setup["clips"].items()}

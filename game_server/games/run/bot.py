@@ -23,8 +23,8 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
-from . import run_physics as phys
-from .run_physics import RUN_SPEED, STEP, Lane, State
+from . import physics as phys
+from .physics import RUN_SPEED, STEP, Lane, State
 
 LOOKAHEAD = 3  # platforms ahead the bot aims at: the next one, or one or two further
 TRY_TICKS = 90  # a try that has not arrived anywhere by then has failed

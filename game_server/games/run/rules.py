@@ -20,15 +20,15 @@ from __future__ import annotations
 
 import json
 import zlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable
 
-from game_server.music import Piece
-from game_server.music.piece import MAX_TEMPO
+from music import Piece
+from music.piece import MAX_TEMPO
 
-from . import run_bot
-from . import run_physics as phys
-from .run_physics import STEP, SEMITONE, Lane, Platform
+from . import bot as run_bot
+from . import physics as phys
+from .physics import SEMITONE, STEP, Lane, Platform
 
 GRADES = (("perfect", 45, 300), ("great", 90, 200), ("good", 135, 100))  # name, +-ms, points
 MISS_WINDOW_MS = GRADES[-1][1]
@@ -246,7 +246,7 @@ class LaneRun:
             if tick < self.next_tick:
                 raise InputRefused("late_input", f"tick {tick} is past: the {LANE_NAMES[self.index]} lane has run to tick {self.next_tick}")
             if held[key] == down:
-                raise InputRefused("duplicate_input", f"{key} is already {'down' if down else 'up'}")
+                raise InputRefused("key_unchanged", f"{key} is already {'down' if down else 'up'}")
             if down and tick - pressed.get(key, -MIN_PRESS_GAP) < MIN_PRESS_GAP:
                 raise InputRefused("too_fast", f"{key} pressed twice within {MIN_PRESS_GAP} ticks: faster than a person presses")
             if down:

@@ -1,0 +1,133 @@
+"""Sort on the one game interface: a round from a piece (or a morph path) in the pool, the board
+each seat sees, and the one move event, `sort_move`. The rules are `rules.py`'s."""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from dataclasses import dataclass
+from typing import Literal
+
+from pydantic import Field
+
+from music import piece_to_dict, piece_to_json
+
+from ...material import PieceRequest
+from ...protocol import ProtocolError, Strict
+from ..base import Checked, Game, Move, Outcome, Result, RoundState, Started, Table, levels_for_people, new_round_id
+from . import rules
+from .material import MorphRequest
+
+
+class SortMoveBody(Strict):
+    kind: Literal["place", "swap", "take_back", "listen_clip", "listen_board", "submit"]
+    clip: str | None = Field(default=None, max_length=32)
+    slot: int | None = Field(default=None, ge=0, le=63)
+    other: int | None = Field(default=None, ge=0, le=63)
+
+
+class SortMove(Strict):
+    round_id: str = Field(max_length=40)
+    seq: int = Field(ge=1, le=2**31)
+    version: int = Field(ge=0, le=2**31)
+    move: SortMoveBody
+
+
+@dataclass(kw_only=True)
+class SortRound(RoundState):
+    puzzle: rules.Puzzle  # the secret: the clips and the right order
+    board: rules.Board  # what both seats see
+
+
+def sort_move(state: SortRound, p: SortMove, player: str, coop: bool) -> Checked:
+    move = rules.Move(p.move.kind, p.move.clip, p.move.slot, p.move.other)
+    if move.kind not in ("listen_clip", "listen_board") and p.version != state.board.version:
+        raise ProtocolError("stale_board", f"the board is at version {state.board.version}", board=rules.public_board(state.puzzle, state.board, with_clips=False))
+    try:
+        board = rules.apply_move(state.puzzle, state.board, move)
+    except rules.MoveRefused as exc:
+        raise ProtocolError(exc.code, exc.reason) from None
+    detail = p.move.model_dump(exclude_none=True)
+
+    def apply() -> Outcome:
+        state.board = board
+        public = rules.public_board(state.puzzle, board, with_clips=False)
+        reply: dict = {"board": public}
+        if move.kind == "listen_clip":
+            reply["clip"] = {"id": move.clip, "piece": piece_to_dict(state.puzzle.clips[move.clip].piece)}
+        # for the partner's screen: the mover has the board in the reply
+        events = [("board", {"round_id": state.round_id, "board": public, "by": player, "move": move.kind, "detail": detail}, False)]
+        result = None
+        if board.submitted:
+            seconds = round(time.time() - state.started, 3)
+            score = rules.score_board(state.puzzle, board, seconds)
+            public_result = {"round_id": state.round_id, "score": score.score, "details": score.__dict__, "answer": list(state.puzzle.answer)}
+            result = Result(score.score, public_result, score.__dict__, "submitted")
+        return Outcome(reply, events, result)
+
+    return Checked(p.move.model_dump(), apply)
+
+
+class Sort(Game):
+    name = "sort"
+    title = "Sort"
+    default_ladder = "slices"
+    moves = {"sort_move": Move(SortMove, sort_move)}
+    unchanging = (rules.Puzzle,)
+
+    def ladders(self) -> dict[str, list]:
+        return dict(rules.LADDERS)
+
+    def materials(self) -> list:
+        return [PieceRequest(bars=8), PieceRequest(bars=16), MorphRequest(n=5), MorphRequest(n=7), MorphRequest(n=10)]
+
+    def start(self, table: Table, rung: int, options) -> Started:
+        level = rules.LADDERS[table.ladder][rung]
+        if level.mode == "slices":
+            composed = table.take(PieceRequest(bars=level.bars))
+            puzzle, board = rules.slices_puzzle(composed.pieces[0], level, random.Random(composed.seed))
+            piece_json = piece_to_json(composed.pieces[0])
+        else:
+            composed = table.take(MorphRequest(n=level.clips))
+            puzzle, board = rules.morph_puzzle(list(composed.pieces), level, random.Random(composed.seed))
+            piece_json = json.dumps([json.loads(piece_to_json(p)) for p in composed.pieces])
+        state = SortRound(new_round_id(), f"{table.ladder}-{rung}", table.players, table.names, time.time(), puzzle=puzzle, board=board)
+        return Started(state, composed.seed, piece_json, rules.puzzle_setup(puzzle, board))
+
+    def view(self, state: SortRound) -> dict:
+        return {"round_id": state.round_id, "game": self.name, "level": state.level_name, "board": rules.public_board(state.puzzle, state.board), "result": state.result}
+
+    def catalog(self) -> dict:
+        ladders = sorted(rules.LADDERS.items(), key=lambda item: item[0] != self.default_ladder)  # the first ladder first
+        return {"game": self.name, "name": self.title, "ladders": [
+            {"ladder": name, "name": LADDER_NAMES[name], "levels": levels_for_people(ladder, level_title, level_changes)} for name, ladder in ladders
+        ]}
+
+
+LADDER_NAMES = {"slices": "Slices", "morph": "Morph"}
+
+
+def level_title(level: rules.SortLevel) -> str:
+    if level.mode == "slices":
+        hidden = f", {level.hidden} heard only" if level.hidden else ""
+        return f"{level.clips} clips, {level.bars} bars{hidden}"
+    fixed = f", {level.fixed} fixed in the middle" if level.fixed else ""
+    hidden = ", listen only (no notes shown)" if level.hidden == "all" else ""
+    return f"{level.clips} steps from one tune to another{fixed}{hidden}"
+
+
+def level_changes(before: rules.SortLevel, level: rules.SortLevel) -> list[str]:
+    changes = []
+    if level.clips != before.clips:
+        changes.append(f"{level.clips} clips instead of {before.clips}")
+    if level.bars != before.bars and level.mode == "slices":
+        changes.append(f"{level.bars} bars instead of {before.bars}")
+    if level.fixed != before.fixed:
+        changes.append(f"{level.fixed} fixed in the middle instead of {before.fixed}")
+    if level.hidden != before.hidden:
+        changes.append("every option heard only" if level.hidden == "all" else f"{level.hidden} clips heard only, no notes shown")
+    return changes
+
+
+GAME = Sort()

@@ -1,0 +1,165 @@
+"""The lobby: players (hello, reconnection, a second tab), rooms and seats, a seat that drops
+and comes back, the player's audio offset. Games are told apart only through the registry."""
+
+from __future__ import annotations
+
+import time
+
+from .games import GAMES
+from .protocol import Calibrate, CreateRoom, Hello, JoinRoom, LeaveRoom, ProtocolError
+from .rooms import Room, Seat, TokenError, new_player_id
+from .rounds import Rounds
+from .services import Background, Clients, Connection, Services, connections_log, rooms_log
+
+TAKEN_OVER = "this game is open in another tab or window"
+
+
+class Lobby:
+    def __init__(self, services: Services, clients: Clients, background: Background, rounds: Rounds):
+        self.s, self.clients, self.background, self.rounds = services, clients, background, rounds
+
+    def hello(self, conn: Connection, p: Hello) -> dict:
+        s = self.s
+        if p.token:
+            try:
+                player_id = s.tokens.player_of(p.token)
+            except TokenError as exc:
+                raise ProtocolError("bad_token", str(exc)) from None
+        else:
+            player_id = new_player_id()
+        s.storage.add_player(player_id, p.name)
+        conn.player_id, conn.name = player_id, p.name
+        old_sid = s.sid_of_player.get(player_id)
+        s.sid_of_player[player_id] = conn.sid
+        took_over = old_sid if old_sid and old_sid != conn.sid and old_sid in s.connections else None
+        if took_over:
+            self._take_over(took_over)
+        reply = {"player_id": player_id, "token": s.tokens.issue(player_id), "room": None, "round": None, "last_seq": 0}
+        code = s.store.room_of_player.get(player_id)
+        if code:
+            with s.store.locked(code) as room:
+                if room is not None and not room.closed:
+                    seat = room.seat_of(player_id)
+                    seat.away_since = None
+                    reply["last_seq"] = seat.last_seq  # a reloaded page goes on counting from here
+                    self.clients.enter_room(conn.sid, code)
+                    reply["room"] = room.public()
+                    reply["round"] = self.rounds.view(room)
+                    self.clients.emit("partner_back", {"player_id": player_id}, to=code, skip_sid=conn.sid)
+        connections_log.info("hello sid=%s player=%s name=%r returning=%s room=%s took_over=%s",
+                             conn.sid, player_id, p.name, bool(p.token), reply["room"]["code"] if reply["room"] else "-", took_over or "-")
+        return reply
+
+    def _take_over(self, old_sid: str) -> None:
+        """The newest connection plays for the player (a reloaded page, a second tab). The older
+        one is told why and dropped: left open it would look alive while every move it sent
+        failed, and the two tabs would take the player back and forth. Its disconnect finds the
+        player on the new connection, so the seat is not marked away."""
+        self.clients.emit("taken_over", {"message": TAKEN_OVER}, to=old_sid)
+        self.clients.disconnect(old_sid)
+
+    def create_room(self, conn: Connection, p: CreateRoom) -> dict:
+        if p.game not in GAMES:
+            raise ProtocolError("unknown_game", f"games: {', '.join(GAMES)}")
+        game = GAMES[p.game]
+        ladder = p.ladder or game.default_ladder
+        game.check_level(ladder, p.level)
+        self._leave_current(conn)
+        room = self.s.store.create(lambda code: Room(code, p.game, p.mode == "coop", ladder, p.level, conn.player_id, [Seat(conn.player_id, conn.name)], grace=self.s.grace))
+        self.s.store.room_of_player[conn.player_id] = room.code
+        self.clients.enter_room(conn.sid, room.code)
+        rooms_log.info("room created room=%s game=%s mode=%s ladder=%s level=%d host=%s",
+                       room.code, room.game, "coop" if room.coop else "solo", room.ladder, room.level, conn.player_id)
+        return {"room": room.public()}
+
+    def join(self, conn: Connection, p: JoinRoom) -> dict:
+        s = self.s
+        if s.join_limiter.blocked(conn.sid):
+            raise ProtocolError("too_many_attempts", "too many wrong codes: wait a minute")
+        code = p.code.strip().upper()
+        with s.store.locked(code) as room:
+            if room is None or room.closed:
+                s.join_limiter.failed(conn.sid)
+                raise ProtocolError("no_such_room", "no room has that code")
+            if room.seat_of(conn.player_id) is None:
+                if len(room.seats) >= room.capacity:
+                    raise ProtocolError("room_full", "this room has no free seat")
+                self._leave_current(conn)
+                room.seats.append(Seat(conn.player_id, conn.name))
+                s.store.room_of_player[conn.player_id] = code
+                rooms_log.info("room joined room=%s player=%s name=%r seats=%d/%d", code, conn.player_id, conn.name, len(room.seats), room.capacity)
+            self.clients.enter_room(conn.sid, code)
+            self.clients.emit("room", room.public(), to=code)
+            return {"room": room.public(), "round": self.rounds.view(room)}
+
+    def leave(self, conn: Connection, _payload: LeaveRoom) -> dict:
+        self._leave_current(conn)
+        return {}
+
+    def _leave_current(self, conn: Connection) -> None:
+        s = self.s
+        code = s.store.room_of_player.pop(conn.player_id, None)
+        if code is None:
+            return
+        self.clients.leave_room(conn.sid, code)
+        empty = False
+        with s.store.locked(code) as room:
+            if room is not None:
+                room.seats = [seat for seat in room.seats if seat.player_id != conn.player_id]
+                empty = not room.seats
+                rooms_log.info("room left room=%s player=%s seats=%d/%d", code, conn.player_id, len(room.seats), room.capacity)
+                if empty:
+                    self._closed(room, "empty")
+                else:
+                    if room.host == conn.player_id:
+                        room.host = room.seats[0].player_id
+                    self.clients.emit("room", room.public(), to=code)
+        if empty:
+            s.store.remove(code)
+
+    def calibrate(self, conn: Connection, p: Calibrate) -> dict:
+        """The player's audio offset (ms, + when they hear late), applied to their next rounds."""
+        self.s.store.offsets[conn.player_id] = p.offset_ms
+        return {"offset_ms": p.offset_ms}
+
+    def disconnected(self, sid: str, reason) -> None:
+        s = self.s
+        conn = s.connections.pop(sid, None)
+        player, name = (conn.player_id, conn.name) if conn and conn.player_id else ("-", "")
+        connections_log.info("disconnect sid=%s player=%s name=%r reason=%r", sid, player, name, reason)
+        if conn is None or conn.player_id is None or s.sid_of_player.get(conn.player_id) != sid:
+            return
+        del s.sid_of_player[conn.player_id]
+        code = s.store.room_of_player.get(conn.player_id)
+        if code is None:
+            return
+        with s.store.locked(code) as room:
+            if room is None:
+                return
+            seat = room.seat_of(conn.player_id)
+            seat.away_since = time.time()
+            self.clients.emit("partner_away", {"player_id": seat.player_id, "grace_seconds": room.grace}, to=code)
+            grace = room.grace
+        self.background.start(self._after_grace, code, conn.player_id, grace)
+
+    def _after_grace(self, code: str, player_id: str, grace: float) -> None:
+        self.background.sleep(grace + 0.1)
+        with self.s.store.locked(code) as room:
+            if room is None:
+                return
+            seat = room.seat_of(player_id)
+            if seat is None or seat.away_since is None:
+                return
+            if room.all_gone(time.time()):
+                room.closed = True
+                gone = True
+                self._closed(room, "everyone_away")
+            else:
+                self.clients.emit("partner_gone", {"player_id": player_id, "rule": "the round goes on with the player still here"}, to=code)
+                gone = False
+        if gone:
+            self.s.store.remove(code)
+
+    def _closed(self, room: Room, why: str) -> None:
+        self.rounds.abandoned(room)
+        rooms_log.info("room closed room=%s reason=%s", room.code, why)

@@ -1,0 +1,75 @@
+"""What the lobby and the round path share: the services a server process runs on, a client's
+connection, the way out to the clients, and the operator's log."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from .composer import PiecePool
+from .rooms import AttemptLimiter, RoomStore, TokenBucket, Tokens
+from .storage import Storage
+
+# What an operator reads (docs/deploy.md): one INFO line per connection, room and round event,
+# none per move. Arguments are formatted only when the level is on.
+connections_log = logging.getLogger("melody_arcade.connections")
+rooms_log = logging.getLogger("melody_arcade.rooms")
+rounds_log = logging.getLogger("melody_arcade.rounds")
+
+
+@dataclass
+class Connection:
+    sid: str
+    bucket: TokenBucket = field(default_factory=TokenBucket)
+    player_id: str | None = None
+    name: str = ""
+    flood_refusals: int = 0
+
+
+@dataclass
+class Services:
+    store: RoomStore
+    storage: Storage
+    tokens: Tokens
+    pool: PiecePool
+    grace: float = 20.0  # seconds a co-op round waits for a dropped player
+    join_limiter: AttemptLimiter = field(default_factory=AttemptLimiter)
+    connections: dict[str, Connection] = field(default_factory=dict)
+    sid_of_player: dict[str, str] = field(default_factory=dict)
+
+    def add_round(self, *row) -> None:
+        """Stores a new round (Storage.add_round's arguments). With rooms in this process the start
+        is acknowledged without waiting for the commit: the round's moves and result commit after
+        it, and a process that dies first takes the room with it. A room in Redis outlives the
+        process, and another may play the round on: there the round is committed first."""
+        self.storage.add_round(*row, wait=self.store.outlives_process)
+
+
+class Clients(Protocol):
+    """The way out to the clients (python-socketio's server, in `transport`)."""
+
+    def emit(self, event: str, data: dict, to: str, skip_sid: str | None = None) -> None: ...
+
+    def enter_room(self, sid: str, room: str) -> None: ...
+
+    def leave_room(self, sid: str, room: str) -> None: ...
+
+    def disconnect(self, sid: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class Background:
+    """Starting work off the handlers, the way the server's async mode does it."""
+
+    start: Callable[..., object]
+    sleep: Callable[[float], None]
+
+
+class Players(list):
+    """A round's players as a log field, `p_1a2b:'Ada',p_3c4d:'Bob'` (names quoted: a name may hold
+    anything), formatted only if the line is written."""
+
+    def __str__(self) -> str:
+        return ",".join(f"{player}:{name!r}" for player, name in self)
