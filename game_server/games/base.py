@@ -30,6 +30,15 @@ from pydantic import BaseModel
 from ..protocol import ProtocolError, StartRound
 
 
+class Refused(Exception):
+    """A move that breaks a game's rule: `code` for programs, `reason` for people. A game's rules
+    raise it (or their own subclass); the game's glue turns it into the protocol's refusal."""
+
+    def __init__(self, code: str, reason: str):
+        super().__init__(f"{code}: {reason}")
+        self.code, self.reason = code, reason
+
+
 def new_round_id() -> str:
     return "r_" + uuid.uuid4().hex[:16]
 

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from music import Piece
 from music.piece import MAX_TEMPO
 
+from ..base import Refused
 from . import bot as run_bot
 from . import physics as phys
 from .physics import SEMITONE, STEP, Lane, Platform
@@ -75,10 +76,8 @@ PROOF_SIGMA_MS = 35  # the timing error (sd) of the person a level is proven for
 PROOF_TRIES = 2  # a level is served when that person finishes every lane in each of these tries
 
 
-class InputRefused(Exception):
-    def __init__(self, code: str, reason: str):
-        super().__init__(f"{code}: {reason}")
-        self.code, self.reason = code, reason
+class InputRefused(Refused):
+    """An input batch that breaks a rule; a refused batch changes nothing."""
 
 
 # --- the level -----------------------------------------------------------------------------

@@ -37,13 +37,11 @@ import numpy as np
 
 from music import Piece, content_key, slice_piece
 
+from ..base import Refused
 
-class MoveRefused(Exception):
-    """A move that breaks a rule: `code` for programs, `reason` for people."""
 
-    def __init__(self, code: str, reason: str):
-        super().__init__(f"{code}: {reason}")
-        self.code, self.reason = code, reason
+class MoveRefused(Refused):
+    """A move that breaks a rule of the board."""
 
 
 @dataclass(frozen=True)
