@@ -76,6 +76,7 @@ def catalog() -> dict:
             {
                 "game": "run",
                 "name": "Run",
+                "rules": run.client_rules(),  # the physics and judging numbers the page plays by
                 "ladders": [
                     {"ladder": "run", "name": LADDER_NAMES["run"], "levels": _levels(run.LADDER, run_level_title, _run_changes, lambda level: {"coop": level.chords})}
                 ],

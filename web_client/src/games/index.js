@@ -12,7 +12,7 @@
 //       the game's lobby card, built from its catalog entry ({game, name, ladders: [{ladder, name,
 //       levels: [{level, number, title, name, changes, ...}]}], ...}): kit.js's levelCard draws
 //       the usual one. Its buttons call ctx.play(game, "solo" | "coop", {ladder, level}). The page
-//       keeps what it needs of the entry here (Run: its ladder's levels).
+//       keeps what it needs of the entry here (Run: its `rules`, which configure run_physics.js).
 //   beforePlay?(container, ctx) -> Promise
 //       Optional: before a room is made for this game (Run: the first-play help, drawn in the
 //       container, the stage, which ctx.show("stage") shows).

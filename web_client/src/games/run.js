@@ -5,8 +5,9 @@
 // decides up to 0.75 s later, when its clock has passed the tick), and the server's
 // (`run_judgements`) replace them as they come. The HUD (score, combo, beat, progress) and the
 // judgements as text are DOM beside the canvas; Esc pauses a solo run (the server's clock stops).
-// The page module (games/index.js: the interface the shell uses) is at the end: the lobby card,
-// the level's markup, the first-play help, the result table.
+// The page module (games/index.js: the interface the shell uses) is at the end: the lobby card
+// (and Run's rules from /api/games, which configure run_physics.js), the level's markup, the
+// first-play help, the result table.
 import * as audio from "../audio.js";
 import * as phys from "../run_physics.js";
 import { fromTemplate, levelCard, stylesheet } from "./kit.js";
@@ -18,7 +19,7 @@ const KEYSETS = [
 const GRADE_COLOURS = { perfect: "#6ee7a8", great: "#6bb8ff", good: "#ffd166", miss: "#ff6b7a" };
 const AVATAR_COLOURS = ["#ffb84d", "#5ee0e6"];
 const W = 960, H = 540, PLAYHEAD_X = 240, PX_PER_STEP = 20;
-const SEND_AHEAD = 20; // ticks: the server refuses inputs more than 30 ahead of its clock
+const SEND_MARGIN = 10; // ticks: inputs go at most FUTURE_TOLERANCE - this ahead of the server's clock (it refuses more)
 
 export class RunView {
   /** `root`: the level's markup (VIEW below), in the document or not yet. */
@@ -220,7 +221,7 @@ export class RunView {
   async #flush() {
     if (!this.pending.length || this.sending) return;
     // a key pressed during the count-in is stamped tick 0: it goes once the server's clock is near
-    const due = this.pending.findIndex((p) => p.tick > this.tick() + SEND_AHEAD);
+    const due = this.pending.findIndex((p) => p.tick > this.tick() + phys.FUTURE_TOLERANCE - SEND_MARGIN);
     const batch = this.pending.splice(0, Math.min(32, due < 0 ? this.pending.length : due));
     if (!batch.length) return;
     this.sending = true;
@@ -407,6 +408,7 @@ const attach = (container) => {
 
 export const runPage = {
   lobbyCard(entry, ctx) {
+    phys.configure(entry.rules); // the server's physics and judging numbers, before any Run
     section = fromTemplate(VIEW);
     view = new RunView(ctx, section);
     ctx.runTick = () => view.tick(); // the round clock of the Run being played (for the browser tests)
