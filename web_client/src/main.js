@@ -170,10 +170,13 @@ async function play(game, mode, { ladder, level }) {
   await audio.unlock();
   await PAGES[game].beforePlay?.(stage, app);
   const created = await call("create_room", { game, mode, ladder, level });
-  if (!created.ok) return;
-  app.seq = 0;
-  setRoom(created.room);
-  if (mode === "solo") startRound(level);
+  if (created.ok) {
+    app.seq = 0;
+    setRoom(created.room);
+  }
+  // a co-op room waits in the lobby (its panel) for the partner; a page's beforePlay may have
+  // shown the stage, so back to the lobby unless a round has started
+  if (!created.ok || mode !== "solo" || !(await startRound(level))) show("lobby");
 }
 
 app.play = play;
@@ -184,6 +187,7 @@ async function startRound(level = null) {
   Object.assign(args, PAGES[app.room.game]?.startOptions?.(app.room, level ?? app.room.level));
   const reply = await call("start_round", args);
   if (reply.ok) enterRound(reply.round);
+  return reply.ok;
 }
 
 async function joinRoom(code) {
