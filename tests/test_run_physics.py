@@ -55,7 +55,13 @@ def test_vectors_file_is_current():
 
 
 def test_vectors_constants_are_the_modules():
-    assert VECTORS["constants"] == {k: getattr(phys, k) for k in VECTORS["constants"]}
+    """The vectors' constants (run.client_rules(): what the page configures its Run from) are the
+    physics' and the judging's own values, and the page gets the same from /api/games."""
+    from game_server.games import GAMES
+    from game_server.games.run import rules as run
+
+    modules = {k: getattr(phys, k) if hasattr(phys, k) else getattr(run, k) for k in VECTORS["constants"]}
+    assert VECTORS["constants"] == json.loads(json.dumps(modules)) == json.loads(json.dumps(GAMES["run"].catalog()["rules"]))
 
 
 def test_every_event_kind_and_status_is_covered():

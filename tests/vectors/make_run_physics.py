@@ -15,6 +15,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from game_server.games.run import physics as phys
+from game_server.games.run import rules as run
 from game_server.games.run.bot import play
 from game_server.games.run.physics import SEMITONE, STEP
 
@@ -93,7 +94,7 @@ def run_case(c: dict) -> dict:
 def generate() -> dict:
     return {
         "spec": "docs/run-physics.md",
-        "constants": {k: getattr(phys, k) for k in ("TICKS_PER_SECOND", "STEP", "SEMITONE", "RUN_SPEED", "JUMP_SPEED", "GRAVITY", "MAX_FALL", "STAIR", "FOOT", "LANDING_FOOT", "LEDGE", "JUMP_BUFFER", "COYOTE", "KILL_Y", "BEHIND", "AHEAD")},
+        "constants": run.client_rules(),  # what the page configures its Run from (/api/games has the same)
         "cases": [run_case(c) for c in [*CASES, bot_case()]],
     }
 

@@ -1,10 +1,11 @@
-// The page: lobby (name, games, co-op rooms, ladder progress, leaderboard, latency calibration),
-// and the hand-over to the Sort and Run views. Every server refusal is shown to the player.
+// The page's shell: the connection, the lobby (name, the games' cards, co-op rooms, ladder
+// progress, leaderboard, latency calibration), rooms, the result screen's common part, and the
+// hand-over to the games' pages. It names no game: the games are what GET /api/games lists and
+// games/index.js has a page module for (its comment says what one is); the shell routes each
+// page's server events to it. Every server refusal is shown to the player.
 import * as audio from "./audio.js";
+import { PAGES } from "./games/index.js";
 import { Net } from "./net.js";
-import { drawRoll } from "./pianoroll.js";
-import { RunView } from "./run.js";
-import { SortView } from "./sort.js";
 
 const $ = (id) => document.getElementById(id);
 const STATUS_TEXT = {
@@ -12,35 +13,26 @@ const STATUS_TEXT = {
   reconnecting: "connection lost: reconnecting…", offline: "offline", taken_over: "this game is open in another tab",
 };
 
-const RUN_EXPLAINED = "melody-arcade.run-explained";
-
 const net = new Net();
 const app = { net, room: null, round: null, seq: 0, refused: [], offset: Number(localStorage.getItem("melody-arcade.offset") || 0) };
-window.arcade = app; // for the browser tests and for curious players
-app.runTick = () => runView.tick(); // the round clock of the Run being played
-const sortView = new SortView(app);
-const runView = new RunView(app);
+window.arcade = app; // for the browser tests, the game pages (their ctx) and curious players
 
-// The games and their levels, as the server describes them (/api/games).
-const catalog = fetch("/api/games").then((r) => r.json()).then((body) => body.games);
+// The games and their levels, as the server describes them (/api/games): those with a page here.
+const catalog = fetch("/api/games")
+  .then((r) => (r.ok ? r.json() : Promise.reject(new Error(`/api/games: ${r.status}`))))
+  .then((body) => body.games.filter((g) => PAGES[g.game]));
 let games = [];
+let page = null; // the page module of the round on the stage, or of the last one
+const stage = $("stage");
+const levelNames = new Map(); // stored level id ("<ladder>-<rung>", or a page's own board ids) -> its name
 
-/** The ladder's levels ({level, number, name, title, changes, coop?}). */
-function levelsOf(game, ladder) {
-  return games.find((g) => g.game === game)?.ladders.find((l) => l.ladder === ladder)?.levels ?? [];
-}
-
-/** A stored level id ("slices-2", "run-1-duo") as people read it: "Level 3 — 8 clips, 8 bars". */
-app.levelName = (id) => {
-  const [ladder, rung, duo] = String(id).split("-");
-  for (const g of games) {
-    const level = levelsOf(g.game, ladder)[Number(rung)];
-    if (level) return level.name + (duo ? " (two avatars)" : "");
-  }
-  return String(id);
-};
-
+const gameOf = (id) => games.find((g) => g.game === id);
+/** The ladder of a round's level ("<ladder>-<rung>[-...]") and its rung (from 0). */
+const ladderOf = (round) => String(round.level).split("-")[0];
 const rungOf = (round) => Number(String(round.level).split("-")[1]);
+
+/** A stored level id as people read it: "Level 3 — 8 clips, 8 bars". */
+app.levelName = (id) => levelNames.get(String(id)) ?? String(id);
 
 /** Run `work` after every move already sent has its reply: the server then sees them in order. */
 let inFlight = Promise.resolve();
@@ -52,13 +44,13 @@ app.serial = (work) => {
 
 /** Send a move-like event with the seat's next sequence number; refusals are shown. Moves go
  * out one at a time, each after the last one's reply: a move sent while another is in flight
- * would reuse its number (the server refuses a number twice) or be judged on a board or a lane
- * that the one before it was about to change. */
+ * would reuse its number (the server applies a number once: the same number again gets the first
+ * move's reply) or be judged on a board or a lane that the one before it was about to change. */
 app.send = (event, payload) =>
   app.serial(async () => {
     const seq = app.seq + 1;
     const reply = await net.call(event, { ...payload, seq });
-    if (reply.ok || reply.error.code === "old_seq" || reply.error.code === "duplicate_input") app.seq = Math.max(app.seq, seq);
+    if (reply.ok || reply.error.code === "old_seq") app.seq = Math.max(app.seq, seq);
     if (!reply.ok) {
       app.refused.push({ event, code: reply.error.code });
       notify(reply.error);
@@ -66,8 +58,8 @@ app.send = (event, payload) =>
     return reply;
   });
 
-/** Esc → "Quit this run": leaving the room ends a solo round on the server (abandoned, no score). */
-app.quitRun = async () => {
+/** A page's "Quit": leaving the room ends a solo round on the server (abandoned, no score). */
+app.quit = async () => {
   await app.serial(() => call("leave_room", {}));
   setRoom(null);
   show("lobby");
@@ -89,11 +81,14 @@ function notify(error, info = false) {
   notify.timer = setTimeout(() => (box.hidden = true), 6000);
 }
 
+/** Show one view: "lobby", "stage" (the game page's) or "result". Off the stage, the page stops. */
 function show(view) {
   for (const v of document.querySelectorAll(".view")) v.hidden = v.id !== view;
-  if (view !== "run") runView.exit();
+  if (view !== "stage") page?.unmount();
   if (view === "lobby") audio.stopAll();
 }
+app.notify = notify;
+app.show = show;
 
 // --- connection --------------------------------------------------------------------------------
 
@@ -128,55 +123,38 @@ net.addEventListener("welcome", (e) => {
   }
 });
 
-for (const event of ["room", "round_started", "board", "run_inputs", "run_judgements", "round_ended", "partner_away", "partner_back", "partner_gone"]) {
-  net.addEventListener(event, (e) => handlers[event](e.detail));
-}
 const handlers = {
   room: (room) => setRoom(room),
   round_started: (round) => enterRound(round),
-  board: (data) => sortView.onBoard(data),
-  run_inputs: (data) => runView.onPartnerInputs(data),
-  run_judgements: (data) => runView.onJudgements(data),
   round_ended: (result) => showResult(result),
   partner_away: (d) => notify(`Your partner's connection dropped; waiting ${d.grace_seconds} s for them…`, true),
   partner_back: () => notify("Your partner is back.", true),
   partner_gone: () => notify("Your partner did not come back: play on alone.", true),
 };
+net.on(Object.keys(handlers), (detail, event) => handlers[event](detail));
+// the game pages' own events, to the page of the round on screen (or just ended)
+net.on([...new Set(Object.values(PAGES).flatMap((p) => p.events))], (detail, event) => {
+  if (page?.events.includes(event)) page.apply(event, detail);
+});
 
 // --- lobby -------------------------------------------------------------------------------------
 
-function option(text, value) {
-  return new Option(text, value);
-}
-
-function fillLevels() {
-  const sortGame = games.find((g) => g.game === "sort");
-  const ladderSelect = $("sort-ladder");
-  if (!ladderSelect.options.length) ladderSelect.replaceChildren(...sortGame.ladders.map((l) => option(l.name, l.ladder)));
-  const keep = (select) => select.value;
-  const sortLevel = keep($("sort-level"));
-  $("sort-level").replaceChildren(...levelsOf("sort", ladderSelect.value).map((l) => option(l.name, l.level)));
-  if (sortLevel && $("sort-level").querySelector(`option[value="${sortLevel}"]`)) $("sort-level").value = sortLevel;
-  if (!$("run-level").options.length) $("run-level").replaceChildren(...levelsOf("run", "run").map((l) => option(l.name + (l.coop ? "" : " (solo only)"), l.level)));
+/** The lobby from the catalog: a card per game (its page draws it), the leaderboards, the level
+ * names, the ladder progress. */
+function buildLobby() {
+  $("game-cards").replaceChildren(...games.map((entry) => PAGES[entry.game].lobbyCard(entry, app)));
   const boards = [];
   for (const g of games) {
-    for (const ladder of g.ladders) {
-      for (const l of ladder.levels) {
-        boards.push(option(`${g.name} ${g.ladders.length > 1 ? ladder.name + " " : ""}level ${l.number}`, `${g.game}|${ladder.ladder}-${l.level}`));
-        if (g.game === "run" && l.coop) boards.push(option(`Run level ${l.number}, two avatars`, `run|run-${l.level}-duo`));
-      }
+    const standard = g.ladders.flatMap((ladder) =>
+      ladder.levels.map((l) => ({ id: `${ladder.ladder}-${l.level}`, label: `${g.name} ${g.ladders.length > 1 ? ladder.name + " " : ""}level ${l.number}`, name: l.name, level: l })),
+    );
+    for (const b of PAGES[g.game].boards?.(g, standard) ?? standard) {
+      levelNames.set(b.id, b.name);
+      boards.push(new Option(b.label, `${g.game}|${b.id}`));
     }
   }
-  if (!$("board-level").options.length) $("board-level").replaceChildren(...boards);
-  describeLevels();
+  $("board-level").replaceChildren(...boards);
   showProgress();
-}
-
-function describeLevels() {
-  const sortLevel = levelsOf("sort", $("sort-ladder").value)[Number($("sort-level").value)];
-  const runLevel = levelsOf("run", "run")[Number($("run-level").value)];
-  $("sort-level-info").textContent = sortLevel ? `What changes: ${sortLevel.changes}.` : "";
-  $("run-level-info").textContent = runLevel ? `What changes: ${runLevel.changes}.${runLevel.coop ? "" : " Co-op starts at the first level with a chord lane."}` : "";
 }
 
 function needName() {
@@ -186,43 +164,30 @@ function needName() {
   return true;
 }
 
-/** Before a player's first run: how Run is played, until they say they have read it. */
-async function explainRunOnce() {
-  if (localStorage.getItem(RUN_EXPLAINED)) return;
-  show("run");
-  $("run-help").hidden = false;
-  $("run-help-start").focus();
-  await new Promise((resolve) => $("run-help-start").addEventListener("click", resolve, { once: true }));
-  localStorage.setItem(RUN_EXPLAINED, "1");
-  $("run-help").hidden = true;
+/** A lobby card's "Play alone" or "Create a co-op room": a room for the game at that level. */
+async function play(game, mode, { ladder, level }) {
+  if (needName()) return;
+  await audio.unlock();
+  await PAGES[game].beforePlay?.(stage, app);
+  const created = await call("create_room", { game, mode, ladder, level });
+  if (created.ok) {
+    app.seq = 0;
+    setRoom(created.room);
+  }
+  // a co-op room waits in the lobby (its panel) for the partner; a page's beforePlay may have
+  // shown the stage, so back to the lobby unless a round has started
+  if (!created.ok || mode !== "solo" || !(await startRound(level))) show("lobby");
 }
 
-async function play(game, mode) {
-  if (needName()) return;
-  await catalog;
-  await audio.unlock();
-  if (game === "run") await explainRunOnce();
-  const ladder = game === "sort" ? $("sort-ladder").value : "run";
-  let level = Number($(game === "sort" ? "sort-level" : "run-level").value);
-  if (game === "run" && mode === "coop" && !levelsOf("run", "run")[level].coop) {
-    // co-op needs a chord lane for the second player: the first level with one
-    level = levelsOf("run", "run").find((l) => l.coop && l.level > level)?.level ?? levelsOf("run", "run").find((l) => l.coop).level;
-    $("run-level").value = level;
-    notify(`Co-op Run needs a chord lane for your partner: ${levelsOf("run", "run")[level].name}.`, true);
-  }
-  const created = await call("create_room", { game, mode, ladder, level });
-  if (!created.ok) return;
-  app.seq = 0;
-  setRoom(created.room);
-  if (mode === "solo") startRound(level);
-}
+app.play = play;
 
 async function startRound(level = null) {
   await audio.unlock();
   const args = level === null ? {} : { level };
-  if (app.room.game === "run" && app.room.mode === "solo" && $("run-both").checked && levelsOf("run", "run")[level ?? app.room.level]?.coop) args.lanes = "both";
+  Object.assign(args, PAGES[app.room.game]?.startOptions?.(app.room, level ?? app.room.level));
   const reply = await call("start_round", args);
   if (reply.ok) enterRound(reply.round);
+  return reply.ok;
 }
 
 async function joinRoom(code) {
@@ -238,7 +203,7 @@ function setRoom(room) {
   $("room-panel").hidden = !room;
   if (!room) return;
   $("room-code").textContent = room.code;
-  $("room-game").textContent = `${room.game === "run" ? "Run" : "Sort"} · ${room.mode === "coop" ? "co-op" : "solo"} · ${app.levelName(`${room.ladder}-${room.level}`)}`;
+  $("room-game").textContent = `${gameOf(room.game)?.name ?? room.game} · ${room.mode === "coop" ? "co-op" : "solo"} · ${app.levelName(`${room.ladder}-${room.level}`)}`;
   $("room-link").value = `${location.origin}/?join=${room.code}`;
   $("room-seats").replaceChildren(...room.seats.map((s) => Object.assign(document.createElement("li"), { textContent: s.name + (s.away ? " (away)" : "") + (s.player_id === room.host ? " · host" : "") })));
   const waiting = room.mode === "coop" && room.seats.length < 2;
@@ -259,85 +224,38 @@ async function copyLink() {
 
 function enterRound(round, again = false) {
   if (!again && app.round && app.round.round_id === round.round_id) return; // the reply and the push
+  const next = PAGES[round.game];
+  if (!next) return notify({ code: "unknown_game", message: `This page cannot play ${round.game}: reload it` });
   app.round = round;
   if (app.room) app.room.level = rungOf(round);
-  if (round.game === "run") {
-    show("run");
-    runView.enter(round);
-  } else {
-    show("sort");
-    sortView.enter(round);
-  }
+  if (page && page !== next) page.unmount();
+  page = next;
+  show("stage");
+  page.mount(stage, round, app);
 }
 
 // --- results, progress, leaderboard ------------------------------------------------------------
 
-const LANE_LABEL = { melody: "Melody", chords: "Chords" };
-const END_LABEL = { goal: "reached the goal", fell: "fell", scrolled: "fell behind the playhead", running: "running" };
-
 function showResult(result) {
   if (!app.round || result.round_id !== app.round.round_id) return;
-  app.round.result = result;
-  const run = app.round.game === "run";
-  const levels = levelsOf(app.round.game, app.room.ladder);
-  const rung = rungOf(app.round);
+  const round = app.round;
+  round.result = result;
+  const ladder = gameOf(round.game).ladders.find((l) => l.ladder === ladderOf(round));
+  const levels = ladder.levels;
+  const rung = rungOf(round);
   $("result-score").textContent = result.score;
-  $("result-level").textContent = app.levelName(app.round.level);
-  $("result-orders").hidden = run;
-  let cleared;
-  if (run) {
-    cleared = result.lanes.every((l) => l.status === "goal");
-    const rows = result.lanes.map((l) => `<tr><td>${LANE_LABEL[l.lane] ?? l.lane}</td><td>${END_LABEL[l.status] ?? l.status}</td><td>${l.judgements.perfect}</td><td>${l.judgements.great}</td><td>${l.judgements.good}</td><td>${l.judgements.miss}</td><td>${l.max_combo}</td><td>${l.note_points + l.distance_points + l.goal_points}</td></tr>`);
-    $("result-details").innerHTML = `<table><tr><th>lane</th><th>end</th><th>perfect</th><th>great</th><th>good</th><th>miss</th><th>best combo</th><th>points</th></tr>${rows.join("")}</table>` + (result.sync_points ? `<p>In sync: +${result.sync_points}</p>` : "");
-  } else {
-    cleared = showSortResult(result);
-  }
-  record(`${app.round.game}:${app.room.ladder}`, rung, cleared);
+  $("result-level").textContent = app.levelName(round.level);
+  const cleared = page.result($("result-details"), result, round);
+  record(`${round.game}:${ladder.ladder}`, rung, cleared);
   const last = rung >= levels.length - 1;
   $("result-next").hidden = !cleared || last;
-  $("result-ladder").textContent = !cleared
-    ? run ? "Reach the goal to clear this level." : "Put at least three quarters of the clips in the right slots to clear this level."
-    : last ? `You cleared the last level of the ${levels === levelsOf("run", "run") ? "Run" : app.room.ladder} ladder: well played!` : `Cleared! Next: ${levels[rung + 1].name}.`;
+  $("result-ladder").textContent = !cleared ? page.howToClear : last ? `You cleared the last level of the ${ladder.name} ladder: well played!` : `Cleared! Next: ${levels[rung + 1].name}.`;
   show("result");
   loadLeaderboard();
 }
 
-/** The player's order beside the right one, each slot marked, and what each factor took away. */
-function showSortResult(result) {
-  const d = result.details;
-  const afterOrder = 1000 * d.order, afterListens = afterOrder * d.factors.listens;
-  const lost = { order: Math.round(1000 - afterOrder), listens: Math.round(afterOrder - afterListens), time: Math.round(afterListens - afterListens * d.factors.time) };
-  $("result-details").innerHTML =
-    `<p><b>${d.correct_slots} of ${d.free_slots} slots right</b> — ${d.cleared ? "level cleared" : "not cleared (¾ of the slots needed)"}.</p>` +
-    `<ul class="losses"><li>Order: −${lost.order} (${Math.round(d.order * 100)} % in order)</li>` +
-    `<li>Listens: −${lost.listens} (${d.listens} listens, ×${d.factors.listens})</li>` +
-    `<li>Time: −${lost.time} (${Math.round(d.seconds)} s for a par of ${Math.round(d.factors.par_seconds)} s, ×${d.factors.time})</li></ul>`;
-  const slots = sortView.board ? sortView.board.slots : [];
-  const fixed = sortView.board ? sortView.board.fixed : [];
-  const card = (id, mark) => {
-    const el = document.createElement("div");
-    el.className = "clip" + (mark ? ` ${mark}` : "");
-    const piece = sortView.pieces[id];
-    if (piece) {
-      const canvas = document.createElement("canvas");
-      drawRoll(canvas, piece);
-      el.append(canvas);
-    }
-    if (mark) el.append(Object.assign(document.createElement("span"), { className: "mark", textContent: mark === "right" ? "✓" : "✗" }));
-    el.setAttribute("aria-label", mark ? `slot ${slots.indexOf(id) + 1}: ${mark}` : "clip");
-    return el;
-  };
-  const mark = (i) => (d.slots_right[i] === null || fixed.includes(i) ? null : d.slots_right[i] ? "right" : "wrong");
-  $("result-mine").replaceChildren(...slots.map((id, i) => card(id, mark(i))));
-  $("result-answer").replaceChildren(...result.answer.map((id) => card(id, null)));
-  return Boolean(d.cleared);
-}
-
 function playResult() {
-  const round = app.round;
-  if (!round) return;
-  if (round.game === "run") audio.play(round.run.piece);
-  else audio.play(round.result.answer.map((id) => sortView.pieces[id]).filter(Boolean));
+  if (app.round?.result) page?.replay(app.round);
 }
 
 function record(ladder, level, cleared) {
@@ -417,16 +335,9 @@ $("name-form").addEventListener("submit", async (e) => {
   if (!name) return;
   localStorage.setItem("melody-arcade.name", name);
   await audio.unlock();
-  net.start(name);
+  if (await ready) net.start(name);
 });
-$("sort-ladder").addEventListener("change", fillLevels);
-$("sort-level").addEventListener("change", describeLevels);
-$("run-level").addEventListener("change", describeLevels);
 $("copy-link").addEventListener("click", copyLink);
-$("sort-solo").addEventListener("click", () => play("sort", "solo"));
-$("sort-coop").addEventListener("click", () => play("sort", "coop"));
-$("run-solo").addEventListener("click", () => play("run", "solo"));
-$("run-coop").addEventListener("click", () => play("run", "coop"));
 $("join-form").addEventListener("submit", (e) => {
   e.preventDefault();
   if (!needName()) joinRoom($("join-code").value.trim());
@@ -443,15 +354,23 @@ $("result-again").addEventListener("click", () => startRound(app.room.level));
 $("result-next").addEventListener("click", () => startRound(rungOf(app.round) + 1));
 $("result-lobby").addEventListener("click", () => show("lobby"));
 
-catalog.then((found) => {
-  games = found;
-  fillLevels();
-  loadLeaderboard();
-  if (app.room) setRoom(app.room); // named with the catalog now
-});
+// The page connects once it knows the games (and their pages know their rules): a round can
+// only come after that.
+const ready = catalog
+  .then((found) => {
+    games = found;
+    buildLobby();
+    loadLeaderboard();
+    return true;
+  })
+  .catch((error) => {
+    console.error(error);
+    notify({ code: "no_games", message: `The games could not be loaded (${error.message}): reload the page` });
+    return false;
+  });
 $("offset").textContent = app.offset;
 const saved = localStorage.getItem("melody-arcade.name");
 if (saved) {
   $("name").value = saved;
-  net.start(saved);
+  ready.then((ok) => ok && net.start(saved));
 }

@@ -39,6 +39,16 @@ export class Net extends EventTarget {
     this.socket.connect();
   }
 
+  /** Listen to events by name (one, or a list): `listener(detail, type)` for each of them. Returns
+   * a function that stops listening. The shell routes the game pages' events (their `events`) so. */
+  on(types, listener) {
+    const listeners = [].concat(types).map((type) => [type, (e) => listener(e.detail, type)]);
+    for (const [type, l] of listeners) this.addEventListener(type, l);
+    return () => {
+      for (const [type, l] of listeners) this.removeEventListener(type, l);
+    };
+  }
+
   /** Send an event; resolves with the server's reply ({ok, ...} or {ok: false, error}). */
   async call(event, data = {}, timeoutMs = 10000) {
     if (!this.socket.connected) return { ok: false, error: { code: "offline", message: "not connected to the server: reconnecting…" } };

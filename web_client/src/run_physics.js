@@ -5,23 +5,72 @@
 // tests: web_client/test/run_physics.test.mjs against tests/vectors/run_physics.json.
 
 // --- Numbers (spec: "Numbers") -------------------------------------------------------------
+// None is written here: `configure(rules)` sets them all, from the server's own (Run's `rules`
+// in /api/games; `constants` in the vectors), before any Run is played. Until then a level
+// cannot be made (makeLane throws).
 
-export const TICKS_PER_SECOND = 60;
-export const STEP = 4096; // x units per 16th-note step
-export const SEMITONE = 1024; // y units per semitone
-export const RUN_SPEED = 1024; // x units per tick while left or right is held
-export const JUMP_SPEED = 3584; // vy given by a jump
-export const GRAVITY = 416; // taken from vy on every airborne tick
-export const MAX_FALL = 4096; // vy never goes below -MAX_FALL
-export const STAIR = 2 * SEMITONE; // walking carries the feet at most this far up or down
-export const FOOT = 1024; // half-width of the feet
-export const LANDING_FOOT = 2048; // half-width of the feet coming down: they catch a ledge they are a little past
-export const LEDGE = SEMITONE; // coming down, the feet catch a top this far above them
-export const JUMP_BUFFER = 8; // ticks a jump press is remembered
-export const COYOTE = 8; // ticks after walking off an edge in which a jump still works
-export const KILL_Y = -6 * SEMITONE; // below this the avatar has fallen
-export const BEHIND = 8 * STEP; // this far left of the playhead: scrolled off
-export const AHEAD = 24 * STEP; // and never further right of it than this
+export let TICKS_PER_SECOND;
+export let STEP; // x units per 16th-note step
+export let SEMITONE; // y units per semitone
+export let RUN_SPEED; // x units per tick while left or right is held
+export let JUMP_SPEED; // vy given by a jump
+export let GRAVITY; // taken from vy on every airborne tick
+export let MAX_FALL; // vy never goes below -MAX_FALL
+export let STAIR; // walking carries the feet at most this far up or down
+export let FOOT; // half-width of the feet
+export let LANDING_FOOT; // half-width of the feet coming down: they catch a ledge they are a little past
+export let LEDGE; // coming down, the feet catch a top this far above them
+export let JUMP_BUFFER; // ticks a jump press is remembered
+export let COYOTE; // ticks after walking off an edge in which a jump still works
+export let KILL_Y; // below this the avatar has fallen
+export let BEHIND; // this far left of the playhead: scrolled off
+export let AHEAD; // and never further right of it than this
+// Judging (spec: "Judging"), as game_server/games/run.py decides it
+export let GRADES; // [[name, ±ms, points], ...], best first
+export let MISS_WINDOW_MS;
+export let COMBO_STEP;
+export let COMBO_CAP;
+export let DISTANCE_POINTS; // per step of the music covered by the notes arrived on
+export let GOAL_POINTS;
+export let SYNC_POINTS; // per tick both avatars are in the band, each on a combo
+export let SYNC_BAND;
+export let LANE_NAMES; // lane index -> its name
+export let FUTURE_TOLERANCE; // ticks an input may be ahead of the server's clock
+export let LATE_TOLERANCE; // ticks behind the server's clock after which the server advances without the input
+
+/** The names `configure` sets: every one of them, no other. */
+export const RULES = Object.freeze([
+  "TICKS_PER_SECOND", "STEP", "SEMITONE", "RUN_SPEED", "JUMP_SPEED", "GRAVITY", "MAX_FALL", "STAIR", "FOOT", "LANDING_FOOT",
+  "LEDGE", "JUMP_BUFFER", "COYOTE", "KILL_Y", "BEHIND", "AHEAD", "GRADES", "MISS_WINDOW_MS", "COMBO_STEP", "COMBO_CAP",
+  "DISTANCE_POINTS", "GOAL_POINTS", "SYNC_POINTS", "SYNC_BAND", "LANE_NAMES", "FUTURE_TOLERANCE", "LATE_TOLERANCE",
+]);
+let configured = false;
+
+/** Set every number from the server's rules ({NAME: value} for each of RULES, as
+ * game_server.games.run.client_rules() writes them). A name missing, unknown or of the wrong kind
+ * throws: the page and the server would not agree. Calling it again replaces them all. */
+export function configure(rules) {
+  const names = Object.keys(rules ?? {});
+  const missing = RULES.filter((n) => !names.includes(n));
+  const unknown = names.filter((n) => !RULES.includes(n));
+  if (missing.length || unknown.length) throw new TypeError(`run rules: ${missing.length ? "missing " + missing.join(", ") : ""}${missing.length && unknown.length ? "; " : ""}${unknown.length ? "unknown " + unknown.join(", ") : ""}`);
+  for (const n of RULES) {
+    const ok = n === "GRADES" ? Array.isArray(rules[n]) && rules[n].every((g) => Array.isArray(g) && g.length === 3 && typeof g[0] === "string" && g.slice(1).every(Number.isInteger))
+      : n === "LANE_NAMES" ? Array.isArray(rules[n]) && rules[n].every((l) => typeof l === "string")
+      : Number.isInteger(rules[n]);
+    if (!ok) throw new TypeError(`run rules: ${n} is ${JSON.stringify(rules[n])}`);
+  }
+  ({ TICKS_PER_SECOND, STEP, SEMITONE, RUN_SPEED, JUMP_SPEED, GRAVITY, MAX_FALL, STAIR, FOOT, LANDING_FOOT, LEDGE, JUMP_BUFFER, COYOTE, KILL_Y, BEHIND, AHEAD } = rules);
+  ({ MISS_WINDOW_MS, COMBO_STEP, COMBO_CAP, DISTANCE_POINTS, GOAL_POINTS, SYNC_POINTS, SYNC_BAND, FUTURE_TOLERANCE, LATE_TOLERANCE } = rules);
+  GRADES = Object.freeze(rules.GRADES.map((g) => Object.freeze([...g])));
+  LANE_NAMES = Object.freeze([...rules.LANE_NAMES]);
+  configured = true;
+}
+
+function mustBeConfigured() {
+  if (!configured) throw new Error("run_physics: configure(rules) first (Run's rules from /api/games, or the vectors' constants)");
+}
+
 export const KEYS = Object.freeze(["left", "right", "jump"]);
 export const RUNNING = "running";
 export const GOAL = "goal";
@@ -50,6 +99,7 @@ function bisectRight(arr, v) {
 
 class Lane {
   constructor({ platforms, goal, start_x, tempo }) {
+    mustBeConfigured();
     // platforms as [x0, x1, top] or {x0, x1, top}, sorted by x, never overlapping
     this.platforms = Object.freeze(
       platforms.map((p) => Object.freeze(Array.isArray(p) ? { x0: p[0], x1: p[1], top: p[2] } : { x0: p.x0, x1: p.x1, top: p.top })),
@@ -246,15 +296,7 @@ export function* simulate(lane, inputs, ticks, state = null, firstTick = 0) {
 
 // --- Judging (spec: "Judging"), as game_server/games/run.py decides it -----------------------
 
-export const GRADES = Object.freeze([["perfect", 45, 300], ["great", 90, 200], ["good", 135, 100]]); // name, ±ms, points
-export const MISS_WINDOW_MS = 135;
-export const COMBO_STEP = 5;
-export const COMBO_CAP = 50;
-export const DISTANCE_POINTS = 5; // per step of the music covered by the notes arrived on
-export const GOAL_POINTS = 1000;
-export const SYNC_POINTS = 5; // per tick both avatars are in the band, each on a combo
-export const SYNC_BAND = 8 * STEP;
-export const LANE_NAMES = Object.freeze(["melody", "chords"]);
+// Its numbers (GRADES to LANE_NAMES) are with the others, above: set by configure.
 
 // -1 before the window, 0 inside, +1 after: Δ = D×50 − off×scale against ±window×scale.
 // Integers below 2**53 for any real round (D×50 stays near tick × tempo × STEP × 50).

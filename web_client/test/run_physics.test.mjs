@@ -9,8 +9,41 @@ import * as phys from "../src/run_physics.js";
 const vectors = JSON.parse(readFileSync(new URL("../../tests/vectors/run_physics.json", import.meta.url), "utf8"));
 const bot = vectors.cases.find((c) => c.name === "bot-melody");
 
-test("constants match the vectors", () => {
-  for (const [name, value] of Object.entries(vectors.constants)) assert.equal(phys[name], value, name);
+// Nothing is written by hand in run_physics.js: it plays by the rules it is given, the server's
+// (the vectors' constants are game_server.games.run.client_rules(), as in /api/games).
+test("before configure, no level can be made", () => {
+  assert.equal(phys.STEP, undefined);
+  assert.throws(() => phys.makeLane(bot.lane), /configure/);
+});
+
+test("configure refuses rules with a name missing, unknown or of the wrong kind", () => {
+  const { GRADES, ...noGrades } = vectors.constants;
+  assert.throws(() => phys.configure(noGrades), /missing GRADES/);
+  assert.throws(() => phys.configure({ ...vectors.constants, EXTRA: 1 }), /unknown EXTRA/);
+  assert.throws(() => phys.configure({ ...vectors.constants, STEP: "4096" }), /STEP/);
+  assert.throws(() => phys.configure({ ...vectors.constants, GRADES: [["perfect", 45]] }), /GRADES/);
+  assert.equal(phys.STEP, undefined); // nothing set by a refused call
+});
+
+// The tests run in order: from here on the module is configured from the vectors, as the page
+// configures it from /api/games.
+test("configure takes every key, and the module plays by those values", () => {
+  phys.configure(vectors.constants);
+  assert.deepStrictEqual([...phys.RULES].sort(), Object.keys(vectors.constants).sort());
+  for (const [name, value] of Object.entries(vectors.constants)) assert.deepStrictEqual(phys[name], value, name);
+  // what the page then uses: the playhead by TICKS_PER_SECOND and STEP, the grades' windows and points
+  const lane = phys.makeLane(bot.lane);
+  assert.equal(lane.playhead(phys.TICKS_PER_SECOND), Math.floor((bot.lane.tempo * 4 * vectors.constants.STEP) / 60));
+  const [name, ms, points] = vectors.constants.GRADES[0];
+  const judge = new phys.LaneJudge(lane, 0, 0);
+  const onset = Math.round((lane.platforms[1].x0 * 900) / (lane.tempo * vectors.constants.STEP)); // platform 1's tick
+  const j = judge.judge(1, onset);
+  assert.ok(Math.abs(j.delta_ms) <= ms);
+  assert.deepStrictEqual([j.grade, j.points], [name, points]);
+  assert.equal(judge.summary().lane, vectors.constants.LANE_NAMES[0]);
+  // and a second call replaces them all (here with the same numbers, the grades' copy frozen)
+  phys.configure(JSON.parse(JSON.stringify(vectors.constants)));
+  assert.ok(Object.isFrozen(phys.GRADES) && Object.isFrozen(phys.GRADES[0]) && Object.isFrozen(phys.LANE_NAMES));
 });
 
 for (const c of vectors.cases) {
@@ -113,7 +146,7 @@ test("within and deltaMs at a window's edges", () => {
 
 // Tie-breaks and rounding the vectors do not reach. Expected events and states obtained once from
 // game_server.games.run_physics.simulate (and run.LaneRun._judge) on the same lanes and states.
-const S = phys.STEP;
+const S = vectors.constants.STEP; // phys.STEP once configured (the tests above configure it)
 const run = (lane, inputs, ticks, state, firstTick) => {
   const events = [];
   let last;

@@ -183,7 +183,8 @@ class Run(Game):
 
     def catalog(self) -> dict:
         levels = levels_for_people(rules.LADDER, level_title, level_changes, lambda level: {"coop": level.chords})
-        return {"game": self.name, "name": self.title, "ladders": [{"ladder": "run", "name": "Run", "levels": levels}]}
+        return {"game": self.name, "name": self.title, "ladders": [{"ladder": "run", "name": "Run", "levels": levels}],
+                "rules": rules.client_rules()}  # the page's physics and judging, from the server's numbers
 
 
 def stored_result(setup: dict, piece: Piece, batches: list[list[dict]]) -> dict:

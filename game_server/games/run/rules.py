@@ -47,6 +47,20 @@ MAX_OFFSET_MS = 250  # a calibrated audio offset is at most this, either way
 LANE_NAMES = ("melody", "chords")
 
 
+def client_rules() -> dict:
+    """Every number the page's Run plays by (web_client/src/run_physics.js), named as there: the
+    physics and the judging, from this one source. In `/api/games` (Run's `rules`) and in the test
+    vectors (`constants`); the page configures its physics from them before any Run is played."""
+    physics = ("TICKS_PER_SECOND", "STEP", "SEMITONE", "RUN_SPEED", "JUMP_SPEED", "GRAVITY", "MAX_FALL", "STAIR", "FOOT",
+               "LANDING_FOOT", "LEDGE", "JUMP_BUFFER", "COYOTE", "KILL_Y", "BEHIND", "AHEAD")
+    return {
+        **{name: getattr(phys, name) for name in physics},
+        "GRADES": [list(grade) for grade in GRADES], "MISS_WINDOW_MS": MISS_WINDOW_MS, "COMBO_STEP": COMBO_STEP, "COMBO_CAP": COMBO_CAP,
+        "DISTANCE_POINTS": DISTANCE_POINTS, "GOAL_POINTS": GOAL_POINTS, "SYNC_POINTS": SYNC_POINTS, "SYNC_BAND": SYNC_BAND,
+        "LANE_NAMES": list(LANE_NAMES), "FUTURE_TOLERANCE": FUTURE_TOLERANCE, "LATE_TOLERANCE": LATE_TOLERANCE,
+    }
+
+
 @dataclass(frozen=True)
 class RunLevel:
     """One rung of the ladder: how long, whether there is a chord lane, how fast, how dense, and

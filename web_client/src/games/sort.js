@@ -4,15 +4,19 @@
 // decides; the page draws the board the server sends back. Numbers are for people: slot 1 is the
 // first; each clip has a number for the round (its place in the round's clip map, which says
 // nothing about the order), shown on the clip and read out by screen readers.
-import * as audio from "./audio.js";
-import { drawRoll } from "./pianoroll.js";
+// The page module (games/index.js: the interface the shell uses) is at the end: the lobby card,
+// the board's markup, the result (the player's order beside the right one).
+import * as audio from "../audio.js";
+import { drawRoll } from "../pianoroll.js";
+import { fromTemplate, levelCard, stylesheet } from "./kit.js";
 
 const DRAG_START_PX = 8; // a press that moves less is a tap (select and listen)
 const PARTNER_MARK_MS = 2000;
 const EDGE_SCROLL_PX = 40; // a drag this close to the top or bottom of the window scrolls it
 
 export class SortView {
-  constructor(app) {
+  /** `root`: the board's markup (VIEW below), in the document or not yet. */
+  constructor(app, root) {
     this.app = app;
     this.round = null;
     this.board = null;
@@ -23,8 +27,8 @@ export class SortView {
     this.drag = null; // the pointer drag under way
     this.partnerMark = null; // {clips, name, until}: the clips the partner just moved
     this.queue = Promise.resolve(); // own moves, one after the other (each on the board the last one left)
-    const $ = (id) => document.getElementById(id);
-    this.el = { section: $("sort"), slots: $("slots"), tray: $("tray"), info: $("sort-info"), title: $("sort-title") };
+    const $ = (id) => root.querySelector(`#${id}`);
+    this.el = { section: root, slots: $("slots"), tray: $("tray"), info: $("sort-info"), title: $("sort-title") };
     this.el.status = Object.assign(document.createElement("p"), { id: "sort-status", className: "sort-status" });
     this.el.status.setAttribute("role", "status");
     this.el.status.setAttribute("aria-live", "polite");
@@ -62,6 +66,11 @@ export class SortView {
     this.board = round.board;
     this.el.title.textContent = `Sort · ${this.app.levelName(round.level)}`;
     this.render();
+  }
+
+  /** Off the screen (the result, the lobby): a drag under way ends. */
+  exit() {
+    this.#endDrag();
   }
 
   /** The partner's move: the board after it, who made it and what it was. */
@@ -477,3 +486,86 @@ export class SortView {
 function silence(like, bars) {
   return { ...like, bars, melody: [], chords: [], drums: [] };
 }
+
+// --- the page module ---------------------------------------------------------------------------
+
+stylesheet(new URL("sort.css", import.meta.url));
+
+const VIEW = `
+<section id="sort">
+  <div class="row">
+    <h2 id="sort-title">Sort</h2>
+    <span id="sort-info"></span>
+    <button id="sort-play">▶ Play the board</button>
+    <button id="sort-submit">Submit</button>
+  </div>
+  <p class="hint">Click or tap a clip to hear it, then a slot to place it; or drag it there. Drag a placed clip onto another slot to swap, or back to the tray. Keyboard: Tab to a clip, Enter picks it, Tab to a slot, Enter places it, Delete takes it back.</p>
+  <div id="slots" class="slots"></div>
+  <h3>Tray</h3>
+  <div id="tray" class="tray"></div>
+</section>`;
+
+let section = null;
+let view = null;
+
+export const sortPage = {
+  lobbyCard(entry, ctx) {
+    section = fromTemplate(VIEW);
+    view = new SortView(ctx, section);
+    return levelCard(entry, ctx, { about: "A fresh piece is cut into clips. Listen, and put them back in order." }).card;
+  },
+
+  mount(container, round) {
+    if (section.parentNode !== container) container.replaceChildren(section);
+    view.enter(round);
+  },
+
+  events: ["board"],
+
+  apply(event, payload) {
+    if (event === "board") view.onBoard(payload);
+  },
+
+  /** The player's order beside the right one, each slot marked, and what each factor took away. */
+  result(container, result) {
+    const d = result.details;
+    const afterOrder = 1000 * d.order, afterListens = afterOrder * d.factors.listens;
+    const lost = { order: Math.round(1000 - afterOrder), listens: Math.round(afterOrder - afterListens), time: Math.round(afterListens - afterListens * d.factors.time) };
+    container.innerHTML =
+      `<p><b>${d.correct_slots} of ${d.free_slots} slots right</b> — ${d.cleared ? "level cleared" : "not cleared (¾ of the slots needed)"}.</p>` +
+      `<ul class="losses"><li>Order: −${lost.order} (${Math.round(d.order * 100)} % in order)</li>` +
+      `<li>Listens: −${lost.listens} (${d.listens} listens, ×${d.factors.listens})</li>` +
+      `<li>Time: −${lost.time} (${Math.round(d.seconds)} s for a par of ${Math.round(d.factors.par_seconds)} s, ×${d.factors.time})</li></ul>` +
+      `<div id="result-orders"><h3>Your order</h3><div id="result-mine" class="slots"></div><h3>The right order</h3><div id="result-answer" class="slots"></div></div>`;
+    const slots = view.board ? view.board.slots : [];
+    const fixed = view.board ? view.board.fixed : [];
+    const card = (id, mark) => {
+      const el = document.createElement("div");
+      el.className = "clip" + (mark ? ` ${mark}` : "");
+      const piece = view.pieces[id];
+      if (piece) {
+        const canvas = document.createElement("canvas");
+        drawRoll(canvas, piece);
+        el.append(canvas);
+      }
+      if (mark) el.append(Object.assign(document.createElement("span"), { className: "mark", textContent: mark === "right" ? "✓" : "✗" }));
+      el.setAttribute("aria-label", mark ? `slot ${slots.indexOf(id) + 1}: ${mark}` : "clip");
+      return el;
+    };
+    const mark = (i) => (d.slots_right[i] === null || fixed.includes(i) ? null : d.slots_right[i] ? "right" : "wrong");
+    container.querySelector("#result-mine").replaceChildren(...slots.map((id, i) => card(id, mark(i))));
+    container.querySelector("#result-answer").replaceChildren(...result.answer.map((id) => card(id, null)));
+    return Boolean(d.cleared);
+  },
+
+  howToClear: "Put at least three quarters of the clips in the right slots to clear this level.",
+
+  replay(round) {
+    audio.play(round.result.answer.map((id) => view.pieces[id]).filter(Boolean));
+  },
+
+  unmount() {
+    view?.exit();
+    section?.remove();
+  },
+};

@@ -5,8 +5,12 @@
 // decides up to 0.75 s later, when its clock has passed the tick), and the server's
 // (`run_judgements`) replace them as they come. The HUD (score, combo, beat, progress) and the
 // judgements as text are DOM beside the canvas; Esc pauses a solo run (the server's clock stops).
-import * as audio from "./audio.js";
-import * as phys from "./run_physics.js";
+// The page module (games/index.js: the interface the shell uses) is at the end: the lobby card
+// (and Run's rules from /api/games, which configure run_physics.js), the level's markup, the
+// first-play help, the result table.
+import * as audio from "../audio.js";
+import * as phys from "../run_physics.js";
+import { fromTemplate, levelCard, stylesheet } from "./kit.js";
 
 const KEYSETS = [
   { ArrowLeft: "left", ArrowRight: "right", ArrowUp: "jump", " ": "jump" },
@@ -15,12 +19,13 @@ const KEYSETS = [
 const GRADE_COLOURS = { perfect: "#6ee7a8", great: "#6bb8ff", good: "#ffd166", miss: "#ff6b7a" };
 const AVATAR_COLOURS = ["#ffb84d", "#5ee0e6"];
 const W = 960, H = 540, PLAYHEAD_X = 240, PX_PER_STEP = 20;
-const SEND_AHEAD = 20; // ticks: the server refuses inputs more than 30 ahead of its clock
-const $ = (id) => document.getElementById(id);
+const SEND_MARGIN = 10; // ticks: inputs go at most FUTURE_TOLERANCE - this ahead of the server's clock (it refuses more)
 
 export class RunView {
-  constructor(app) {
+  /** `root`: the level's markup (VIEW below), in the document or not yet. */
+  constructor(app, root) {
     this.app = app;
+    const $ = (this.$ = (id) => root.querySelector(`#${id}`));
     this.canvas = $("run-canvas");
     this.ctx = this.canvas.getContext("2d");
     this.title = $("run-title");
@@ -29,10 +34,10 @@ export class RunView {
     this.paused = false;
     addEventListener("keydown", (e) => this.#key(e, true));
     addEventListener("keyup", (e) => this.#key(e, false));
-    for (const button of document.querySelectorAll("#run-touch button")) this.#touchButton(button);
+    for (const button of root.querySelectorAll("#run-touch button")) this.#touchButton(button);
     $("run-pause").addEventListener("click", () => this.pause(true));
     $("run-resume").addEventListener("click", () => this.pause(false));
-    $("run-quit").addEventListener("click", () => this.app.quitRun());
+    $("run-quit").addEventListener("click", () => this.app.quit());
   }
 
   enter(round) {
@@ -56,9 +61,9 @@ export class RunView {
     this.title.textContent = `Run · ${this.app.levelName(round.level)}`;
     this.paused = Boolean(r.paused);
     this.frozenTick = r.clock_tick;
-    $("run-menu").hidden = !this.paused;
-    $("run-pause").hidden = this.app.room?.mode === "coop";
-    $("run-help").hidden = true;
+    this.$("run-menu").hidden = !this.paused;
+    this.$("run-pause").hidden = this.app.room?.mode === "coop";
+    this.$("run-help").hidden = true;
     this.shown = {};
     if (this.paused) this.#silence();
     else this.#music(r);
@@ -72,8 +77,8 @@ export class RunView {
     this.#silence();
     cancelAnimationFrame(this.loop);
     this.loop = null;
-    $("run-menu").hidden = true;
-    $("run-help").hidden = true;
+    this.$("run-menu").hidden = true;
+    this.$("run-help").hidden = true;
   }
 
   /** Esc: a solo run stops the server's clock (its reply is the round at the stopped tick) and
@@ -83,15 +88,15 @@ export class RunView {
     if (!this.active || !this.round || this.round.result || paused === this.paused) return;
     const coop = this.app.room?.mode === "coop";
     if (coop) {
-      $("run-menu").hidden = !paused;
+      this.$("run-menu").hidden = !paused;
       return;
     }
     this.paused = paused;
     if (paused) {
       this.frozenTick = this.tick();
       this.#silence();
-      $("run-menu").hidden = false;
-      $("run-resume").focus();
+      this.$("run-menu").hidden = false;
+      this.$("run-resume").focus();
       this.#flush();
     }
     const reply = await this.app.serial(() => this.app.net.call("run_pause", { round_id: this.round.round_id, paused }));
@@ -156,7 +161,7 @@ export class RunView {
   #key(e, down) {
     if (!this.active || e.repeat || this.round.result) return;
     if (e.key === "Escape") {
-      if (down) this.pause(!this.paused && $("run-menu").hidden);
+      if (down) this.pause(!this.paused && this.$("run-menu").hidden);
       return;
     }
     const set = KEYSETS.findIndex((keys) => keys[e.key]);
@@ -216,7 +221,7 @@ export class RunView {
   async #flush() {
     if (!this.pending.length || this.sending) return;
     // a key pressed during the count-in is stamped tick 0: it goes once the server's clock is near
-    const due = this.pending.findIndex((p) => p.tick > this.tick() + SEND_AHEAD);
+    const due = this.pending.findIndex((p) => p.tick > this.tick() + phys.FUTURE_TOLERANCE - SEND_MARGIN);
     const batch = this.pending.splice(0, Math.min(32, due < 0 ? this.pending.length : due));
     if (!batch.length) return;
     this.sending = true;
@@ -350,3 +355,135 @@ export class RunView {
     }
   }
 }
+
+// --- the page module ---------------------------------------------------------------------------
+
+stylesheet(new URL("run.css", import.meta.url));
+
+const RUN_EXPLAINED = "melody-arcade.run-explained";
+
+const VIEW = `
+<section id="run">
+  <div class="row"><h2 id="run-title">Run</h2><button id="run-pause" class="secondary" type="button" aria-label="Pause">Pause (Esc)</button></div>
+  <div class="run-hud" id="run-hud">
+    <span>Score <b id="run-score">0</b></span>
+    <span>Combo <b id="run-combo">0</b></span>
+    <span id="run-beat" aria-hidden="true"></span>
+    <progress id="run-progress" max="1000" value="0" aria-label="Progress to the goal"></progress>
+    <span id="run-state"></span>
+  </div>
+  <div class="run-stage">
+    <canvas id="run-canvas" width="960" height="540" tabindex="0" role="img" aria-label="The Run level: platforms for the notes, your avatar, the playhead"></canvas>
+    <div id="run-help" class="overlay" hidden>
+      <h3>How to run</h3>
+      <p>Every note is a platform; the music scrolls them past. <b>Keep up with the playhead</b> (the orange line): fall behind it and you are out.</p>
+      <p><b>Land on each note as it sounds</b>: the closer to the beat, the more points (perfect, great, good). The last platform is the goal.</p>
+      <p>← → run, ↑ or space jumps (A, D, W for the second avatar). On a phone, the buttons below the level. Esc pauses.</p>
+      <button id="run-help-start" type="button">Got it: start</button>
+    </div>
+    <div id="run-menu" class="overlay" hidden role="dialog" aria-label="Paused">
+      <h3>Paused</h3>
+      <div class="row"><button id="run-resume" type="button">Keep playing</button><button id="run-quit" class="secondary" type="button">Quit this run</button></div>
+    </div>
+  </div>
+  <p id="run-judgement" class="judgement" aria-live="polite"></p>
+  <div id="run-touch" class="touch-controls" aria-label="Touch controls">
+    <button type="button" data-key="left" aria-label="Run left">◀</button>
+    <button type="button" data-key="right" aria-label="Run right">▶</button>
+    <button type="button" data-key="jump" aria-label="Jump" class="jump">Jump</button>
+  </div>
+</section>`;
+
+const LANE_LABEL = { melody: "Melody", chords: "Chords" };
+const END_LABEL = { goal: "reached the goal", fell: "fell", scrolled: "fell behind the playhead", running: "running" };
+
+let section = null;
+let view = null;
+let levels = []; // the ladder's levels, from the catalog
+let bothLanes = null; // the lobby's "both lanes" checkbox
+
+const attach = (container) => {
+  if (section.parentNode !== container) container.replaceChildren(section);
+};
+
+export const runPage = {
+  lobbyCard(entry, ctx) {
+    phys.configure(entry.rules); // the server's physics and judging numbers, before any Run
+    section = fromTemplate(VIEW);
+    view = new RunView(ctx, section);
+    ctx.runTick = () => view.tick(); // the round clock of the Run being played (for the browser tests)
+    levels = entry.ladders[0].levels;
+    bothLanes = Object.assign(document.createElement("input"), { type: "checkbox", id: `${entry.game}-both` });
+    const label = Object.assign(document.createElement("label"), { className: "check" });
+    label.append(bothLanes, " both lanes (chords on A, D, W)");
+    const card = levelCard(entry, ctx, {
+      about: "The piece is the level: land on each note as it sounds, and keep up with the playhead. ← → move, ↑ or space jumps, Esc pauses.",
+      levelLabel: (l) => l.name + (l.coop ? "" : " (solo only)"),
+      levelHint: (l) => `What changes: ${l.changes}.${l.coop ? "" : " Co-op starts at the first level with a chord lane."}`,
+      options: [label],
+      play: (mode, choice) => {
+        let level = choice.level;
+        if (mode === "coop" && !levels[level].coop) {
+          // co-op needs a chord lane for the second player: the first level with one
+          level = levels.find((l) => l.coop && l.level > level)?.level ?? levels.find((l) => l.coop).level;
+          card.setLevel(level);
+          ctx.notify(`Co-op Run needs a chord lane for your partner: ${levels[level].name}.`, true);
+        }
+        return ctx.play(entry.game, mode, { ...choice, level });
+      },
+    });
+    return card.card;
+  },
+
+  /** Before a player's first run: how Run is played, until they say they have read it. */
+  async beforePlay(container, ctx) {
+    if (localStorage.getItem(RUN_EXPLAINED)) return;
+    attach(container);
+    ctx.show("stage");
+    const help = view.$("run-help"), start = view.$("run-help-start");
+    help.hidden = false;
+    start.focus();
+    await new Promise((resolve) => start.addEventListener("click", resolve, { once: true }));
+    localStorage.setItem(RUN_EXPLAINED, "1");
+    help.hidden = true;
+  },
+
+  /** Both lanes for one player: a solo round of a level with a chord lane, when ticked. */
+  startOptions(room, level) {
+    return room.mode === "solo" && bothLanes.checked && levels[level]?.coop ? { lanes: "both" } : {};
+  },
+
+  mount(container, round) {
+    attach(container);
+    view.enter(round);
+  },
+
+  events: ["run_inputs", "run_judgements"],
+
+  apply(event, payload) {
+    if (event === "run_inputs") view.onPartnerInputs(payload);
+    else if (event === "run_judgements") view.onJudgements(payload);
+  },
+
+  result(container, result) {
+    const rows = result.lanes.map((l) => `<tr><td>${LANE_LABEL[l.lane] ?? l.lane}</td><td>${END_LABEL[l.status] ?? l.status}</td><td>${l.judgements.perfect}</td><td>${l.judgements.great}</td><td>${l.judgements.good}</td><td>${l.judgements.miss}</td><td>${l.max_combo}</td><td>${l.note_points + l.distance_points + l.goal_points}</td></tr>`);
+    container.innerHTML = `<table><tr><th>lane</th><th>end</th><th>perfect</th><th>great</th><th>good</th><th>miss</th><th>best combo</th><th>points</th></tr>${rows.join("")}</table>` + (result.sync_points ? `<p>In sync: +${result.sync_points}</p>` : "");
+    return result.lanes.every((l) => l.status === "goal");
+  },
+
+  howToClear: "Reach the goal to clear this level.",
+
+  replay(round) {
+    audio.play(round.run.piece);
+  },
+
+  /** A leaderboard per level, and one for two avatars on each level with a chord lane. */
+  boards(entry, standard) {
+    return standard.flatMap((b) => (b.level.coop ? [b, { ...b, id: `${b.id}-duo`, label: `${b.label}, two avatars`, name: `${b.name} (two avatars)` }] : [b]));
+  },
+
+  unmount() {
+    view?.exit();
+    section?.remove();
+  },
+};
