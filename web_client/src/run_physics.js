@@ -1,5 +1,5 @@
-// Run physics and judging: a port of game_server/games/run_physics.py and the judging of
-// game_server/games/run.py, specified in docs/run-physics.md ("run-physics/2").
+// Run physics and judging: a port of game_server/games/run/physics.py and the judging of
+// game_server/games/run/rules.py, specified in docs/run-physics.md ("run-physics/2").
 // The server and the browser must agree to the bit, so everything is an integer and the
 // order of operations (and every tie-break) is the Python one. No dependencies, no DOM.
 // tests: web_client/test/run_physics.test.mjs against tests/vectors/run_physics.json.
@@ -25,7 +25,7 @@ export let COYOTE; // ticks after walking off an edge in which a jump still work
 export let KILL_Y; // below this the avatar has fallen
 export let BEHIND; // this far left of the playhead: scrolled off
 export let AHEAD; // and never further right of it than this
-// Judging (spec: "Judging"), as game_server/games/run.py decides it
+// Judging (spec: "Judging"), as game_server/games/run/rules.py decides it
 export let GRADES; // [[name, ±ms, points], ...], best first
 export let MISS_WINDOW_MS;
 export let COMBO_STEP;
@@ -294,7 +294,7 @@ export function* simulate(lane, inputs, ticks, state = null, firstTick = 0) {
   }
 }
 
-// --- Judging (spec: "Judging"), as game_server/games/run.py decides it -----------------------
+// --- Judging (spec: "Judging"), as game_server/games/run/rules.py decides it -----------------------
 
 // Its numbers (GRADES to LANE_NAMES) are with the others, above: set by configure.
 
