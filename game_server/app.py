@@ -38,9 +38,12 @@ def create_app(config: Config | None = None, compose=None, **overrides) -> Flask
         store = RedisRoomStore(config.redis_url, unchanging_types())
     else:
         store = RoomStore()
+    storage = Storage(config.database_url)
+    if not store.outlives_process and (cut_off := storage.abandon_unfinished()):
+        logging.getLogger("melody_arcade.rounds").info("rounds cut off by the last stop ended unscored: %d", cut_off)
     services = Services(
         store=store,
-        storage=Storage(config.database_url),
+        storage=storage,
         tokens=Tokens(config.secret_key),
         pool=PiecePool(compose or partial(compose_with_models, config.model_dir), depth=partial(pool_depth, config.pool_depth),
                        compose_batch=None if compose else partial(compose_batch_with_models, config.model_dir),
@@ -90,7 +93,7 @@ def serve_forever(app: Flask, socketio: SocketIO, host: str, port: int, log_outp
     """Serve the app on `sock` (from `listener`; opened here if not given) with gevent's pywsgi
     where this process was patched for gevent, else with Werkzeug's threads. `log_output`:
     Werkzeug's line for every HTTP request, off by default as pywsgi's always is (a long-polling
-    client makes a request per move; the operator's lines are realtime.py's). Both servers take
+    client makes a request per move; the operator's lines are the lobby's and the round path's). Both servers take
     the app as it is (Flask-SocketIO's middleware is in it), so `socketio` is not needed here."""
     sock = sock or listener(host, port)
     if gevent_patched():

@@ -3,6 +3,7 @@ and comes back, the player's audio offset. Games are told apart only through the
 
 from __future__ import annotations
 
+import logging
 import time
 
 from .games import GAMES
@@ -10,6 +11,9 @@ from .protocol import Calibrate, CreateRoom, Hello, JoinRoom, LeaveRoom, Protoco
 from .rooms import Room, Seat, TokenError, new_player_id
 from .rounds import Rounds
 from .services import Background, Clients, Connection, Services, connections_log, rooms_log
+from .storage import StorageError
+
+log = logging.getLogger(__name__)
 
 TAKEN_OVER = "this game is open in another tab or window"
 
@@ -27,7 +31,10 @@ class Lobby:
                 raise ProtocolError("bad_token", str(exc)) from None
         else:
             player_id = new_player_id()
-        s.storage.add_player(player_id, p.name)
+        try:  # the name for the records; a database that is down must not keep a player out
+            s.storage.add_player(player_id, p.name)
+        except StorageError:
+            log.warning("player %s (%r) not stored: the database did not take it", player_id, p.name)
         conn.player_id, conn.name = player_id, p.name
         old_sid = s.sid_of_player.get(player_id)
         s.sid_of_player[player_id] = conn.sid

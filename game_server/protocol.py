@@ -7,11 +7,28 @@ fields, bounded strings. A failure becomes ProtocolError("bad_payload", "<field>
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=24)]
+
+def person_name(name: str) -> str:
+    """A name as people will read it on a leaderboard, the same on every database: Unicode NFKC,
+    and no control or format character (NUL, newlines, right-to-left overrides, zero-width
+    spaces), so that a name cannot be blank, invisible, or turn the text after it around."""
+    name = unicodedata.normalize("NFKC", name).strip()
+    if any(unicodedata.category(ch) in ("Cc", "Cf", "Co", "Cs", "Cn") for ch in name):
+        raise ValueError("a name has letters, digits, spaces and punctuation only (no control or invisible characters)")
+    if not name:
+        raise ValueError("a name is not blank")
+    if len(name) > MAX_NAME:
+        raise ValueError(f"a name is at most {MAX_NAME} characters")
+    return name
+
+
+MAX_NAME = 24
+Name = Annotated[str, StringConstraints(max_length=4 * MAX_NAME), AfterValidator(person_name)]
 MAX_EVENT_BYTES = 16 * 1024
 
 

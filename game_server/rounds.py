@@ -5,8 +5,11 @@ Order of work for a move, so that nothing acknowledged can be lost and nothing r
 anything: (room lock) the room plays that round, it is not over -> the seat's sequence number
 (one rule for every game: numbers only go up; the last one sent again gets its reply again,
 marked `duplicate`) -> a co-op partner away? -> the game's rule checks the move -> store it
-(committed) -> apply it -> [the round ended: store the result (committed)] -> reply, and tell
-the room.
+(committed) -> apply it -> tell the room -> [the round ended: store the result (committed),
+`round_ended`] -> reply. A start is acknowledged once its round is stored. When the database
+does not take a write the player hears `storage_unavailable` (retry: true): a move or a start
+changes nothing; a result is kept with the round (`ending`) and stored by the next move or tick
+of that round, so no room is left where its players cannot go on.
 """
 
 from __future__ import annotations
@@ -19,7 +22,8 @@ from .games import GAMES
 from .games.base import Outcome, Result, RoundState, Table
 from .protocol import ProtocolError, parse
 from .rooms import Room
-from .services import Background, Clients, Connection, Players, Services, rounds_log
+from .services import Background, Clients, Connection, Players, Services, rounds_log, storage_unavailable
+from .storage import StorageError
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +73,11 @@ class Rounds:
             except ComposeTimeout as exc:
                 raise ProtocolError("composer_busy", str(exc)) from None
             state = started.state
-            self.s.add_round(state.round_id, game.name, state.level_name, code, started.seed, state.players, started.piece_json, started.setup)
+            try:  # committed before the start is acknowledged: a round that is played is stored
+                self.s.storage.add_round(state.round_id, game.name, state.level_name, code, started.seed, state.players, started.piece_json, started.setup)
+            except StorageError:
+                log.warning("round %s of room %s not started: its row was not stored", state.round_id, code, exc_info=True)
+                raise storage_unavailable() from None
             if game.clock:
                 self.s.store.live_rounds.add(code)
             room.level, room.round = level, state
@@ -83,52 +91,71 @@ class Rounds:
 
     def move(self, event: str, conn: Connection, payload) -> dict:
         code = self.room_code_of(conn)
+        refusal = None  # raised after the room's lock, so that what did change is kept (a Redis room is written back)
         with self.s.store.locked(code) as room:
             game = GAMES[room.game]
             state = room.round
             spec = game.moves.get(event)
             if spec is None or state is None or state.round_id != payload.round_id:
                 raise ProtocolError("wrong_round", "that round is not being played in your room")
-            if state.result is not None:
+            if state.result is None and state.ending is not None:  # its result is still to be stored
+                refusal = self._end(room, state, state.ending) or ProtocolError("round_over", "the round has ended", result=state.result)
+            elif state.result is not None:
                 raise ProtocolError("round_over", "the round has ended", result=state.result)
-            seat = room.seat_of(conn.player_id)
-            if spec.sequenced and payload.seq <= seat.last_seq:
-                if payload.seq == seat.last_seq and seat.last_reply is not None:
-                    return {**seat.last_reply, "duplicate": True}
-                raise ProtocolError("old_seq", f"sequence number {payload.seq} was already used (last {seat.last_seq})")
-            if spec.waits_for_partner and room.waiting_for_partner(time.time()):
-                raise ProtocolError("round_paused", "your partner's connection dropped: the round waits for them")
-            checked = spec.rule(state, payload, conn.player_id, room.coop)
-            if checked.record is not None:
-                self.s.storage.add_move(state.round_id, state.moves, conn.player_id, checked.record, round(time.time() - state.started, 3))
-                state.moves += 1
-            outcome = checked.apply()
-            if outcome.result is not None:
-                self._end(room, state, outcome.result)
-                outcome.reply["result"] = state.result
-            if spec.sequenced:
-                seat.last_seq, seat.last_reply = payload.seq, outcome.reply
-            self._tell(code, outcome, conn.sid)
-            return outcome.reply
+            else:
+                seat = room.seat_of(conn.player_id)
+                if spec.sequenced and payload.seq <= seat.last_seq:
+                    if payload.seq == seat.last_seq and seat.last_reply is not None:
+                        return {**seat.last_reply, "duplicate": True}
+                    raise ProtocolError("old_seq", f"sequence number {payload.seq} was already used (last {seat.last_seq})")
+                if spec.waits_for_partner and room.waiting_for_partner(time.time()):
+                    raise ProtocolError("round_paused", "your partner's connection dropped: the round waits for them")
+                checked = spec.rule(state, payload, conn.player_id, room.coop)
+                if checked.record is not None:
+                    try:
+                        self.s.storage.add_move(state.round_id, state.moves, conn.player_id, checked.record, round(time.time() - state.started, 3))
+                    except StorageError:
+                        raise storage_unavailable() from None  # nothing applied
+                    state.moves += 1
+                outcome = checked.apply()
+                if outcome.result is not None:
+                    outcome.reply["result"] = outcome.result.public
+                if spec.sequenced:
+                    seat.last_seq, seat.last_reply = payload.seq, outcome.reply
+                self._tell(code, outcome, conn.sid)
+                if outcome.result is not None:
+                    refusal = self._end(room, state, outcome.result)
+        if refusal is not None:
+            raise refusal
+        return outcome.reply
 
-    def _end(self, room: Room, state: RoundState, result: Result) -> None:
-        """Store the result (committed), then the round is over."""
-        self.s.storage.finish_round(state.round_id, room.game, state.level_name, state.players, state.names, result.score, result.stored)
-        state.result = result.public
+    def _end(self, room: Room, state: RoundState, result: Result) -> ProtocolError | None:
+        """Store the result (committed), then the round is over and the room is told. If the
+        database does not take it, the round is `ending`: nothing more is played in it, and the
+        next move or tick stores the result again; the refusal to give the player says so."""
+        try:
+            self.s.storage.finish_round(state.round_id, room.game, state.level_name, state.players, state.names, result.score, result.stored)
+        except StorageError:
+            log.warning("the result of round %s was not stored; it is kept, and stored on the next try", state.round_id, exc_info=True)
+            state.ending = result
+            return ProtocolError("storage_unavailable", "your result is kept, but the database cannot store it yet: send again in a moment to see it stored", retry=True, result=result.public)
+        state.result, state.ending = result.public, None
         self.s.store.live_rounds.discard(room.code)
+        self.clients.emit("round_ended", result.public, to=room.code)
         if rounds_log.isEnabledFor(logging.INFO):
             log_round_end(room.code, room.game, state, result.score, result.ended)
+        return None
 
     def _tell(self, code: str, outcome: Outcome, mover: str | None) -> None:
         for name, data, to_mover in outcome.events:
             self.clients.emit(name, data, to=code, skip_sid=None if to_mover else mover)
-        if outcome.result is not None:
-            self.clients.emit("round_ended", outcome.result.public, to=code)
 
     def abandoned(self, room: Room) -> None:
         """The room closes (called under its lock): a round still in play ends with it, unscored."""
         state = room.round
         if state is not None and state.result is None:
+            if state.ending is None:
+                self.s.storage.abandon_round(state.round_id)
             log_round_end(room.code, room.game, state, None, "abandoned")
 
     # -- the clock --
@@ -155,7 +182,10 @@ class Rounds:
             if state is None or state.result is not None or not GAMES[room.game].clock:
                 self.s.store.live_rounds.discard(code)
                 return
+            if state.ending is not None:  # a result the database did not take: again
+                self._end(room, state, state.ending)
+                return
             outcome = GAMES[room.game].tick(state)
+            self._tell(code, outcome, None)
             if outcome.result is not None:
                 self._end(room, state, outcome.result)
-            self._tell(code, outcome, None)

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from .composer import PiecePool
+from .protocol import ProtocolError
 from .rooms import AttemptLimiter, RoomStore, TokenBucket, Tokens
 from .storage import Storage
 
@@ -39,13 +40,6 @@ class Services:
     connections: dict[str, Connection] = field(default_factory=dict)
     sid_of_player: dict[str, str] = field(default_factory=dict)
 
-    def add_round(self, *row) -> None:
-        """Stores a new round (Storage.add_round's arguments). With rooms in this process the start
-        is acknowledged without waiting for the commit: the round's moves and result commit after
-        it, and a process that dies first takes the room with it. A room in Redis outlives the
-        process, and another may play the round on: there the round is committed first."""
-        self.storage.add_round(*row, wait=self.store.outlives_process)
-
 
 class Clients(Protocol):
     """The way out to the clients (python-socketio's server, in `transport`)."""
@@ -65,6 +59,12 @@ class Background:
 
     start: Callable[..., object]
     sleep: Callable[[float], None]
+
+
+def storage_unavailable() -> ProtocolError:
+    """The refusal for a write the database did not take: nothing changed, and the player may
+    send the same event again (`retry`)."""
+    return ProtocolError("storage_unavailable", "the game's database cannot be reached: nothing changed; try again in a moment", retry=True)
 
 
 class Players(list):

@@ -370,6 +370,17 @@ class Storage:
             ("end_round", {"round": round_id, "at": now}),
         )
 
+    def abandon_round(self, round_id: str) -> None:
+        """A round that ended with no result (its room closed): it ends unscored. Queued: the
+        room is closing, nobody waits on it."""
+        self._writes.queue(("end_round", {"round": round_id, "at": time.time()}))
+
+    def abandon_unfinished(self) -> int:
+        """At startup with rooms in this process: the rounds a crash cut off (not ended, and no
+        room can hold them any more) end unscored. Returns how many."""
+        with self.engine.begin() as connection:
+            return connection.execute(update(RoundRow.__table__).where(RoundRow.__table__.c.ended_at.is_(None)).values(ended_at=time.time())).rowcount
+
     def get_round(self, round_id: str) -> StoredRound | None:
         with Session(self.engine) as s:
             row = s.get(RoundRow, round_id)

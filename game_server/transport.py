@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Callable
 
 from flask import request
@@ -26,34 +27,88 @@ FLOOD_DISCONNECT = 5000  # refused-for-rate events after which a connection is d
 RESERVED_EVENTS = ("connect", "disconnect", "*")  # Socket.IO's own names: never a client's event
 
 
+class BadFrame(ValueError):
+    """A frame that does not decode as a Socket.IO packet of JSON."""
+
+
 class JsonPacket(Packet):
     """Socket.IO packets for a protocol that is JSON only, both ways (docs/protocol.md). The
     stock packet searches every element of every outgoing payload for bytes to send as binary
     attachments, without stopping early: a packet carrying a piece took 3.5 times as long to
     build (bench/music.py), and a move a fifth more of the server's CPU (bench/realtime.py, 200
-    players). A client's binary event still decodes, and is refused like any other bad payload."""
+    players). A client's binary event still decodes, and is refused like any other bad payload.
+    A frame that does not decode (truncated JSON, JSON nested past the parser's depth, a bad
+    packet type) raises BadFrame, which `guard_frames` answers."""
 
     uses_binary_events = False
 
+    def decode(self, encoded_packet):
+        try:
+            return super().decode(encoded_packet)
+        except (ValueError, TypeError, KeyError, IndexError, RecursionError) as exc:
+            raise BadFrame(f"{type(exc).__name__}: {exc}"[:200]) from None
 
-def refuse_reserved_events(server) -> None:
-    """python-socketio hands a client-sent event named 'connect' or 'disconnect' to the app's own
-    connection handlers (and '*' to the catch-all): such a packet would make a connection forget
-    its hello or mark its seat away. Refuse them before dispatch, as unknown events."""
+
+class FrameWarnings:
+    """At most one WARNING line a minute for frames that do not decode (a client sending junk in a
+    loop must not fill the log); the lines left out are counted in the next one."""
+
+    def __init__(self, every: float = 60.0):
+        self.every, self.last, self.unsaid = every, -every, 0
+
+    def warn(self, sid: str | None, why: str) -> None:
+        now = time.monotonic()
+        if now - self.last < self.every:
+            self.unsaid += 1
+            return
+        log.warning("a frame that is not a Socket.IO event of JSON from sid=%s refused (bad_payload): %s%s",
+                    sid, why, f" ({self.unsaid} more since the last line)" if self.unsaid else "")
+        self.last, self.unsaid = now, 0
+
+
+def guard_frames(server, refused: Callable[[str], None]) -> None:
+    """Every frame gets an answer. Before python-socketio dispatches it:
+    - a frame that does not decode, or an event that is not [name, ...] with a string name
+      (`42[]`, `42{}`, `42[1,2,3]`), is refused with `bad_payload` (an `error` event, and the ack
+      when the frame asked for one), and counts against the connection's flood limit (`refused`);
+    - Socket.IO's own names ('connect', 'disconnect', and '*' for the catch-all) are refused as
+      unknown events: dispatched, they would reach the app's own connection handlers and make a
+      connection forget its hello or mark its seat away."""
     from socketio import packet
 
-    dispatch = server._handle_event
+    warnings = FrameWarnings()
+    dispatch_message, dispatch_event = server._handle_eio_message, server._handle_event
 
-    def guarded(eio_sid, namespace, id, data):
-        if data and data[0] in RESERVED_EVENTS:
-            reply = ProtocolError("unknown_event", f"no event called {data[0]!r}").reply()
-            server._send_packet(eio_sid, server.packet_class(packet.EVENT, namespace=namespace or "/", data=["error", {**reply["error"], "event": data[0]}]))
-            if id is not None:
-                server._send_packet(eio_sid, server.packet_class(packet.ACK, namespace=namespace or "/", id=id, data=[reply]))
+    def answer(eio_sid, namespace, id, code: str, message: str, event) -> None:
+        reply = ProtocolError(code, message).reply()
+        server._send_packet(eio_sid, server.packet_class(packet.EVENT, namespace=namespace or "/", data=["error", {**reply["error"], "event": event}]))
+        if id is not None:
+            server._send_packet(eio_sid, server.packet_class(packet.ACK, namespace=namespace or "/", id=id, data=[reply]))
+
+    def on_message(eio_sid, data):
+        try:
+            return dispatch_message(eio_sid, data)
+        except ValueError as exc:  # BadFrame, or a packet type a client may not send (python-socketio's ValueError)
+            sid = server.manager.sid_from_eio_sid(eio_sid, "/")
+            warnings.warn(sid, str(exc))
+            answer(eio_sid, "/", None, "bad_payload", "the frame is not a Socket.IO event of JSON", None)
+            if sid is not None:
+                refused(sid)
+
+    def on_event(eio_sid, namespace, id, data):
+        if not isinstance(data, list) or not data or not isinstance(data[0], str):
+            sid = server.manager.sid_from_eio_sid(eio_sid, namespace or "/")
+            warnings.warn(sid, f"event {str(data)[:60]}")
+            answer(eio_sid, namespace, id, "bad_payload", "an event is [name, payload] with a string name", None)
+            if sid is not None:
+                refused(sid)
             return
-        return dispatch(eio_sid, namespace, id, data)
+        if data[0] in RESERVED_EVENTS:
+            answer(eio_sid, namespace, id, "unknown_event", f"no event called {data[0]!r}", data[0])
+            return
+        return dispatch_event(eio_sid, namespace, id, data)
 
-    server._handle_event = guarded
+    server._handle_eio_message, server._handle_event = on_message, on_event
 
 
 def register(socketio: SocketIO, services: Services) -> Rounds:
@@ -64,10 +119,30 @@ def register(socketio: SocketIO, services: Services) -> Rounds:
     # event (a fifth of a move's CPU), and no handler needs one. Connect and disconnect still
     # go through Flask-SocketIO. Every emit goes through python-socketio's server too.
     server = socketio.server
-    refuse_reserved_events(server)
     background = Background(socketio.start_background_task, socketio.sleep)
     rounds = Rounds(s, server, background)
     lobby = Lobby(s, server, background, rounds)
+
+    def over_rate(conn: Connection) -> bool:
+        """Counts an event against the connection's rate: True if it is over (the event is
+        refused). Past FLOOD_DISCONNECT refusals the connection is closed, transport and all."""
+        if conn.bucket.allow():
+            return False
+        conn.flood_refusals += 1
+        if conn.flood_refusals > FLOOD_DISCONNECT:
+            eio_sid = server.manager.eio_sid_from_sid(conn.sid, "/")
+            server.disconnect(conn.sid)
+            if eio_sid is not None:
+                server.eio.disconnect(eio_sid)
+        return True
+
+    def bad_frame(sid: str) -> None:
+        """A frame refused before any handler: it counts against the rate like any event."""
+        conn = s.connections.get(sid)
+        if conn is not None:
+            over_rate(conn)
+
+    guard_frames(server, bad_frame)
 
     def on(event: str, model, fn: Callable) -> None:
         """Answer `event` with fn(connection, payload): flood guard, size limit, payload
@@ -79,10 +154,7 @@ def register(socketio: SocketIO, services: Services) -> Rounds:
             try:
                 if len(args) > 1:
                     raise ProtocolError("bad_payload", "send one payload object per event")
-                if not conn.bucket.allow():
-                    conn.flood_refusals += 1
-                    if conn.flood_refusals > FLOOD_DISCONNECT:
-                        server.disconnect(sid)
+                if over_rate(conn):
                     raise ProtocolError("rate_limited", "too many events: slow down")
                 if len(json.dumps(data, default=str)) > MAX_EVENT_BYTES:
                     raise ProtocolError("payload_too_large", f"events are limited to {MAX_EVENT_BYTES} bytes")

@@ -58,3 +58,15 @@ def players(browser, server):
     yield open_page
     for page in opened:
         page.close()
+
+
+@pytest.fixture
+def app(tmp_path):
+    """The real app in this process (tests/server.py's in_process_app), closed after the test."""
+    from game_server.app import services_of
+
+    from .server import in_process_app
+
+    app = in_process_app(tmp_path)
+    yield app
+    services_of(app).storage.close()

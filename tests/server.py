@@ -58,9 +58,7 @@ class ServerProcess:
             return json.loads(body) if response.headers.get_content_type() == "application/json" else body
 
     def stored_round(self, round_id: str, timeout: float = 10):
-        """The round as this server's database holds it (None if it is not there within `timeout`).
-        A round row commits just after its start is acknowledged (services.Services.add_round), so
-        a read right after the start waits for it."""
+        """The round as this server's database holds it (None if it is not there within `timeout`)."""
         from game_server.storage import Storage
 
         storage = Storage(f"sqlite:///{self.db}")
@@ -174,3 +172,36 @@ class Clock:
 
     def wait_for(self, tick: int) -> None:
         time.sleep(max(0.0, self.t0 + tick * TICK - time.monotonic()))
+
+
+class InProcessClient:
+    """A player on Flask-SocketIO's test client: `call` is an event with its ack."""
+
+    def __init__(self, app, name: str):
+        from game_server.app import socketio_of
+
+        self.sio = socketio_of(app).test_client(app)
+        self.hello = self.call("hello", {"name": name})
+        self.player_id = self.hello["player_id"]
+
+    def call(self, event: str, payload=None) -> dict:
+        return self.sio.emit(event, payload, callback=True)
+
+    def events(self, name: str) -> list[dict]:
+        """The pushes of that name received since the last look (acks are not pushes)."""
+        return [e["args"][0] for e in self.sio.get_received() if e["name"] == name]
+
+    def frame(self, raw: str) -> None:
+        """A raw websocket text frame as a client would send it (`42["hello",{}]`: Engine.IO's
+        message `4`, then the Socket.IO packet, or anything else after the `4`)."""
+        assert raw.startswith("4"), "an Engine.IO message frame starts with 4"
+        self.sio.socketio.server._handle_eio_message(self.sio.eio_sid, raw[1:])
+
+
+def in_process_app(tmp_path):
+    """The real app in this process: SQLite in `tmp_path`, rooms in memory, the committed models
+    composing on demand in this process (no pool kept, no child process)."""
+    from game_server.app import create_app
+    from game_server.config import Config
+
+    return create_app(Config(database_url=f"sqlite:///{tmp_path}/rounds.db", pool_depth=0, composer_processes=0, log_level="WARNING"))

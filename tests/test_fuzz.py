@@ -34,7 +34,7 @@ pytestmark = pytest.mark.timeout(600)
 # hostiles play Sort rooms: start_round's is Sort's).
 MODELS = {"hello": Hello, "create_room": CreateRoom, "join_room": JoinRoom, "leave_room": LeaveRoom, "start_round": StartRound, "sort_move": SortMove, "run_input": RunInput, "calibrate": Calibrate}
 # Socket.IO's own event names: a client sending one reached the app's connect/disconnect
-# handlers until transport.refuse_reserved_events; pinned by test_reserved_event_names_are_refused
+# handlers until transport.guard_frames; pinned by test_reserved_event_names_are_refused
 # below and left out of the fuzzing, which stays about everything else.
 RESERVED = {"connect", "disconnect", "*"}
 # An accepted leave_room or create_room costs the sender its round, and a new Sort round is

@@ -82,11 +82,11 @@ def test_a_sort_round_in_the_operator_log(server):
 
 
 def test_rooms_joined_and_rounds_abandoned_in_the_operator_log(server):
-    host, guest = Player(server, "Host"), Player(server, "Line\nbreak")
+    host, guest = Player(server, "Host"), Player(server, "O'Neil, Bo")  # a quote and a comma: names are quoted
     try:
         code, round_ = start(host, mode="coop", partner=guest)
-        log_lines(server, rf"room joined room={code} player={guest.player_id} name='Line\\nbreak' seats=2/2")
-        log_lines(server, rf"round start round={round_['round_id']} room={code} game=sort level=slices-0 players={host.player_id}:'Host',{guest.player_id}:'Line\\nbreak'")
+        log_lines(server, rf"room joined room={code} player={guest.player_id} name=\"O'Neil, Bo\" seats=2/2")
+        log_lines(server, rf"round start round={round_['round_id']} room={code} game=sort level=slices-0 players={host.player_id}:'Host',{guest.player_id}:\"O'Neil, Bo\"")
         assert host.call("leave_room", {})["ok"] and guest.call("leave_room", {})["ok"]
         log_lines(server, rf"round end round={round_['round_id']} room={code} game=sort level=slices-0 score=- ended=abandoned moves=0 seconds=\d+\.\d")
         log_lines(server, rf"room closed room={code} reason=empty")

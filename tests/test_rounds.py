@@ -7,49 +7,20 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-import pytest
 from pydantic import Field
 
-from game_server.app import create_app, services_of, socketio_of
-from game_server.config import Config
+from game_server.app import services_of
 from game_server.games import GAMES
 from game_server.games.base import Checked, Game, Move, Outcome, Result, RoundState, Started, Table, new_round_id
 from game_server.material import PieceRequest
 from game_server.protocol import ProtocolError, Strict
 
-from .server import Clock, wait_for_round
+from .server import Clock, InProcessClient, in_process_app, wait_for_round
 
 
-class Client:
-    """A player on Flask-SocketIO's test client: `call` is an event with its ack."""
-
-    def __init__(self, app, name: str):
-        self.sio = socketio_of(app).test_client(app)
-        self.hello = self.call("hello", {"name": name})
-        self.player_id = self.hello["player_id"]
-
-    def call(self, event: str, payload=None) -> dict:
-        return self.sio.emit(event, payload, callback=True)
-
-    def events(self, name: str) -> list[dict]:
-        """The pushes of that name received since the last look (acks are not pushes)."""
-        return [e["args"][0] for e in self.sio.get_received() if e["name"] == name]
-
-
-def make_app(tmp_path):
-    return create_app(Config(database_url=f"sqlite:///{tmp_path}/rounds.db", pool_depth=0, composer_processes=0, log_level="WARNING"))
-
-
-@pytest.fixture
-def app(tmp_path):
-    app = make_app(tmp_path)
-    yield app
-    services_of(app).storage.close()
-
-
-def sort_round(app, name="Ada", coop=False) -> tuple[Client, str]:
+def sort_round(app, name="Ada", coop=False) -> tuple[InProcessClient, str]:
     """A player in a new Sort room (slices, level 0), and the room's code."""
-    host = Client(app, name)
+    host = InProcessClient(app, name)
     created = host.call("create_room", {"game": "sort", "mode": "coop" if coop else "solo", "ladder": "slices", "level": 0})
     return host, created["room"]["code"]
 
@@ -110,7 +81,7 @@ def test_the_move_that_ends_a_round_stores_its_result_and_every_later_move_hears
 
 def test_a_coop_partner_sees_the_start_and_every_move_and_the_round_waits_while_a_seat_is_away(app):
     host, code = sort_round(app, "Host", coop=True)
-    guest = Client(app, "Guest")
+    guest = InProcessClient(app, "Guest")
     assert guest.call("join_room", {"code": code})["ok"]
     view = host.call("start_round", {})["round"]
     assert [v["round_id"] for v in guest.events("round_started")] == [view["round_id"]]
@@ -127,7 +98,7 @@ def test_a_coop_partner_sees_the_start_and_every_move_and_the_round_waits_while_
 def test_a_run_on_the_same_path_a_resent_batch_and_a_pause(app):
     """Run's events take the same path: the same sequence rule, and `run_pause` (not counted in
     the sequence, nothing stored) stops the clock for a solo player."""
-    cy = Client(app, "Cy")
+    cy = InProcessClient(app, "Cy")
     assert cy.call("create_room", {"game": "run", "level": 0})["ok"]
     view = cy.call("start_round", {})["round"]
     rid, clock = view["round_id"], Clock(view)
@@ -146,7 +117,7 @@ def test_a_run_on_the_same_path_a_resent_batch_and_a_pause(app):
 
 
 def test_every_game_event_is_answered_and_unknown_games_are_refused(app):
-    ada = Client(app, "Ada")
+    ada = InProcessClient(app, "Ada")
     for game in GAMES.values():
         for event in game.moves:
             assert ada.call(event, {"round_id": "r_x", "seq": 1})["error"]["code"] in ("bad_payload", "not_in_room")
@@ -209,9 +180,9 @@ def test_a_new_game_needs_only_its_registry_entry(tmp_path, monkeypatch):
     to a stored result on the leaderboard: nothing in the lobby, rounds, storage or transport
     names it."""
     monkeypatch.setitem(GAMES, "count", Count())
-    app = make_app(tmp_path)
+    app = in_process_app(tmp_path)
     try:
-        bea = Client(app, "Bea")
+        bea = InProcessClient(app, "Bea")
         code = bea.call("create_room", {"game": "count"})["room"]["code"]
         view = bea.call("start_round", {})["round"]
         with services_of(app).store.locked(code) as room:

@@ -53,7 +53,8 @@ class RoundState:
     names: str  # their names, "Ada & Bob", as the leaderboard shows them
     started: float  # time.time() at the start: wall clock, the same in every process
     moves: int = 0  # moves stored so far (the next one's index)
-    result: dict | None = None  # what the players were told when it ended
+    result: dict | None = None  # what the players were told when it ended (once its result is stored)
+    ending: Any = None  # the Result of a round that has ended but whose result is not stored yet
 
 
 @dataclass
