@@ -174,8 +174,11 @@ class PiecePool:
             self._schedule_refill(request)
 
     def warmed(self) -> bool:
-        """Every shape asked for so far has a piece ready."""
-        return all(size > 0 for size in self.sizes().values())
+        """Every shape asked for so far that the pool keeps ready has a piece ready (with no pool,
+        depth 0, pieces are composed on demand: nothing to wait for)."""
+        with self._lock:
+            queues = list(self._queues.items())
+        return all(q.qsize() > 0 for request, q in queues if self._depth_of(request) > 0)
 
     def take(self, request) -> Composed:
         """A ready piece; if none is, the next one the refill makes (a batch is quicker per piece

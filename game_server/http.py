@@ -58,6 +58,23 @@ def healthz():
     return jsonify(status="ok", versions=_versions(), async_mode=async_mode, pool=pool.sizes(), ready=pool.warmed())
 
 
+@http.get("/readyz")
+def readyz():
+    """Readiness, for a load balancer: 200 when this process can play a round now (its database
+    answers, its room store answers, the composer has a piece ready for every round shape),
+    else 503 and which of them cannot. /healthz is liveness: the process answers at all."""
+    from flask import current_app
+
+    services = current_app.extensions["melody_arcade.services"]
+    checks = {
+        "database": services.storage.unreachable(),
+        "rooms": services.store.unreachable(),
+        "composer": None if services.pool.warmed() else "a round shape has no piece ready yet",
+    }
+    ready = all(problem is None for problem in checks.values())
+    return jsonify(ready=ready, checks={name: problem or "ok" for name, problem in checks.items()}), 200 if ready else 503
+
+
 def _storage():
     from flask import current_app
 

@@ -160,6 +160,14 @@ class RedisRoomStore:
         self.offsets = RedisHash(self.client, PREFIX + "offsets", kind=int)
         self.live_rounds = RedisSet(self.client, PREFIX + "live-rounds")
 
+    def unreachable(self) -> str | None:
+        """None if Redis answers a PING now, else why not (for /readyz)."""
+        try:
+            self.client.ping()
+        except redis.RedisError as exc:
+            return f"{type(exc).__name__}: {exc}"[:200]
+        return None
+
     def _key(self, code: str) -> str:
         return f"{PREFIX}room:{code}"
 

@@ -123,6 +123,10 @@ class RoomStore:
         self.offsets: dict[str, int] = {}  # player id -> calibrated audio offset (ms)
         self.live_rounds: set[str] = set()  # codes of rooms whose round has a clock and is in play
 
+    def unreachable(self) -> str | None:
+        """None: rooms in this process's memory are always there (for /readyz)."""
+        return None
+
     def create(self, make_room) -> Room:
         with self._guard:
             code = new_room_code()

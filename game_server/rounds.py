@@ -163,12 +163,15 @@ class Rounds:
     def tick_forever(self) -> None:
         """Ten times a second, every live round of a game with a clock moves on: a player who sends
         nothing keeps running with the keys last held, and the round ends when its time is up."""
+        unsaid_since = -60.0
         while True:
             self.background.sleep(TICK_PERIOD)
             try:
                 live = list(self.s.store.live_rounds)
-            except Exception:  # Redis unreachable for a moment: the clock must not stop for good
-                log.exception("reading the live rounds failed")
+            except Exception:  # Redis unreachable: the clock must not stop for good, nor fill the log
+                if time.monotonic() - unsaid_since >= 60:
+                    log.exception("reading the live rounds failed (said at most once a minute while it lasts)")
+                    unsaid_since = time.monotonic()
                 continue
             for code in live:
                 try:

@@ -370,6 +370,15 @@ class Storage:
             ("end_round", {"round": round_id, "at": now}),
         )
 
+    def unreachable(self) -> str | None:
+        """None if the database answers a query now, else why not (for /readyz)."""
+        try:
+            with self.engine.connect() as connection:
+                connection.exec_driver_sql("SELECT 1")
+        except Exception as exc:  # the driver's own errors, whatever the backend
+            return f"{type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}"
+        return None
+
     def abandon_round(self, round_id: str) -> None:
         """A round that ended with no result (its room closed): it ends unscored. Queued: the
         room is closing, nobody waits on it."""

@@ -72,3 +72,18 @@ def test_serve_refuses_an_async_mode_it_cannot_run(tmp_path, env, reason):
     done = subprocess.run([sys.executable, "-m", "game_server", "serve"], env={**base, "PORT": str(free_port()), "DATABASE_URL": f"sqlite:///{tmp_path}/x.db", **env},
                           capture_output=True, text=True, timeout=60)
     assert done.returncode != 0 and reason in done.stderr
+
+
+def test_readyz_says_what_cannot_serve_a_round(tmp_path):
+    """Ready with its database, rooms and composer; 503 naming the database once the database
+    file's folder is gone (SQLite cannot open it)."""
+    (tmp_path / "db").mkdir()
+    app = create_app(Config(database_url=f"sqlite:///{tmp_path}/db/a.db", pool_depth=0, composer_processes=0))
+    client = app.test_client()
+    ready = client.get("/readyz")
+    assert ready.status_code == 200 and ready.get_json() == {"ready": True, "checks": {"database": "ok", "rooms": "ok", "composer": "ok"}}
+    (tmp_path / "db").rename(tmp_path / "gone")
+    app.extensions["melody_arcade.services"].storage.engine.dispose()  # no connection kept open from before
+    down = client.get("/readyz")
+    assert down.status_code == 503 and down.get_json()["checks"]["database"] != "ok" and down.get_json()["checks"]["rooms"] == "ok"
+    assert client.get("/healthz").status_code == 200  # alive all the same

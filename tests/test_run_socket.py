@@ -156,7 +156,8 @@ def test_cheats_are_refused_and_the_round_goes_on(server):
         assert code(send(2, (t + 6, 0, "right", True))) == "key_unchanged"  # right is already down
         assert code(send(2, (t + 6, 0, "jump", True), (t + 7, 0, "jump", False), (t + 8, 0, "jump", True))) == "too_fast"
         assert code(send(2, (t + 4, 0, "right", False))) == "out_of_order"
-        assert code(send(2, (t + 6, 1, "right", True))) == "wrong_lane"
+        wrong_lane = send(2, (t + 6, 1, "right", True))
+        assert code(wrong_lane) == "wrong_lane" and wrong_lane["error"]["server_tick"] >= t
         assert code(send(2, (clock.now() + 120, 0, "right", False))) == "future_input"
         clock.wait_for(t + 10 + run.LATE_TOLERANCE + 12)  # the server's clock (ticking every 6) moves the lane past t + 10
         assert code(send(2, (t + 10, 0, "right", False))) == "late_input"

@@ -6,7 +6,9 @@ finishes the round there. Storage is tested against PostgreSQL the way it is use
 
 from __future__ import annotations
 
+import json
 import threading
+import time
 
 import pytest
 
@@ -157,3 +159,39 @@ def test_many_handlers_at_once_each_holding_a_room_on_redis(redis_url):
     assert all(store.offsets[f"p_{i}"] == i for i in range(len(rooms)))
     with store.locked(rooms[-1].code) as room:
         assert room.level == 1
+
+
+def test_readyz_names_postgresql_and_redis_when_they_stop(tmp_path):
+    """A server on PostgreSQL and Redis is ready; with both stopped it is alive (/healthz) but
+    not ready (/readyz: 503, naming both)."""
+    import urllib.error
+
+    with postgres_server() as database_url, redis_server() as redis_url:
+        server = ServerProcess(tmp_path, extra_env={"DATABASE_URL": database_url, "REDIS_URL": redis_url}).start(timeout=120)
+        try:
+            deadline = time.monotonic() + 60  # the pool fills first
+            while not (ready := server.get("/readyz") if _status(server, "/readyz") == 200 else None):
+                assert time.monotonic() < deadline, "never ready"
+                time.sleep(0.5)
+            assert ready["checks"] == {"database": "ok", "rooms": "ok", "composer": "ok"}
+        except BaseException:
+            server.stop()
+            raise
+    try:
+        with pytest.raises(urllib.error.HTTPError) as down:
+            server.get("/readyz")
+        checks = json.loads(down.value.read())["checks"]
+        assert down.value.code == 503 and checks["database"] != "ok" and checks["rooms"] != "ok"
+        assert server.get("/healthz")["status"] == "ok"
+    finally:
+        server.stop()
+
+
+def _status(server, path: str) -> int:
+    import urllib.error
+
+    try:
+        server.get(path)
+        return 200
+    except urllib.error.HTTPError as exc:
+        return exc.code

@@ -91,12 +91,12 @@ def run_input(state: RunRoundState, p: RunInput, player: str, coop: bool) -> Che
     if state.paused_at is not None:
         raise ProtocolError("round_paused", "the round is paused: resume it first")
     mine = state.lanes_of.get(player, ())
+    now = state.tick_now()
     by_lane: dict[int, list[tuple[int, str, bool]]] = {}
     for i in p.inputs:
         if i.lane not in mine:
-            raise ProtocolError("wrong_lane", f"you run lane {', '.join(map(str, mine)) or 'none'} in this round")
+            raise ProtocolError("wrong_lane", f"you run lane {', '.join(map(str, mine)) or 'none'} in this round", server_tick=now)
         by_lane.setdefault(i.lane, []).append((i.tick, i.key, i.down))
-    now = state.tick_now()
     try:
         state.game.check(by_lane, now)
     except rules.InputRefused as exc:
