@@ -62,7 +62,11 @@ class Rounds:
             if len(room.seats) < room.capacity:
                 raise ProtocolError("room_not_full", "wait for your partner to join")
             if room.round is not None and room.round.result is None:
-                raise ProtocolError("round_in_progress", "finish the current round first")
+                if room.round.ending is None:
+                    raise ProtocolError("round_in_progress", "finish the current round first")
+                if (refused := self._end(room, room.round, room.round.ending)) is not None:
+                    raise refused  # its result still cannot be stored: nothing else changed
+
             level = room.level if options.level is None else options.level
             game.check_level(room.ladder, level)
             seats = [(seat.player_id, seat.name) for seat in room.seats]

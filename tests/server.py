@@ -205,3 +205,19 @@ def in_process_app(tmp_path):
     from game_server.config import Config
 
     return create_app(Config(database_url=f"sqlite:///{tmp_path}/rounds.db", pool_depth=0, composer_processes=0, log_level="WARNING"))
+
+
+def fill_in_the_answer(app, player: InProcessClient, code: str, view: dict) -> tuple[int, int]:
+    """Place every free slot's right clip; returns the next seq and the board's version."""
+    from game_server.app import services_of
+
+    with services_of(app).store.locked(code) as room:
+        answer = room.round.puzzle.answer
+    board, seq, version = view["board"], 0, view["board"]["version"]
+    for slot, clip in enumerate(answer):
+        if slot not in board["fixed"]:
+            seq += 1
+            reply = player.call("sort_move", {"round_id": view["round_id"], "seq": seq, "version": version, "move": {"kind": "place", "clip": clip, "slot": slot}})
+            assert reply["ok"], reply
+            version = reply["board"]["version"]
+    return seq + 1, version

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from game_server.app import create_app, services_of
 from game_server.config import Config
 
-from .server import InProcessClient, wait_for_round
+from .server import InProcessClient, fill_in_the_answer, wait_for_round
 
 
 def database(app) -> str:
@@ -65,21 +65,15 @@ def test_a_move_the_database_does_not_take_changes_nothing_and_can_be_sent_again
 def test_a_result_the_database_does_not_take_is_kept_and_stored_on_the_next_try(app):
     ada, code = sort_room(app)
     view = ada.call("start_round", {})["round"]
-    rid, board = view["round_id"], view["board"]
-    with services_of(app).store.locked(code) as room:
-        answer = room.round.puzzle.answer
-    seq, version = 0, board["version"]
-    for slot, clip in enumerate(answer):
-        if slot not in board["fixed"]:
-            seq += 1
-            version = ada.call("sort_move", {"round_id": rid, "seq": seq, "version": version, "move": {"kind": "place", "clip": clip, "slot": slot}})["board"]["version"]
-    submit = {"round_id": rid, "seq": seq + 1, "version": version, "move": {"kind": "submit"}}
+    rid = view["round_id"]
+    seq, version = fill_in_the_answer(app, ada, code, view)
+    submit = {"round_id": rid, "seq": seq, "version": version, "move": {"kind": "submit"}}
     with refusing(app, "results"):
         first = ada.call("sort_move", submit)
         assert first["error"]["code"] == "storage_unavailable" and first["error"]["retry"] is True
         assert first["error"]["result"]["details"]["cleared"]  # told truthfully: the result exists, not yet stored
         assert ada.call("sort_move", submit)["error"]["code"] == "storage_unavailable"  # still down: still kept
-        assert ada.call("start_round", {})["error"]["code"] == "round_in_progress"
+        assert ada.call("start_round", {})["error"]["code"] == "storage_unavailable"  # a start tries to store it too
         assert ada.events("round_ended") == []
     stored_now = ada.call("sort_move", submit)  # the database is back: this try stores it
     assert stored_now["error"]["code"] == "round_over" and stored_now["error"]["result"] == first["error"]["result"]
@@ -87,6 +81,19 @@ def test_a_result_the_database_does_not_take_is_kept_and_stored_on_the_next_try(
     stored = wait_for_round(services_of(app).storage, rid)
     assert stored.result["score"] == first["error"]["result"]["score"] and stored.ended_at is not None
     assert ada.call("start_round", {})["ok"]  # and the room plays on
+
+
+def test_a_new_start_stores_the_kept_result_first(app):
+    """The players need not send the last move again: starting the next round stores the result
+    the database did not take, and the next round plays."""
+    ada, code = sort_room(app)
+    view = ada.call("start_round", {})["round"]
+    seq, version = fill_in_the_answer(app, ada, code, view)
+    with refusing(app, "results"):
+        kept = ada.call("sort_move", {"round_id": view["round_id"], "seq": seq, "version": version, "move": {"kind": "submit"}})["error"]["result"]
+    assert ada.call("start_round", {})["ok"]
+    assert wait_for_round(services_of(app).storage, view["round_id"]).result["score"] == kept["score"]
+    assert [e["round_id"] for e in ada.events("round_ended")] == [view["round_id"]]
 
 
 def test_hello_works_while_the_database_is_down(app):

@@ -15,7 +15,7 @@ from game_server.games.base import Checked, Game, Move, Outcome, Result, RoundSt
 from game_server.material import PieceRequest
 from game_server.protocol import ProtocolError, Strict
 
-from .server import Clock, InProcessClient, in_process_app, wait_for_round
+from .server import Clock, InProcessClient, fill_in_the_answer, in_process_app, wait_for_round
 
 
 def sort_round(app, name="Ada", coop=False) -> tuple[InProcessClient, str]:
@@ -58,23 +58,15 @@ def test_a_move_for_another_round_or_another_game_is_wrong_round_and_changes_not
 def test_the_move_that_ends_a_round_stores_its_result_and_every_later_move_hears_it(app):
     ada, code = sort_round(app)
     view = ada.call("start_round", {})["round"]
-    rid, board = view["round_id"], view["board"]
-    with services_of(app).store.locked(code) as room:
-        puzzle = room.round.puzzle
-    seq, version = 0, board["version"]
-    for slot, clip in enumerate(puzzle.answer):
-        if slot in board["fixed"]:
-            continue
-        seq += 1
-        reply = ada.call("sort_move", {"round_id": rid, "seq": seq, "version": version, "move": {"kind": "place", "clip": clip, "slot": slot}})
-        assert reply["ok"], reply
-        version = reply["board"]["version"]
-    ended = ada.call("sort_move", {"round_id": rid, "seq": seq + 1, "version": version, "move": {"kind": "submit"}})
-    assert ended["ok"] and ended["result"]["details"]["cleared"] and ended["result"]["answer"] == list(puzzle.answer)
+    rid = view["round_id"]
+    seq, version = fill_in_the_answer(app, ada, code, view)
+    ended = ada.call("sort_move", {"round_id": rid, "seq": seq, "version": version, "move": {"kind": "submit"}})
+    answer = wait_for_round(services_of(app).storage, rid).setup["answer"]
+    assert ended["ok"] and ended["result"]["details"]["cleared"] and ended["result"]["answer"] == answer
     assert [e["round_id"] for e in ada.events("round_ended")] == [rid]
     stored = wait_for_round(services_of(app).storage, rid)
     assert stored.result["score"] == ended["result"]["score"] and stored.ended_at is not None
-    late = ada.call("sort_move", {"round_id": rid, "seq": seq + 2, "version": version, "move": {"kind": "listen_board"}})
+    late = ada.call("sort_move", {"round_id": rid, "seq": seq + 1, "version": version, "move": {"kind": "listen_board"}})
     assert late["error"]["code"] == "round_over" and late["error"]["result"] == ended["result"]
     assert ada.call("start_round", {})["ok"]  # the room is free for the next round
 
