@@ -22,6 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from itsdangerous import URLSafeSerializer
 
+from game_server.games import GAMES
 from game_server.games.run.game import RunInput
 from game_server.games.sort.game import SortMove
 from game_server.protocol import MAX_EVENT_BYTES, Calibrate, CreateRoom, Hello, JoinRoom, LeaveRoom, ProtocolError, StartRound, parse
@@ -30,8 +31,8 @@ from .server import Player, answer_of, solve, start_sort
 
 pytestmark = pytest.mark.timeout(600)
 
-# The protocol's payload models are the oracle for "could this event be accepted at all" (the
-# hostiles play Sort rooms: start_round's is Sort's).
+# The protocol's payload models are the oracle for "could this event be accepted at all"
+# (start_round's is the model of the game of the room the client is in).
 MODELS = {"hello": Hello, "create_room": CreateRoom, "join_room": JoinRoom, "leave_room": LeaveRoom, "start_round": StartRound, "sort_move": SortMove, "run_input": RunInput, "calibrate": Calibrate}
 # Socket.IO's own event names: a client sending one reached the app's connect/disconnect
 # handlers until transport.guard_frames; pinned by test_reserved_event_names_are_refused
@@ -151,6 +152,7 @@ class Hostile:
         self.player = Player(server, name)
         self.game, self.own_id, self.token = game, self.player.player_id, self.player.token
         self.player_id, self.code, self.round_id, self.round_over = self.own_id, None, None, True
+        self.room_game = game  # the game of the room this client is in: its start_round takes that game's options
         self.seq = self.version = 0
         self.clips: list[str] = []
         self.t0 = time.monotonic()
@@ -179,12 +181,13 @@ class Hostile:
             hello = self.ok("hello", {"name": "Hostile", "token": self.token})
             self.player_id, self.seq = self.own_id, hello["last_seq"]
             self.code = hello["room"]["code"] if hello["room"] else None
+            self.room_game = hello["room"]["game"] if hello["room"] else self.game
             self.take_round(hello["round"])
             if hello["room"] and (hello["room"]["game"] != self.game or hello["room"]["mode"] != "solo"):
                 self.code = None
         if self.code is None:
             self.code = self.ok("create_room", {"game": self.game, "level": 0})["room"]["code"]
-            self.seq, self.round_over = 0, True
+            self.seq, self.round_over, self.room_game = 0, True, self.game
         if self.round_over and (self.game == "run" or Hostile.round_starts_left > 0):  # Run levels are quick to make
             Hostile.round_starts_left -= self.game == "sort"
             started = self.player.call("start_round", {}, timeout=60)
@@ -206,7 +209,7 @@ class Hostile:
         if len(json.dumps(data, default=str)) > MAX_EVENT_BYTES:
             return False
         try:
-            p = parse(MODELS[event], data)
+            p = parse(GAMES[self.room_game].start_model if event == "start_round" else MODELS[event], data)
         except ProtocolError:
             return False
         if event == "hello":
@@ -258,10 +261,11 @@ class Hostile:
             assert (reply["player_id"] == self.own_id) == (data.get("token") == self.token)
             self.player_id, self.seq = reply["player_id"], reply["last_seq"]
             self.code = reply["room"]["code"] if reply["room"] else None
+            self.room_game = reply["room"]["game"] if reply["room"] else self.room_game
             self.take_round(reply["round"])
         elif event == "create_room":
             assert reply["room"]["game"] == data["game"] and reply["room"]["host"] == self.player_id
-            self.code, self.seq = reply["room"]["code"], 0
+            self.code, self.seq, self.room_game = reply["room"]["code"], 0, data["game"]
             self.take_round(None)
         elif event == "leave_room":
             self.code = None
