@@ -111,6 +111,40 @@ def guard_frames(server, refused: Callable[[str], None]) -> None:
     server._handle_eio_message, server._handle_event = on_message, on_event
 
 
+def refuse(server, sid: str, refusal: ProtocolError, event) -> dict:
+    """A refusal as the ack's reply, and pushed as an `error` event for a client without an ack."""
+    reply = refusal.reply()
+    server.emit("error", {**reply["error"], "event": event}, to=sid)
+    return reply
+
+
+class FloodLimit:
+    """Each connection's events against its rate (Connection.bucket). Past FLOOD_DISCONNECT
+    refusals the connection is closed, transport and all: a client that ignores Socket.IO's
+    DISCONNECT would otherwise keep its websocket."""
+
+    def __init__(self, server, connections: dict[str, Connection]):
+        self.server, self.connections = server, connections
+
+    def over(self, conn: Connection) -> bool:
+        """Counts an event: True if it is over the rate (the event is refused)."""
+        if conn.bucket.allow():
+            return False
+        conn.flood_refusals += 1
+        if conn.flood_refusals > FLOOD_DISCONNECT:
+            eio_sid = self.server.manager.eio_sid_from_sid(conn.sid, "/")
+            self.server.disconnect(conn.sid)
+            if eio_sid is not None:
+                self.server.eio.disconnect(eio_sid)
+        return True
+
+    def bad_frame(self, sid: str) -> None:
+        """A frame refused before any handler counts like any event."""
+        conn = self.connections.get(sid)
+        if conn is not None:
+            self.over(conn)
+
+
 def register(socketio: SocketIO, services: Services) -> Rounds:
     """Wire every event; returns the round path (its clock is running)."""
     s = services
@@ -123,26 +157,8 @@ def register(socketio: SocketIO, services: Services) -> Rounds:
     rounds = Rounds(s, server, background)
     lobby = Lobby(s, server, background, rounds)
 
-    def over_rate(conn: Connection) -> bool:
-        """Counts an event against the connection's rate: True if it is over (the event is
-        refused). Past FLOOD_DISCONNECT refusals the connection is closed, transport and all."""
-        if conn.bucket.allow():
-            return False
-        conn.flood_refusals += 1
-        if conn.flood_refusals > FLOOD_DISCONNECT:
-            eio_sid = server.manager.eio_sid_from_sid(conn.sid, "/")
-            server.disconnect(conn.sid)
-            if eio_sid is not None:
-                server.eio.disconnect(eio_sid)
-        return True
-
-    def bad_frame(sid: str) -> None:
-        """A frame refused before any handler: it counts against the rate like any event."""
-        conn = s.connections.get(sid)
-        if conn is not None:
-            over_rate(conn)
-
-    guard_frames(server, bad_frame)
+    flood = FloodLimit(server, s.connections)
+    guard_frames(server, flood.bad_frame)
 
     def on(event: str, model, fn: Callable) -> None:
         """Answer `event` with fn(connection, payload): flood guard, size limit, payload
@@ -154,7 +170,7 @@ def register(socketio: SocketIO, services: Services) -> Rounds:
             try:
                 if len(args) > 1:
                     raise ProtocolError("bad_payload", "send one payload object per event")
-                if over_rate(conn):
+                if flood.over(conn):
                     raise ProtocolError("rate_limited", "too many events: slow down")
                 if len(json.dumps(data, default=str)) > MAX_EVENT_BYTES:
                     raise ProtocolError("payload_too_large", f"events are limited to {MAX_EVENT_BYTES} bytes")
@@ -163,14 +179,10 @@ def register(socketio: SocketIO, services: Services) -> Rounds:
                 payload = parse(model, data) if model is not None else data
                 return {"ok": True, **fn(conn, payload)}
             except ProtocolError as exc:
-                reply = exc.reply()
-                server.emit("error", {**reply["error"], "event": event}, to=sid)
-                return reply
+                return refuse(server, sid, exc, event)
             except Exception:
                 log.exception("handler %s failed", event)
-                reply = ProtocolError("server_error", "the server failed on this event; the room is unchanged").reply()
-                server.emit("error", {**reply["error"], "event": event}, to=sid)
-                return reply
+                return refuse(server, sid, ProtocolError("server_error", "the server failed on this event; the room is unchanged"), event)
 
         server.on(event, handle)
 
@@ -195,9 +207,7 @@ def register(socketio: SocketIO, services: Services) -> Rounds:
 
     @socketio.on("*")
     def unknown(event, *args):
-        reply = ProtocolError("unknown_event", f"no event called {str(event)[:40]!r}").reply()
-        server.emit("error", {**reply["error"], "event": str(event)[:40]}, to=request.sid)
-        return reply
+        return refuse(server, request.sid, ProtocolError("unknown_event", f"no event called {str(event)[:40]!r}"), str(event)[:40])
 
     socketio.start_background_task(rounds.tick_forever)
     return rounds
