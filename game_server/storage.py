@@ -202,25 +202,42 @@ class GroupCommit:
         return self._in_flight
 
     def _send(self, batch: list[_Waiter]) -> bool:
-        """Hands the batch to the writer process (started here when there is none); if that
-        fails, the batch has failed and its callers are told."""
-        try:
-            if self._pipe is None:
-                context = multiprocessing.get_context("spawn")
-                pipe, child_end = context.Pipe()
-                for end in (pipe, child_end):  # a socket pair, made non-blocking where gevent patched socket
-                    os.set_blocking(end.fileno(), True)
-                self.process = context.Process(target=_commit_forever, args=(self._url, child_end), name="storage-writer", daemon=True)
-                self.process.start()
-                child_end.close()
-                self._pipe = pipe
-            self._pipe.send([waiter.writes for waiter in batch])
-            return True
-        except (EOFError, OSError) as exc:
-            self._writer_stopped(batch, exc)
-        except Exception as exc:  # a write that does not pickle: nothing was sent
-            self._finish(batch, [f"the batch could not be sent to the database writer: {exc!r}"] * len(batch))
+        """Hands the batch to the writer process; if that fails, the batch has failed and its
+        callers are told. A writer that died between batches is replaced first (a send to a dead
+        one fails before anything is delivered, so it is sent again to the new one, once)."""
+        for last_try in (False, True):
+            try:
+                if self._pipe is None or not self.process.is_alive():
+                    self._start_writer()
+                self._pipe.send([waiter.writes for waiter in batch])
+                return True
+            except (EOFError, OSError) as exc:
+                if last_try:
+                    self._writer_stopped(batch, exc)
+                else:
+                    self._drop_pipe()
+            except Exception as exc:  # a write that does not pickle: nothing was sent
+                self._finish(batch, [f"the batch could not be sent to the database writer: {exc!r}"] * len(batch))
+                return False
         return False
+
+    def _start_writer(self) -> None:
+        if self._pipe is not None:
+            log.warning("the database writer process was gone (exit code %s); starting another", self.process.exitcode)
+            self._drop_pipe()
+        context = multiprocessing.get_context("spawn")
+        pipe, child_end = context.Pipe()
+        for end in (pipe, child_end):  # a socket pair, made non-blocking where gevent patched socket
+            os.set_blocking(end.fileno(), True)
+        self.process = context.Process(target=_commit_forever, args=(self._url, child_end), name="storage-writer", daemon=True)
+        self.process.start()
+        child_end.close()
+        self._pipe = pipe
+
+    def _drop_pipe(self) -> None:
+        if self._pipe is not None:
+            self._pipe.close()
+            self._pipe = None
 
     def _await_answer(self, batch: list[_Waiter]) -> None:
         """Waits for the writer process's answer to the batch in flight and tells its callers."""
@@ -234,9 +251,7 @@ class GroupCommit:
 
     def _writer_stopped(self, batch: list[_Waiter], exc: BaseException) -> None:
         """The writer process died: the batch fails, and the next one starts another."""
-        if self._pipe is not None:
-            self._pipe.close()
-            self._pipe = None
+        self._drop_pipe()
         self._finish(batch, [f"the database writer stopped ({exc!r}); the write may not have been committed"] * len(batch))
 
     @staticmethod

@@ -44,9 +44,24 @@ def _pg_bin(name: str) -> str | None:
     return found if isinstance(found, str) else (found[-1] if found else None)
 
 
+class Postgres:
+    """A running throwaway cluster: its `url`, and `stop()`/`start()` for outage tests (a fast
+    shutdown: the server closes every connection, as a database that goes away does)."""
+
+    def __init__(self, as_user: list[str], pg_ctl: str, data: Path, options: str, log: Path, url: str):
+        self._ctl = [*as_user, pg_ctl, "-D", str(data)]
+        self._options, self._log, self.url = options, log, url
+
+    def start(self) -> None:
+        subprocess.run([*self._ctl, "-o", self._options, "-l", str(self._log), "-w", "start"], check=True, capture_output=True)
+
+    def stop(self, mode: str = "fast") -> None:
+        subprocess.run([*self._ctl, "-m", mode, "-w", "stop"], capture_output=True)
+
+
 @contextmanager
-def postgres_server():
-    """A throwaway cluster with trust auth; as root it runs as the `postgres` user."""
+def postgres_cluster():
+    """A throwaway cluster with trust auth, started; as root it runs as the `postgres` user."""
     initdb, pg_ctl = _pg_bin("initdb"), _pg_bin("pg_ctl")
     if initdb is None or pg_ctl is None:
         pytest.skip("PostgreSQL is not installed (Debian package postgresql)")
@@ -63,14 +78,21 @@ def postgres_server():
         as_user = ["runuser", "-u", "postgres", "--"]
     data, port = workdir / "data", free_port()
     subprocess.run([*as_user, initdb, "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"], check=True, capture_output=True)
-    options = f"-p {port} -k {workdir} -c listen_addresses=127.0.0.1 -c fsync=off"
-    subprocess.run([*as_user, pg_ctl, "-D", str(data), "-o", options, "-l", str(workdir / "log"), "-w", "start"], check=True, capture_output=True)
-    url = f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
+    cluster = Postgres(as_user, pg_ctl, data, f"-p {port} -k {workdir} -c listen_addresses=127.0.0.1 -c fsync=off", workdir / "log",
+                       f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres")
+    cluster.start()
     try:
-        yield url
+        yield cluster
     finally:
-        subprocess.run([*as_user, pg_ctl, "-D", str(data), "-m", "immediate", "stop"], capture_output=True)
+        cluster.stop("immediate")
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+@contextmanager
+def postgres_server():
+    """The URL of a throwaway cluster (postgres_cluster), for tests that never stop it."""
+    with postgres_cluster() as cluster:
+        yield cluster.url
 
 
 def _wait(probe, what: str, timeout: float = 20) -> None:

@@ -80,12 +80,34 @@ def test_a_failing_write_fails_alone(storage):
         assert connection.execute(select(func.count()).select_from(MoveRow)).scalar() == 9
 
 
-def test_a_writer_process_that_dies_is_replaced(storage):
-    """The writes it held fail (StorageError: not acknowledged); the next write starts another."""
-    os.kill(storage._writes.process.pid, signal.SIGKILL)
-    storage._writes.process.join()
-    with pytest.raises(StorageError, match="writer stopped"):
-        storage.add_move("r_1", 0, "p_1", {"n": 0}, 0.0)
+def test_a_writer_process_that_dies_between_writes_is_replaced_before_the_next(storage):
+    dead = storage._writes.process
+    os.kill(dead.pid, signal.SIGKILL)
+    dead.join()
+    storage.add_move("r_1", 0, "p_1", {"n": 0}, 0.0)  # nothing was in flight: nothing fails
+    assert storage._writes.process.pid != dead.pid
+    assert [m["index"] for m in storage.get_round("r_1").moves] == [0]
+
+
+def test_a_writer_process_that_dies_holding_writes_fails_them_and_the_next_starts_another(storage):
+    """The writes it held fail (StorageError: not acknowledged, may or may not be committed)."""
+    writer = storage._writes.process
+    os.kill(writer.pid, signal.SIGSTOP)  # it holds the next batch without answering
+    failed: list[Exception] = []
+
+    def write() -> None:
+        try:
+            storage.add_move("r_1", 0, "p_1", {"n": 0}, 0.0)
+        except StorageError as exc:
+            failed.append(exc)
+
+    held = threading.Thread(target=write)
+    held.start()
+    held.join(0.5)
+    assert held.is_alive()  # waiting for the answer
+    os.kill(writer.pid, signal.SIGKILL)
+    held.join(10)
+    assert failed and "writer stopped" in str(failed[0])
     storage.add_move("r_1", 1, "p_1", {"n": 1}, 0.0)
     assert [m["index"] for m in storage.get_round("r_1").moves] == [1]
 
