@@ -87,7 +87,9 @@ class PiecePool:
         both must pickle, and `prepare()`, run in each child as it starts, loads what they need).
         `depth`: pieces kept ready, for every request shape or per shape. `timeout`: how long a
         take waits for a piece from a line that works but is behind (then ComposeTimeout): a
-        burst of starts, or Run levels asked for faster than one child proves them. `deadlines`:
+        burst of starts, or Run levels asked for faster than one child proves them. 10 s is
+        twice the quick deadline: a waiting take's step is next, behind at most the call in
+        progress, so a quick line that works has its piece by then. `deadlines`:
         when a child is judged frozen and replaced (composer_processes.Deadlines)."""
         self._compose, self._compose_batch = compose, compose_batch
         self._processes, self._deadlines, self._prepare = processes, deadlines, prepare

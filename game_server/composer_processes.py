@@ -63,7 +63,7 @@ class WatchedProcesses:
     (before any call needs them). One line per replacement in the log, at ERROR, and one at INFO
     when the new children are ready."""
 
-    def __init__(self, name: str, processes: int, deadline: float, deadlines: Deadlines, initializer: Callable[[], None], prepare: Callable[[], None] | None = None):
+    def __init__(self, name: str, processes: int, deadline: float, deadlines: Deadlines, initializer: Callable[[int], None], prepare: Callable[[], None] | None = None):
         self.name, self.processes, self.deadline, self.deadlines = name, processes, deadline, deadlines
         self._initializer, self._prepare = initializer, prepare
         self._lock = threading.Lock()
@@ -74,7 +74,8 @@ class WatchedProcesses:
 
     def _start(self, why: str | None) -> None:
         # spawn, not fork: the server has threads, and a forked copy of their locks can deadlock
-        self._executor = ProcessPoolExecutor(max_workers=self.processes, mp_context=multiprocessing.get_context("spawn"), initializer=self._initializer)
+        self._executor = ProcessPoolExecutor(max_workers=self.processes, mp_context=multiprocessing.get_context("spawn"),
+                                             initializer=self._initializer, initargs=(os.getpid(),))
         self._since, self._why, self._announced = time.monotonic(), why, False
         # one load a child: each submit finds no idle child and spawns another
         self._loads: list[Future] = [self._executor.submit(_load, self._prepare) for _ in range(self.processes)]
@@ -89,8 +90,8 @@ class WatchedProcesses:
             return None
         waited = time.monotonic() - self._since
         if self._why is None:
-            return f"{self.name}: its composer process is loading ({waited:.0f} s)"
-        return f"{self.name}: its composer process {self._why}; a new one is loading ({waited:.0f} s)"
+            return f"the {self.name} line's process is loading ({waited:.0f} s)"
+        return f"the {self.name} line's process {self._why}; a new one is loading ({waited:.0f} s)"
 
     def pids(self) -> list[int]:
         return sorted(_processes_of(self._executor))
@@ -190,13 +191,12 @@ def _kill(executor: ProcessPoolExecutor) -> None:
     executor.shutdown(wait=False, cancel_futures=True)
 
 
-def composer_process_setup() -> None:
-    """In a composer process: give way to the socket handlers (a refill can wait a few
-    milliseconds, a move's reply should not: on a busy machine the scheduler runs the server
-    first), and be killed when the server dies, even by SIGKILL (Linux), instead of composing on
-    for nobody."""
-    os.nice(COMPOSER_NICENESS)
-    one_thread_each()
+def composer_process_setup(server_pid: int) -> None:
+    """In a composer process: be killed when the server dies, even by SIGKILL (Linux), instead of
+    composing on for nobody: asked for first, and if the server died before that, exit (a server
+    killed while its children still load torch left them behind, blocked forever on their
+    queue); then give way to the socket handlers (a refill can wait a few milliseconds, a move's
+    reply should not: on a busy machine the scheduler runs the server first)."""
     try:
         import ctypes
         import signal
@@ -204,6 +204,10 @@ def composer_process_setup() -> None:
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
     except OSError:
         pass
+    if os.getppid() != server_pid:
+        os._exit(0)
+    os.nice(COMPOSER_NICENESS)
+    one_thread_each()
 
 
 COMPOSER_NICENESS = 10
