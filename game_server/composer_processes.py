@@ -41,7 +41,8 @@ class Deadlines:
     child runs at nice 10: where the server's own processes keep every core busy the scheduler
     gives it about a tenth of a core (weights 110 against 1024), so a healthy call may take ten
     times what it takes on a free core. Each deadline is about ten times the slowest call, 5 s
-    quick and 30 s slow: later than that the child is not slow but stopped. Loading (spawn,
+    quick and 30 s slow: later than that the child is not slow but stopped (for the default
+    POOL_DEPTH: a refill batch grows with it, and the quick deadline should too). Loading (spawn,
     torch, the checkpoints) took 3.4 s on a quiet machine and 8-10 s under load: `load` 60 s. An
     idle line asks its child every `idle_check` s whether it still answers (a ping computes
     nothing: the quick deadline), so that a child that died or froze between calls is found
