@@ -12,7 +12,7 @@ from pathlib import Path
 from flask import Flask
 from flask_socketio import SocketIO
 
-from .composer import PiecePool
+from .composer import Deadlines, PiecePool
 from .config import Config
 from .games import GAMES, unchanging_types
 from .http import http
@@ -47,7 +47,9 @@ def create_app(config: Config | None = None, compose=None, **overrides) -> Flask
         tokens=Tokens(config.secret_key),
         pool=PiecePool(compose or partial(compose_with_models, config.model_dir), depth=partial(pool_depth, config.pool_depth),
                        compose_batch=None if compose else partial(compose_batch_with_models, config.model_dir),
-                       processes=0 if compose else config.composer_processes),
+                       processes=0 if compose else config.composer_processes,
+                       deadlines=Deadlines(quick=config.composer_deadline, slow=config.composer_slow_deadline),
+                       prepare=None if compose else partial(load_models, config.model_dir)),
         grace=config.grace_seconds,
     )
     app.extensions["melody_arcade.services"] = services
@@ -155,6 +157,13 @@ def socketio_of(app: Flask) -> SocketIO:
 
 def services_of(app: Flask) -> Services:
     return app.extensions["melody_arcade.services"]
+
+
+def load_models(model_dir: str) -> None:
+    """In a new composer process: torch and the checkpoints, loaded before a round needs them."""
+    from models.composer import default_composer
+
+    default_composer(Path(model_dir))
 
 
 def compose_with_models(model_dir: str, request, seed: int):

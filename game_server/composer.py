@@ -12,25 +12,27 @@ is one batch of several pieces, not a batch of one after every take. With `proce
 composing runs in child processes: in the server's own process a CPU-bound thread starves
 behind the connection threads taking turns at the GIL. Shapes that are slow to make (`slow =
 True`: proven Run levels) are refilled on a line of their own, with its own worker and children,
-so that they never hold up the quick ones.
+so that they never hold up the quick ones. A line's children are watched (composer_processes):
+one that froze or died is replaced at once, and while a line has none that works a take that
+finds its queue empty is refused at once (ComposerUnavailable) instead of waiting.
 """
 
 from __future__ import annotations
 
 import itertools
 import logging
-import multiprocessing
-import os
 import queue
 import secrets
 import threading
+import time
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 
 from music import Piece
+
+from .composer_processes import ComposerUnavailable, Deadlines, WatchedProcesses, composer_process_setup
 
 log = logging.getLogger(__name__)
 
@@ -46,48 +48,51 @@ class ComposeTimeout(RuntimeError):
 
 
 class _Line:
-    """A worker thread and its refill steps (and its child processes, when the pool has them):
-    slow shapes (a request class with `slow = True`) have a line of their own, so that the quick
-    shapes' refills never wait behind theirs (a Run level is proven for human timing: a third of a
-    second or more, where a piece takes milliseconds)."""
+    """A worker thread and its refill steps (and its child processes, watched, when the pool has
+    them): slow shapes (a request class with `slow = True`) have a line of their own, so that the
+    quick shapes' refills never wait behind theirs (a Run level is proven for human timing: a
+    third of a second or more, where a piece takes milliseconds)."""
 
-    def __init__(self, name: str, processes: int, work: Callable[[_Line], None]):
-        self.processes = processes
-        self.children = self.new_children() if processes > 0 else None
+    def __init__(self, name: str, processes: int, deadline: float, deadlines: Deadlines, prepare, work: Callable[[_Line], None]):
+        self.name = name
+        self.children = WatchedProcesses(name, processes, deadline, deadlines, composer_process_setup, prepare) if processes > 0 else None
+        self.closed = False
         # refill steps: the shapes a take is waiting for first (priority 0), then the rest in turn
         self.steps: queue.PriorityQueue = queue.PriorityQueue()
         self.order = itertools.count()
         threading.Thread(target=work, args=(self,), name=name, daemon=True).start()
 
-    def new_children(self) -> ProcessPoolExecutor:
-        # spawn, not fork: the server has threads, and a forked copy of their locks can deadlock
-        return ProcessPoolExecutor(max_workers=self.processes, mp_context=multiprocessing.get_context("spawn"), initializer=_composer_process_setup)
-
     def call(self, fn, *args):
-        """fn(*args) here, or in a child process; a child that died is replaced once."""
-        if self.children is None:
-            return fn(*args)
-        try:
-            return self.children.submit(fn, *args).result()
-        except BrokenProcessPool:
-            log.error("a composer process died; starting another")
-            self.children = self.new_children()
-            return self.children.submit(fn, *args).result()
+        """fn(*args) here, or in a child process (ComposerUnavailable: the line's children are
+        down, or were replaced because this call froze or a child died)."""
+        return fn(*args) if self.children is None else self.children.call(fn, *args)
+
+    def problem(self) -> str | None:
+        """Why this line cannot compose now; None when it can (threads always can)."""
+        return None if self.children is None else self.children.problem()
 
     def close(self) -> None:
+        self.closed = True
         if self.children is not None:
-            self.children.shutdown(wait=False, cancel_futures=True)
+            self.children.close()
         self.steps.put((-1, -1, None))
 
 
 class PiecePool:
-    def __init__(self, compose: Callable[[object, int], tuple[Piece, ...]], depth: int | Callable[[object], int] = 3, timeout: float = 10.0, compose_batch=None, processes: int = 0):
+    def __init__(self, compose: Callable[[object, int], tuple[Piece, ...]], depth: int | Callable[[object], int] = 3, timeout: float = 10.0, compose_batch=None, processes: int = 0,
+                 deadlines: Deadlines = Deadlines(), prepare: Callable[[], None] | None = None):
         """`compose(request, seed)` makes the pieces for a request; `compose_batch(request, count,
         seed)` makes `count` of them at once, or returns None for a request it cannot batch. Both
         run on the workers only (in child processes when `processes` > 0, that many a line: then
-        both must pickle). `depth`: pieces kept ready, for every request shape or per shape."""
+        both must pickle, and `prepare()`, run in each child as it starts, loads what they need).
+        `depth`: pieces kept ready, for every request shape or per shape. `timeout`: how long a
+        take waits for a piece from a line that works but is behind (then ComposeTimeout): a
+        burst of starts, or Run levels asked for faster than one child proves them. 10 s is
+        twice the quick deadline: a waiting take's step is next, behind at most the call in
+        progress, so a quick line that works has its piece by then. `deadlines`:
+        when a child is judged frozen and replaced (composer_processes.Deadlines)."""
         self._compose, self._compose_batch = compose, compose_batch
-        self._processes = processes
+        self._processes, self._deadlines, self._prepare = processes, deadlines, prepare
         self._lines: dict[bool, _Line] = {}  # slow or not -> its line, made on first use
         self._depth_of = depth if callable(depth) else (lambda request: depth)
         self._timeout = timeout
@@ -102,7 +107,8 @@ class PiecePool:
     def _line(self, slow: bool) -> _Line:
         with self._lock:
             if slow not in self._lines:
-                self._lines[slow] = _Line("composer-slow" if slow else "composer", self._processes, self._work)
+                deadline = self._deadlines.slow if slow else self._deadlines.quick
+                self._lines[slow] = _Line("composer-slow" if slow else "composer", self._processes, deadline, self._deadlines, self._prepare, self._work)
             return self._lines[slow]
 
     def _line_of(self, request) -> _Line:
@@ -131,8 +137,19 @@ class PiecePool:
         line.steps.put((0 if wanted else 1, next(line.order), request))
 
     def _work(self, line: _Line) -> None:
-        while True:
-            _, _, request = line.steps.get()
+        """The line's worker: refill steps in turn, none while the line's children are down or
+        loading (the steps wait), and an idle line's children asked now and then whether they
+        still answer (composer_processes)."""
+        every = self._deadlines.idle_check
+        while not line.closed:
+            if line.children is not None and not line.children.settle(every):
+                continue
+            try:
+                _, _, request = line.steps.get(timeout=every)
+            except queue.Empty:
+                if line.children is not None:
+                    line.children.check()
+                continue
             if request is None:
                 return
             self._refill_step(request)
@@ -148,6 +165,11 @@ class PiecePool:
                 q.put_nowait(composed)
         except queue.Full:
             pass
+        except ComposerUnavailable:  # replaced (and logged): the step waits for the new children
+            with self._lock:
+                self._refilling.discard(request)
+            self._schedule_refill(request)
+            return
         except Exception:  # a composer failure must not kill the worker; the next take retries
             log.exception("composing %s failed", request)
             with self._lock:
@@ -182,26 +204,43 @@ class PiecePool:
 
     def take(self, request) -> Composed:
         """A ready piece; if none is, the next one the refill makes (a batch is quicker per piece
-        than composing one on demand, and under a rush on-demand composes only pile up)."""
+        than composing one on demand, and under a rush on-demand composes only pile up). With
+        none ready and the line's composer down (frozen, dead, or its replacement loading):
+        ComposerUnavailable at once, never a wait on a composer that cannot answer."""
         q = self._queue(request)
+        line = self._line_of(request)
         try:
             composed = q.get_nowait()
         except queue.Empty:
-            if self._depth_of(request) <= 0:
-                future = self._urgent.submit(self._make, request)
-                try:
-                    composed = future.result(timeout=self._timeout)
-                except FutureTimeout:
-                    raise ComposeTimeout(f"composing {request} took longer than {self._timeout} s") from None
-            else:
-                self._schedule_refill(request, wanted=True)
-                try:
-                    composed = q.get(timeout=self._timeout)
-                except queue.Empty:
-                    raise ComposeTimeout(f"no {request} was composed within {self._timeout} s") from None
+            if (problem := line.problem()) is not None:
+                self._schedule_refill(request)  # made once the line is back
+                raise ComposerUnavailable(problem) from None
+            composed = self._compose_now(request) if self._depth_of(request) <= 0 else self._wait_for_refill(request, q, line)
         if self._compose_batch is None or request in self._one_at_a_time or q.qsize() <= q.maxsize // 2:
             self._schedule_refill(request)
         return composed
+
+    def _compose_now(self, request) -> Composed:
+        """No pool for this shape: compose on the urgent thread (not behind refills)."""
+        future = self._urgent.submit(self._make, request)
+        try:
+            return future.result(timeout=self._timeout)
+        except FutureTimeout:
+            raise ComposeTimeout(f"composing {request} took longer than {self._timeout} s") from None
+
+    def _wait_for_refill(self, request, q: queue.Queue[Composed], line: _Line) -> Composed:
+        """The next piece the refill makes, up to the timeout; refused as soon as the line goes
+        down meanwhile (its call froze and the watch replaced its children)."""
+        self._schedule_refill(request, wanted=True)
+        give_up = time.monotonic() + self._timeout
+        while True:
+            try:
+                return q.get(timeout=max(0.0, min(0.1, give_up - time.monotonic())))
+            except queue.Empty:
+                if (problem := line.problem()) is not None:
+                    raise ComposerUnavailable(problem) from None
+                if time.monotonic() >= give_up:
+                    raise ComposeTimeout(f"no {request} was composed within {self._timeout} s") from None
 
     def ready(self, request) -> int:
         return self._queue(request).qsize()
@@ -211,39 +250,20 @@ class PiecePool:
         with self._lock:
             return {repr(request): q.qsize() for request, q in self._queues.items()}
 
+    def unavailable(self) -> str | None:
+        """Why a line cannot compose now (its composer is down or loading), or None (/readyz)."""
+        with self._lock:
+            lines = list(self._lines.values())
+        return next((problem for line in lines if (problem := line.problem()) is not None), None)
+
+    def composers(self) -> dict[str, dict]:
+        """Each line's composer processes (/healthz): up or not, their pids, replacements so far."""
+        with self._lock:
+            lines = list(self._lines.values())
+        return {line.name: {"up": line.problem() is None, "pids": line.children.pids(), "replacements": line.children.replacements}
+                for line in lines if line.children is not None}
+
     def close(self) -> None:
         for line in list(self._lines.values()):
             line.close()
         self._urgent.shutdown(wait=False, cancel_futures=True)
-
-
-def _composer_process_setup() -> None:
-    """In a composer process: give way to the socket handlers (a refill can wait a few
-    milliseconds, a move's reply should not: on a busy machine the scheduler runs the server
-    first), and be killed when the server dies, even by SIGKILL (Linux), instead of composing on
-    for nobody."""
-    os.nice(COMPOSER_NICENESS)
-    one_thread_each()
-    try:
-        import ctypes
-        import signal
-
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except OSError:
-        pass
-
-
-COMPOSER_NICENESS = 10
-
-
-def one_thread_each() -> None:
-    """One thread each for torch and numpy's BLAS in a composer process: its matrices are small,
-    and BLAS/OpenMP threads that spin-wait for a sibling the scheduler took off the core burn
-    that core for nothing on a machine whose cores the server needs (measured: a composer at
-    80 % of a core, refills falling behind)."""
-    import numpy  # noqa: F401  (loaded first, so that threadpoolctl finds its BLAS)
-    import torch
-    from threadpoolctl import threadpool_limits
-
-    torch.set_num_threads(1)
-    threadpool_limits(1)

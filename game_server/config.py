@@ -12,6 +12,8 @@ import secrets
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
+from .composer_processes import Deadlines
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -33,6 +35,11 @@ class Config:
     pool_depth: int = 3
     # COMPOSER_PROCESSES: child processes that compose (0: threads in the server's process).
     composer_processes: int = 1
+    # COMPOSER_DEADLINE, COMPOSER_SLOW_DEADLINE: seconds a composer process may take over one
+    # call (quick shapes; slow ones, proven Run levels) before it is judged frozen and replaced
+    # (game_server/composer_processes.py, Deadlines, says why these defaults).
+    composer_deadline: float = Deadlines.quick
+    composer_slow_deadline: float = Deadlines.slow
     # REDIS_URL: when set, rooms and rounds live in Redis and Socket.IO broadcasts go through it,
     # so several server processes serve one game (docs/deploy.md). Unset: one process, in memory.
     redis_url: str = ""
@@ -50,6 +57,8 @@ class Config:
         "pool_depth": "POOL_DEPTH",
         "grace_seconds": "GRACE_SECONDS",
         "composer_processes": "COMPOSER_PROCESSES",
+        "composer_deadline": "COMPOSER_DEADLINE",
+        "composer_slow_deadline": "COMPOSER_SLOW_DEADLINE",
         "redis_url": "REDIS_URL",
         "async_mode": "ASYNC_MODE",
     }

@@ -50,26 +50,27 @@ def _versions() -> dict[str, str]:
 def healthz():
     """Liveness, the versions and async mode that matter when a bug report comes in, and the
     composer pool's ready pieces per round shape (`ready`: every shape has one, so round starts
-    are instant)."""
+    are instant), and each composer line's processes (`composers`: up, pids, replacements)."""
     from flask import current_app
 
     pool = current_app.extensions["melody_arcade.services"].pool
     async_mode = current_app.extensions["melody_arcade.socketio"].async_mode
-    return jsonify(status="ok", versions=_versions(), async_mode=async_mode, pool=pool.sizes(), ready=pool.warmed())
+    return jsonify(status="ok", versions=_versions(), async_mode=async_mode, pool=pool.sizes(), ready=pool.warmed(), composers=pool.composers())
 
 
 @http.get("/readyz")
 def readyz():
     """Readiness, for a load balancer: 200 when this process can play a round now (its database
-    answers, its room store answers, the composer has a piece ready for every round shape),
-    else 503 and which of them cannot. /healthz is liveness: the process answers at all."""
+    answers, its room store answers, every composer process works, none being replaced or still
+    loading, and the composer has a piece ready for every round shape), else 503 and which of
+    them cannot. /healthz is liveness: the process answers at all."""
     from flask import current_app
 
     services = current_app.extensions["melody_arcade.services"]
     checks = {
         "database": services.storage.unreachable(),
         "rooms": services.store.unreachable(),
-        "composer": None if services.pool.warmed() else "a round shape has no piece ready yet",
+        "composer": services.pool.unavailable() or (None if services.pool.warmed() else "a round shape has no piece ready yet"),
     }
     ready = all(problem is None for problem in checks.values())
     return jsonify(ready=ready, checks={name: problem or "ok" for name, problem in checks.items()}), 200 if ready else 503

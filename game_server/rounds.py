@@ -17,12 +17,12 @@ from __future__ import annotations
 import logging
 import time
 
-from .composer import ComposeTimeout
+from .composer import ComposerUnavailable, ComposeTimeout
 from .games import GAMES
 from .games.base import Outcome, Result, RoundState, Table
 from .protocol import ProtocolError, parse
 from .rooms import Room
-from .services import Background, Clients, Connection, Players, Services, rounds_log, storage_unavailable
+from .services import Background, Clients, Connection, Players, Services, composer_unavailable, rounds_log, storage_unavailable
 from .storage import StorageError
 
 log = logging.getLogger(__name__)
@@ -74,8 +74,10 @@ class Rounds:
                           self.s.pool.take, lambda player: self.s.store.offsets.get(player, 0))
             try:
                 started = game.start(table, level, options)
-            except ComposeTimeout as exc:
+            except ComposeTimeout as exc:  # the composer works but is behind
                 raise ProtocolError("composer_busy", str(exc)) from None
+            except ComposerUnavailable:  # it is down: no wait, try again in a few seconds
+                raise composer_unavailable() from None
             state = started.state
             try:  # committed before the start is acknowledged: a round that is played is stored
                 self.s.storage.add_round(state.round_id, game.name, state.level_name, code, started.seed, state.players, started.piece_json, started.setup)

@@ -67,6 +67,12 @@ def storage_unavailable() -> ProtocolError:
     return ProtocolError("storage_unavailable", "the game's database cannot be reached: nothing changed; try again in a moment", retry=True)
 
 
+def composer_unavailable() -> ProtocolError:
+    """The refusal for a start while the composer that makes its piece is down (frozen, dead, or
+    its replacement loading) and none is ready: nothing changed, and it is back within seconds."""
+    return ProtocolError("composer_unavailable", "the composer is restarting: nothing changed; try again in a few seconds", retry=True)
+
+
 class Players(list):
     """A round's players as a log field, `p_1a2b:'Ada',p_3c4d:'Bob'` (names quoted: a name may hold
     anything), formatted only if the line is written."""

@@ -1,0 +1,105 @@
+"""The composer's watch, on real child processes that load the committed models: a frozen child
+(SIGSTOP) and a killed one (SIGKILL) are replaced, round starts are refused at once while the
+replacement loads (served from the queue where it has a piece), and served again after."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import time
+from functools import partial
+from pathlib import Path
+
+import pytest
+
+from game_server.app import compose_batch_with_models, compose_with_models, create_app, load_models, services_of
+from game_server.composer import ComposerUnavailable, Deadlines, PiecePool
+from game_server.config import Config
+from game_server.material import PieceRequest
+
+from .server import InProcessClient
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(180)]  # child processes that load torch and the models
+
+MODELS = str(Path(__file__).resolve().parent.parent / "models" / "checkpoints")
+LOAD = 60  # seconds a child may take to load (Deadlines.load): a bound, not a figure
+
+
+def wait_until(condition, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"not within {timeout} s: {what}"
+        time.sleep(0.02)
+
+
+def gone(pid: int) -> bool:
+    """The process has exited (reaped, or a zombie), not stopped or running."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except FileNotFoundError:
+        return True
+
+
+def composer_warnings(caplog) -> list[str]:
+    """What the composer logged at WARNING and above: one line per replacement, nothing else
+    (no traceback for the refill the freeze cut short)."""
+    return [r.getMessage() for r in caplog.records if r.name == "game_server.composer" and r.levelno >= logging.WARNING]
+
+
+def test_a_frozen_composer_is_replaced_and_takes_meanwhile_are_refused_at_once(caplog):
+    deadline = 2.0
+    pool = PiecePool(partial(compose_with_models, MODELS), depth=2, compose_batch=partial(compose_batch_with_models, MODELS), processes=1,
+                     deadlines=Deadlines(quick=deadline, slow=deadline, idle_check=0.5), prepare=partial(load_models, MODELS))
+    shape = PieceRequest(bars=8)
+    pool.warm(shape)
+    wait_until(lambda: pool.ready(shape) == 2 and pool.unavailable() is None, LOAD, "the pool loaded and filled")
+    [frozen] = pool.composers()["composer"]["pids"]
+    os.kill(frozen, signal.SIGSTOP)
+    try:
+        assert all(pool.take(shape).pieces for _ in range(2))  # the queue's pieces are served all the same
+        wait_until(lambda: pool.unavailable() is not None, deadline + 5, "the frozen refill noticed")
+        started = time.monotonic()
+        with pytest.raises(ComposerUnavailable, match="did not answer within 2 s"):
+            pool.take(shape)  # nothing ready, the replacement still loading: refused at once
+        assert time.monotonic() - started < 0.5
+        wait_until(lambda: gone(frozen), 5, "the frozen child killed")
+        wait_until(lambda: pool.unavailable() is None, LOAD, "the replacement loaded")
+        assert pool.take(shape).pieces[0].bars == 8
+        [successor] = pool.composers()["composer"]["pids"]
+        assert successor != frozen and pool.composers()["composer"]["replacements"] == 1
+        assert composer_warnings(caplog) == [f"composer line composer: process {frozen} did not answer within 2 s; killed, a new one is loading"]
+    finally:
+        if not gone(frozen):
+            os.kill(frozen, signal.SIGKILL)
+        pool.close()
+
+
+def start_sort(app, name: str) -> dict:
+    player = InProcessClient(app, name)
+    assert player.call("create_room", {"game": "sort", "mode": "solo", "level": 0})["ok"]
+    return player.call("start_round", {})
+
+
+def test_a_killed_composer_is_replaced_while_readyz_says_not_ready_and_starts_are_refused_at_once(tmp_path, caplog):
+    app = create_app(Config(database_url=f"sqlite:///{tmp_path}/rounds.db", pool_depth=0, composer_processes=1, log_level="WARNING"))
+    client = app.test_client()
+    pool = services_of(app).pool
+    try:
+        wait_until(lambda: client.get("/readyz").status_code == 200, LOAD, "ready")
+        assert start_sort(app, "Ada")["ok"]  # composed on demand in the child
+        [killed] = pool.composers()["composer"]["pids"]
+        os.kill(killed, signal.SIGKILL)
+        wait_until(lambda: client.get("/readyz").status_code == 503, Deadlines.idle_check + 5, "readyz not ready")
+        assert "died; a new one is loading" in client.get("/readyz").get_json()["checks"]["composer"]
+        started = time.monotonic()
+        refused = start_sort(app, "Bob")
+        assert refused["error"]["code"] == "composer_unavailable" and refused["error"]["retry"] is True
+        assert time.monotonic() - started < 1
+        wait_until(lambda: client.get("/readyz").status_code == 200, LOAD, "ready again")
+        assert start_sort(app, "Cyd")["ok"]
+        assert killed not in pool.composers()["composer"]["pids"]
+        assert composer_warnings(caplog) == [f"composer line composer: process {killed} died; killed, a new one is loading"]
+    finally:
+        pool.close()
+        services_of(app).storage.close()
