@@ -116,3 +116,44 @@ def _answer(db, round_id: str) -> list[str]:
         return storage.get_round(round_id).setup["answer"]
     finally:
         storage.close()
+
+
+LOSE = """(event) => {  // the page's connection loses every `event` from now on, as a queue's gap would
+  const net = window.arcade.net, dispatch = net.dispatchEvent.bind(net);
+  net.dispatchEvent = (e) => (e.type === event ? true : dispatch(e));
+}"""
+RESYNC = "async () => { const state = await window.arcade.net.call('resync', {}); window.arcade.net.dispatchEvent(new CustomEvent('resync', {detail: state})); }"
+
+
+def test_the_page_applies_a_resync_a_round_it_missed_shows_and_so_does_its_result(players, server):
+    """A co-op guest's page that lost `round_started`, then `round_ended`, is given `resync`
+    (the server's own state; a push carries the same as the reply): the round starts showing,
+    then its result does."""
+    from .server import solve
+
+    host = Player(server, "Host")
+    try:
+        code = host.call("create_room", {"game": "sort", "mode": "coop", "ladder": "slices", "level": 0})["room"]["code"]
+        guest = players("Guest")
+        page = guest.page
+        page.fill("#join-code", code)
+        page.click("#join-form button")
+        host.wait_for("room", where=lambda room: len(room["seats"]) == 2)
+        page.evaluate(LOSE, "round_started")
+        round_ = host.call("start_round", {})["round"]
+        page.wait_for_timeout(500)
+        assert page.evaluate("window.arcade.round") is None  # it never heard of the round
+        page.evaluate(RESYNC)
+        page.wait_for_selector("#sort:not([hidden]) #slots .slot")
+        assert page.evaluate("window.arcade.round.round_id") == round_["round_id"]
+
+        page.evaluate(LOSE, "round_ended")
+        board = solve(host, round_, server.stored_round(round_["round_id"]).setup["answer"])
+        result = host.move(round_["round_id"], board["version"], "submit")["result"]
+        page.wait_for_timeout(500)
+        assert page.is_hidden("#result")
+        page.evaluate(RESYNC)
+        page.wait_for_selector("#result:not([hidden])")
+        assert page.inner_text("#result-score") == str(result["score"])
+    finally:
+        host.close()
