@@ -58,16 +58,20 @@ def create_app(config: Config | None = None, compose=None, **overrides) -> Flask
     # build the app in-process; ASYNC_MODE=threading): docs/deploy.md. Events are capped well
     # above our own 16 KB limit so that an oversized one reaches the handler and is refused with
     # a code instead of dropping the connection.
-    # With REDIS_URL, Flask-SocketIO's message queue carries emits to clients on other processes.
-    queue = {}
+    # With REDIS_URL, Flask-SocketIO's message queue carries emits to clients on other processes
+    # (game_server/message_queue.py).
+    # When the queue is back after losing Redis, the players seated on this process get `resync`.
+    queue = None
     if config.redis_url:
-        from socketio import RedisManager
-
+        from .message_queue import MessageQueue
         from .redis_store import MAX_CONNECTIONS
 
-        queue = {"client_manager": RedisManager(config.redis_url, channel="flask-socketio", redis_options={"max_connections": MAX_CONNECTIONS})}
-    socketio = SocketIO(app, async_mode="gevent" if gevent_patched() else "threading", max_http_buffer_size=8 * 1024 * 1024, async_handlers=False, serializer=JsonPacket, **queue)
-    register(socketio, services)
+        queue = MessageQueue(config.redis_url, channel="flask-socketio", redis_options={"max_connections": MAX_CONNECTIONS})
+    socketio = SocketIO(app, async_mode="gevent" if gevent_patched() else "threading", max_http_buffer_size=8 * 1024 * 1024, async_handlers=False, serializer=JsonPacket,
+                        **({"client_manager": queue} if queue is not None else {}))
+    lobby = register(socketio, services)
+    if queue is not None:
+        queue.on_back = lambda gap: socketio.start_background_task(lobby.resync_everyone)
     app.wsgi_app = no_delay(app.wsgi_app)
     app.extensions["melody_arcade.socketio"] = socketio
     services.pool.warm(*(request for game in GAMES.values() for request in game.materials()))

@@ -7,8 +7,8 @@ import logging
 import time
 
 from .games import GAMES
-from .protocol import Calibrate, CreateRoom, Hello, JoinRoom, LeaveRoom, ProtocolError
-from .rooms import Room, Seat, TokenError, new_player_id
+from .protocol import Calibrate, CreateRoom, Hello, JoinRoom, LeaveRoom, ProtocolError, Resync
+from .rooms import Room, RoomsUnavailable, Seat, TokenError, new_player_id
 from .rounds import Rounds
 from .services import Background, Clients, Connection, Services, connections_log, rooms_log
 from .storage import StorageError
@@ -16,6 +16,9 @@ from .storage import StorageError
 log = logging.getLogger(__name__)
 
 TAKEN_OVER = "this game is open in another tab or window"
+NOT_SEATED = {"room": None, "round": None, "last_seq": 0}
+RESYNC_RETRY = 0.5  # seconds between two tries of a resync push while Redis still refuses
+RESYNC_PATIENCE = 60.0  # seconds after which a resync push is given up (logged)
 
 
 class Lobby:
@@ -41,21 +44,62 @@ class Lobby:
         took_over = old_sid if old_sid and old_sid != conn.sid and old_sid in s.connections else None
         if took_over:
             self._take_over(took_over)
-        reply = {"player_id": player_id, "token": s.tokens.issue(player_id), "room": None, "round": None, "last_seq": 0}
-        code = s.store.room_of_player.get(player_id)
-        if code:
-            with s.store.locked(code) as room:
-                if room is not None and not room.closed:
-                    seat = room.seat_of(player_id)
-                    seat.away_since = None
-                    reply["last_seq"] = seat.last_seq  # a reloaded page goes on counting from here
-                    self.clients.enter_room(conn.sid, code)
-                    reply["room"] = room.public()
-                    reply["round"] = self.rounds.view(room)
-                    self.clients.emit("partner_back", {"player_id": player_id}, to=code, skip_sid=conn.sid)
+        reply = {"player_id": player_id, "token": s.tokens.issue(player_id), **NOT_SEATED}
+        if p.token:  # a new player is in no room: nothing to look up
+            try:
+                reply.update(self.seat_state(conn))
+            except RoomsUnavailable:  # who they are needs no Redis; where they sit does
+                reply["rooms_unavailable"] = True
+                log.info("hello from player %s while the room store cannot be reached: answered without their room", player_id)
         connections_log.info("hello sid=%s player=%s name=%r returning=%s room=%s took_over=%s",
                              conn.sid, player_id, p.name, bool(p.token), reply["room"]["code"] if reply["room"] else "-", took_over or "-")
         return reply
+
+    def seat_state(self, conn: Connection) -> dict:
+        """Where the connection's player sits, as `hello` and `resync` answer it: {room, round,
+        last_seq} (None, None, 0 when not seated). Seats the connection again on the way: it
+        joins the room's broadcasts, and a seat marked away is back (the partner hears
+        `partner_back`). Raises RoomsUnavailable when the room store cannot be reached."""
+        s = self.s
+        code = s.store.room_of_player.get(conn.player_id)
+        if not code:
+            return dict(NOT_SEATED)
+        with s.store.locked(code) as room:
+            seat = None if room is None or room.closed else room.seat_of(conn.player_id)
+            if seat is None:
+                return dict(NOT_SEATED)
+            was_away, seat.away_since = seat.away_since is not None, None
+            self.clients.enter_room(conn.sid, code)
+            if was_away:
+                self.clients.emit("partner_back", {"player_id": conn.player_id}, to=code, skip_sid=conn.sid)
+            # last_seq: a reloaded page goes on counting from here
+            return {"room": room.public(), "round": self.rounds.view(room), "last_seq": seat.last_seq}
+
+    def resync(self, conn: Connection, _payload: Resync) -> dict:
+        """The room's state again, for a client that may have missed events."""
+        return self.seat_state(conn)
+
+    def resync_everyone(self) -> None:
+        """Push `resync` to every connection of this process seated in a room: called when the
+        message queue is back after a gap, during which the partners' events (round_started,
+        board, run_inputs, round_ended...) were lost. Redis may still be loading its data: tried
+        again every RESYNC_RETRY seconds for up to RESYNC_PATIENCE."""
+        deadline = time.monotonic() + RESYNC_PATIENCE
+        pending = [conn for conn in list(self.s.connections.values()) if conn.player_id]
+        while pending:
+            try:
+                for conn in list(pending):
+                    if self.s.connections.get(conn.sid) is conn:  # still connected
+                        state = self.seat_state(conn)
+                        if state["room"] is not None:
+                            self.clients.emit("resync", state, to=conn.sid)
+                    pending.remove(conn)
+            except RoomsUnavailable:
+                if time.monotonic() > deadline:
+                    log.warning("resync not pushed to %d connections: the room store is still out of reach", len(pending))
+                    return
+                self.background.sleep(RESYNC_RETRY)
+        rooms_log.info("resync pushed after the message queue's gap")
 
     def _take_over(self, old_sid: str) -> None:
         """The newest connection plays for the player (a reloaded page, a second tab). The older
@@ -137,17 +181,23 @@ class Lobby:
         if conn is None or conn.player_id is None or s.sid_of_player.get(conn.player_id) != sid:
             return
         del s.sid_of_player[conn.player_id]
-        code = s.store.room_of_player.get(conn.player_id)
+        try:
+            self._mark_away(conn.player_id)
+        except RoomsUnavailable:  # the seat stays as it was; the room's round goes on for the partner
+            log.info("player %s disconnected while the room store cannot be reached: their seat is not marked away", conn.player_id)
+
+    def _mark_away(self, player_id: str) -> None:
+        code = self.s.store.room_of_player.get(player_id)
         if code is None:
             return
-        with s.store.locked(code) as room:
-            if room is None:
+        with self.s.store.locked(code) as room:
+            seat = None if room is None else room.seat_of(player_id)
+            if seat is None:
                 return
-            seat = room.seat_of(conn.player_id)
             seat.away_since = time.time()
             self.clients.emit("partner_away", {"player_id": seat.player_id, "grace_seconds": room.grace}, to=code)
             grace = room.grace
-        self.background.start(self._after_grace, code, conn.player_id, grace)
+        self.background.start(self._after_grace, code, player_id, grace)
 
     def _after_grace(self, code: str, player_id: str, grace: float) -> None:
         self.background.sleep(grace + 0.1)

@@ -58,6 +58,10 @@ class LeaveRoom(Strict):
     """No fields: `{}`, or no payload at all."""
 
 
+class Resync(Strict):
+    """No fields: `{}`, or no payload at all."""
+
+
 class CreateRoom(Strict):
     game: str = Field(max_length=16)  # a game of the registry (GET /api/games)
     mode: Literal["solo", "coop"] = "solo"

@@ -18,6 +18,7 @@ anyone else can write to.
 
 from __future__ import annotations
 
+import functools
 import io
 import pickle
 import uuid
@@ -27,8 +28,10 @@ from collections.abc import Iterator, MutableMapping
 from contextlib import contextmanager
 
 import redis
+from redis.backoff import ExponentialWithJitterBackoff
+from redis.retry import Retry
 
-from .rooms import Room, new_room_code
+from .rooms import Room, RoomsUnavailable, new_room_code
 
 ROOM_TTL = 24 * 3600
 LOCK_SECONDS = 10  # a lock held longer than this (a stalled process) expires
@@ -41,6 +44,26 @@ MAX_CONNECTIONS = 2000
 
 
 BLOBS_KEPT = 2048  # per process, most recently used
+# A command that fails to reach Redis is tried again a few times within ~0.2 s (a connection
+# that went stale when Redis restarted is replaced so), then the player hears rooms_unavailable:
+# redis-py's default (10 tries, up to a second apart) held each handler ~5 s during an outage.
+RETRY = Retry(ExponentialWithJitterBackoff(base=0.01, cap=0.1), retries=3)
+CONNECT_TIMEOUT = 2.0  # seconds: a Redis host that does not answer at all is an outage too
+OUTAGE = (redis.ConnectionError, redis.TimeoutError)  # BusyLoadingError (a restart loading its AOF) is a ConnectionError
+
+
+def reachable(fn):
+    """Redis's connection errors as RoomsUnavailable, which the transport answers with
+    `rooms_unavailable`: the lobby and the round path know no Redis."""
+
+    @functools.wraps(fn)
+    def call(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except OUTAGE as exc:
+            raise RoomsUnavailable(f"{type(exc).__name__}: {exc}"[:200]) from exc
+
+    return call
 
 
 class RoomConflict(RuntimeError):
@@ -53,22 +76,27 @@ class RedisHash(MutableMapping):
     def __init__(self, client: redis.Redis, key: str, kind=str):
         self.client, self.key, self.kind = client, key, kind
 
+    @reachable
     def __getitem__(self, field):
         value = self.client.hget(self.key, field)
         if value is None:
             raise KeyError(field)
         return self.kind(value.decode())
 
+    @reachable
     def __setitem__(self, field, value) -> None:
         self.client.hset(self.key, field, value)
 
+    @reachable
     def __delitem__(self, field) -> None:
         if not self.client.hdel(self.key, field):
             raise KeyError(field)
 
+    @reachable
     def __iter__(self):
         return (f.decode() for f in self.client.hkeys(self.key))
 
+    @reachable
     def __len__(self) -> int:
         return self.client.hlen(self.key)
 
@@ -77,12 +105,15 @@ class RedisSet:
     def __init__(self, client: redis.Redis, key: str):
         self.client, self.key = client, key
 
+    @reachable
     def add(self, member: str) -> None:
         self.client.sadd(self.key, member)
 
+    @reachable
     def discard(self, member: str) -> None:
         self.client.srem(self.key, member)
 
+    @reachable
     def __iter__(self):
         return iter(sorted(m.decode() for m in self.client.smembers(self.key)))
 
@@ -105,6 +136,7 @@ class Blobs:
             self._id_of[id(obj)] = blob_id
             weakref.finalize(obj, self._id_of.pop, id(obj), None)
 
+    @reachable
     def id_of(self, obj) -> str:
         """The blob id of an unchanging object, storing it on first sight."""
         blob_id = self._id_of.get(id(obj))
@@ -114,6 +146,7 @@ class Blobs:
             self._remember(blob_id, obj)
         return blob_id
 
+    @reachable
     def get(self, blob_id: str):
         obj = self._objects.get(blob_id)
         if obj is None:
@@ -153,7 +186,7 @@ class RedisRoomStore:
     def __init__(self, url: str, unchanging: tuple[type, ...] = ()):
         """`unchanging`: the types of a round's parts that never change once it has started (the
         games say which: games.unchanging_types()), stored once each as blobs."""
-        self.client = redis.Redis.from_url(url, max_connections=MAX_CONNECTIONS)
+        self.client = redis.Redis.from_url(url, max_connections=MAX_CONNECTIONS, retry=RETRY, socket_connect_timeout=CONNECT_TIMEOUT)
         self.client.ping()
         self.blobs = Blobs(self.client, unchanging)
         self.room_of_player = RedisHash(self.client, PREFIX + "room-of-player")
@@ -171,6 +204,7 @@ class RedisRoomStore:
     def _key(self, code: str) -> str:
         return f"{PREFIX}room:{code}"
 
+    @reachable
     def create(self, make_room) -> Room:
         while True:
             code = new_room_code()
@@ -181,26 +215,31 @@ class RedisRoomStore:
     @contextmanager
     def locked(self, code: str) -> Iterator[Room | None]:
         """The room, for reading and changing; written back when the block ends without an error
-        (with its blobs' expiry renewed, so that they last as long as the room)."""
+        (with its blobs' expiry renewed, so that they last as long as the room). Redis out of
+        reach, here or in the block: RoomsUnavailable, and the room is not written."""
         key = self._key(code)
-        with self.client.lock(key + ":lock", timeout=LOCK_SECONDS, blocking_timeout=LOCK_SECONDS, sleep=0.002):
-            with self.client.pipeline() as pipe:
-                pipe.watch(key)
-                raw = pipe.get(key)
-                room = None if raw is None else self.blobs.loads(raw)
-                yield room
-                if room is None:
-                    return
-                value, blob_ids = self.blobs.dumps(room)
-                pipe.multi()
-                pipe.set(key, value, ex=ROOM_TTL)
-                for blob_id in blob_ids:
-                    pipe.expire(PREFIX + "blob:" + blob_id, ROOM_TTL)
-                try:
-                    pipe.execute()
-                except redis.WatchError:
-                    raise RoomConflict(f"room {code} changed while its lock had expired") from None
+        try:
+            with self.client.lock(key + ":lock", timeout=LOCK_SECONDS, blocking_timeout=LOCK_SECONDS, sleep=0.002):
+                with self.client.pipeline() as pipe:
+                    pipe.watch(key)
+                    raw = pipe.get(key)
+                    room = None if raw is None else self.blobs.loads(raw)
+                    yield room
+                    if room is None:
+                        return
+                    value, blob_ids = self.blobs.dumps(room)
+                    pipe.multi()
+                    pipe.set(key, value, ex=ROOM_TTL)
+                    for blob_id in blob_ids:
+                        pipe.expire(PREFIX + "blob:" + blob_id, ROOM_TTL)
+                    try:
+                        pipe.execute()
+                    except redis.WatchError:
+                        raise RoomConflict(f"room {code} changed while its lock had expired") from None
+        except OUTAGE as exc:
+            raise RoomsUnavailable(f"{type(exc).__name__}: {exc}"[:200]) from exc
 
+    @reachable
     def remove(self, code: str) -> None:
         raw = self.client.getdel(self._key(code))
         if raw is None:
@@ -209,5 +248,6 @@ class RedisRoomStore:
             if self.room_of_player.get(seat.player_id) == code:
                 del self.room_of_player[seat.player_id]
 
+    @reachable
     def __len__(self) -> int:
         return sum(1 for _ in self.client.scan_iter(PREFIX + "room:*", count=500) if not _.endswith(b":lock"))

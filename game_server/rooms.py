@@ -37,6 +37,12 @@ class TokenError(ValueError):
     pass
 
 
+class RoomsUnavailable(RuntimeError):
+    """The room store cannot be reached (Redis is down, or restarting and loading its data): the
+    room was not written, and the same call may succeed in a moment. The transport answers it
+    with `rooms_unavailable` (services.rooms_unavailable)."""
+
+
 class Tokens:
     def __init__(self, secret: str):
         self._serializer = URLSafeSerializer(secret, salt="melody-arcade.player")

@@ -21,7 +21,7 @@ from .composer import ComposerUnavailable, ComposeTimeout
 from .games import GAMES
 from .games.base import Outcome, Result, RoundState, Table
 from .protocol import ProtocolError, parse
-from .rooms import Room
+from .rooms import Room, RoomsUnavailable
 from .services import Background, Clients, Connection, Players, Services, composer_unavailable, rounds_log, storage_unavailable
 from .storage import StorageError
 
@@ -174,9 +174,9 @@ class Rounds:
             self.background.sleep(TICK_PERIOD)
             try:
                 live = list(self.s.store.live_rounds)
-            except Exception:  # Redis unreachable: the clock must not stop for good, nor fill the log
-                if time.monotonic() - unsaid_since >= 60:
-                    log.exception("reading the live rounds failed (said at most once a minute while it lasts)")
+            except Exception as exc:  # Redis unreachable: the clock must not stop for good, nor fill the log
+                if time.monotonic() - unsaid_since >= 60:  # an outage (RoomsUnavailable) needs no traceback
+                    log.error("reading the live rounds failed (said at most once a minute while it lasts): %s", exc, exc_info=not isinstance(exc, RoomsUnavailable))
                     unsaid_since = time.monotonic()
                 continue
             for code in live:

@@ -73,6 +73,12 @@ def composer_unavailable() -> ProtocolError:
     return ProtocolError("composer_unavailable", "the composer is restarting: nothing changed; try again in a few seconds", retry=True)
 
 
+def rooms_unavailable() -> ProtocolError:
+    """The refusal for an event that needs the room store (Redis) while it cannot be reached:
+    the room is as it was, and the player may send the same event again (`retry`)."""
+    return ProtocolError("rooms_unavailable", "the game's rooms cannot be reached just now: nothing changed; try again in a moment", retry=True)
+
+
 class Players(list):
     """A round's players as a log field, `p_1a2b:'Ada',p_3c4d:'Bob'` (names quoted: a name may hold
     anything), formatted only if the line is written."""

@@ -17,9 +17,10 @@ from socketio.packet import Packet
 
 from .games import GAMES
 from .lobby import Lobby
-from .protocol import MAX_EVENT_BYTES, Calibrate, CreateRoom, Hello, JoinRoom, LeaveRoom, ProtocolError, parse
+from .protocol import MAX_EVENT_BYTES, Calibrate, CreateRoom, Hello, JoinRoom, LeaveRoom, ProtocolError, Resync, parse
+from .rooms import RoomsUnavailable
 from .rounds import Rounds
-from .services import Background, Connection, Services, connections_log
+from .services import Background, Connection, Services, connections_log, rooms_unavailable
 
 log = logging.getLogger(__name__)
 
@@ -145,8 +146,8 @@ class FloodLimit:
             self.over(conn)
 
 
-def register(socketio: SocketIO, services: Services) -> Rounds:
-    """Wire every event; returns the round path (its clock is running)."""
+def register(socketio: SocketIO, services: Services) -> Lobby:
+    """Wire every event; returns the lobby (its round path's clock is running)."""
     s = services
     # The game's events are handled on python-socketio's server directly, with the connection's
     # sid passed in: Flask-SocketIO's dispatch would build a Flask request context for every
@@ -180,6 +181,8 @@ def register(socketio: SocketIO, services: Services) -> Rounds:
                 return {"ok": True, **fn(conn, payload)}
             except ProtocolError as exc:
                 return refuse(server, sid, exc, event)
+            except RoomsUnavailable:  # Redis is down: said once by the message queue, not per event
+                return refuse(server, sid, rooms_unavailable(), event)
             except Exception:
                 log.exception("handler %s failed", event)
                 return refuse(server, sid, ProtocolError("server_error", "the server failed on this event; the room is unchanged"), event)
@@ -191,6 +194,7 @@ def register(socketio: SocketIO, services: Services) -> Rounds:
     on("join_room", JoinRoom, lobby.join)
     on("leave_room", LeaveRoom, lobby.leave)
     on("calibrate", Calibrate, lobby.calibrate)
+    on("resync", Resync, lobby.resync)
     on("start_round", None, rounds.start)  # its payload is the room's game's start_model
     for game in GAMES.values():
         for event, move in game.moves.items():
@@ -210,4 +214,4 @@ def register(socketio: SocketIO, services: Services) -> Rounds:
         return refuse(server, request.sid, ProtocolError("unknown_event", f"no event called {str(event)[:40]!r}"), str(event)[:40])
 
     socketio.start_background_task(rounds.tick_forever)
-    return rounds
+    return lobby

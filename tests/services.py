@@ -18,25 +18,49 @@ import pytest
 from .server import free_port
 
 
-@contextmanager
-def redis_server():
-    binary = shutil.which("redis-server")
-    if binary is None:
-        pytest.skip("redis-server is not installed (Debian package redis-server)")
-    import redis
+class RedisServer:
+    """A redis-server of our own on a free loopback port, in its own directory. With
+    `appendonly`, as docs/deploy.md asks of production (appendfsync everysec): a restart on the
+    same port and directory (`kill`, then `start`) loads what it had."""
 
-    workdir = tempfile.mkdtemp(prefix="redis-")
-    port = free_port()
-    proc = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", workdir],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
-    url = f"redis://127.0.0.1:{port}/0"
+    def __init__(self, appendonly: bool = False):
+        self.binary = shutil.which("redis-server")
+        if self.binary is None:
+            pytest.skip("redis-server is not installed (Debian package redis-server)")
+        self.workdir = tempfile.mkdtemp(prefix="redis-")
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.appendonly = appendonly
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> RedisServer:
+        import redis
+
+        persistence = ["--appendonly", "yes", "--appendfsync", "everysec"] if self.appendonly else ["--appendonly", "no"]
+        self.proc = subprocess.Popen([self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", *persistence, "--dir", self.workdir],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+        _wait(lambda: redis.Redis.from_url(self.url).ping(), "redis-server")
+        return self
+
+    def kill(self) -> None:
+        """SIGKILL, as when the machine or the container dies: nothing is flushed on the way out."""
+        self.proc.kill()
+        self.proc.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=10)
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+@contextmanager
+def redis_server(appendonly: bool = False):
+    server = RedisServer(appendonly)
     try:
-        _wait(lambda: redis.Redis.from_url(url).ping(), "redis-server")
-        yield url
+        yield server.start().url
     finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-        shutil.rmtree(workdir, ignore_errors=True)
+        server.stop()
 
 
 def _pg_bin(name: str) -> str | None:

@@ -25,7 +25,7 @@ from itsdangerous import URLSafeSerializer
 from game_server.games import GAMES
 from game_server.games.run.game import RunInput
 from game_server.games.sort.game import SortMove
-from game_server.protocol import MAX_EVENT_BYTES, Calibrate, CreateRoom, Hello, JoinRoom, LeaveRoom, ProtocolError, StartRound, parse
+from game_server.protocol import MAX_EVENT_BYTES, Calibrate, CreateRoom, Hello, JoinRoom, LeaveRoom, ProtocolError, Resync, StartRound, parse
 
 from .server import Player, answer_of, solve, start_sort
 
@@ -33,7 +33,7 @@ pytestmark = pytest.mark.timeout(600)
 
 # The protocol's payload models are the oracle for "could this event be accepted at all"
 # (start_round's is the model of the game of the room the client is in).
-MODELS = {"hello": Hello, "create_room": CreateRoom, "join_room": JoinRoom, "leave_room": LeaveRoom, "start_round": StartRound, "sort_move": SortMove, "run_input": RunInput, "calibrate": Calibrate}
+MODELS = {"hello": Hello, "create_room": CreateRoom, "join_room": JoinRoom, "leave_room": LeaveRoom, "start_round": StartRound, "sort_move": SortMove, "run_input": RunInput, "calibrate": Calibrate, "resync": Resync}
 # Socket.IO's own event names: a client sending one reached the app's connect/disconnect
 # handlers until transport.guard_frames; pinned by test_reserved_event_names_are_refused
 # below and left out of the fuzzing, which stays about everything else.
@@ -104,6 +104,7 @@ BODIES = {
     "create_room": obj({"game": nearly(st.sampled_from(["sort", "run", "chess", ""])), "mode": nearly(st.sampled_from(["solo", "coop", "duo"])), "ladder": nearly(st.sampled_from(["slices", "morph", "run", "slices" * 3])), "level": nearly(st.integers(-3, 110))}),
     "join_room": obj({"code": nearly(st.sampled_from([Ref("own_code"), Ref("bystander_code"), Ref("victim_code")]) | st.text(max_size=20))}),
     "leave_room": st.one_of(st.none(), st.just({}), JUNK),
+    "resync": st.one_of(st.none(), st.just({}), JUNK),
     "start_round": obj({"level": nearly(st.integers(-3, 110)), "lanes": nearly(st.sampled_from(["melody", "both", "chords"]))}),
     "sort_move": obj({"round_id": nearly(ROUND), "seq": nearly(SEQ), "version": nearly(VERSION),
                       "move": nearly(obj({"kind": nearly(KIND), "clip": nearly(CLIP), "slot": nearly(SLOT), "other": nearly(SLOT)}))}),
@@ -112,7 +113,7 @@ BODIES = {
 }
 UNKNOWN = st.one_of(st.sampled_from(["submit_score", "message", "error", "board", "round_ended", "HELLO", "sort_move ", "__proto__", "connect_error"]), st.text(max_size=60)).filter(lambda n: n not in MODELS and n not in RESERVED)
 EVENT = weighted(*[(w, st.tuples(st.just(name), args_of(BODIES[name]))) for name, w in
-                   {"hello": 6, "create_room": 3, "join_room": 6, "leave_room": 2, "start_round": 4, "sort_move": 24, "run_input": 18, "calibrate": 6}.items()],
+                   {"hello": 6, "create_room": 3, "join_room": 6, "leave_room": 2, "start_round": 4, "sort_move": 24, "run_input": 18, "calibrate": 6, "resync": 2}.items()],
                  (8, st.tuples(UNKNOWN, args_of(JUNK))))
 
 
@@ -283,6 +284,8 @@ class Hostile:
             self.seq = data["seq"]
         elif event == "calibrate":
             assert reply["offset_ms"] == data["offset_ms"]
+        elif event == "resync":  # the room as this client knows it, from the server
+            assert (reply["room"]["code"] if reply["room"] else None) == self.code
 
 
 # --- the test -----------------------------------------------------------------------------------

@@ -108,14 +108,12 @@ net.addEventListener("welcome", (e) => {
   const reply = e.detail;
   $("who").textContent = net.name;
   if (app.offset) net.call("calibrate", { offset_ms: app.offset });
-  if (reply.room) {
-    app.seq = reply.last_seq;
-    setRoom(reply.room);
-    if (reply.round && !reply.round.result) enterRound(reply.round, true); // back after a drop: resync
-  } else if (app.room) {
-    setRoom(null);
-    show("lobby");
-  }
+  if (reply.rooms_unavailable) {
+    // who we are is known, where we sit is not: the server pushes `resync` when its rooms are
+    // back; asking now and then as well covers a push that came before this connection's hello
+    notify(ROOMS_AWAY, true);
+    askWhereWeSit();
+  } else applySeat(reply); // back after a drop: the room and its round as they stand
   const join = new URLSearchParams(location.search).get("join");
   if (join && !reply.room) {
     history.replaceState(null, "", "/");
@@ -123,7 +121,44 @@ net.addEventListener("welcome", (e) => {
   }
 });
 
+const ROOMS_AWAY = "The game's rooms cannot be reached just now: you will be back in your room when they are.";
+const ASK_AGAIN_MS = 2000;
+
+/** Where the server says this player sits (hello's reply on every (re)connection, or `resync`,
+ * which the server pushes when it may have lost events for this page): the room, its round as
+ * it stands (mounted again), and the seat's sequence number. `missed`: a round this page never
+ * saw that has ended shows its result too (a reconnection only finishes the round on screen). */
+function applySeat(state, missed = false) {
+  if (!state.room) {
+    if (app.room) {
+      setRoom(null);
+      show("lobby");
+    }
+    return;
+  }
+  app.seq = state.last_seq;
+  setRoom(state.room);
+  const round = state.round;
+  if (!round) return;
+  const known = app.round?.round_id === round.round_id;
+  if (!round.result) enterRound(round, true);
+  else if (known ? !app.round.result : missed) {
+    if (!known) enterRound(round);
+    showResult(round.result);
+  }
+}
+
+/** `resync` every few seconds until the server can say where this player sits. */
+function askWhereWeSit() {
+  setTimeout(async () => {
+    const reply = await net.call("resync", {});
+    if (reply.ok) applySeat(reply, true);
+    else if (reply.error.code === "rooms_unavailable" || reply.error.code === "offline") askWhereWeSit();
+  }, ASK_AGAIN_MS);
+}
+
 const handlers = {
+  resync: (state) => applySeat(state, true),
   room: (room) => setRoom(room),
   round_started: (round) => enterRound(round),
   round_ended: (result) => showResult(result),

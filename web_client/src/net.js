@@ -6,7 +6,8 @@
 // "taken_over"), `welcome` (the hello reply), `refused`, `taken_over` (another tab or window now
 // plays for this player: this one stays disconnected until `start` is called again),
 // `session_lost` (detail: {reason}, for the player: a reconnection found the server restarted, and
-// the room or the player gone), and every event the server pushes.
+// the room or the player gone; not when the hello says `rooms_unavailable`: the room is only out
+// of reach), and every event the server pushes (`resync` among them).
 import { io } from "/vendor/socket.io.esm.min.js";
 
 const TOKEN_KEY = "melody-arcade.token";
@@ -80,7 +81,8 @@ export class Net extends EventTarget {
       reply = await this.call("hello", { name: this.name });
     }
     if (!reply.ok) return this.#fire("refused", reply.error);
-    if (reconnected && hadRoom && !reply.room) lost ??= ROOM_GONE + ROUND_ENDED;
+    // rooms_unavailable: the server could not look the room up (Redis away), not "no room"
+    if (reconnected && hadRoom && !reply.room && !reply.rooms_unavailable) lost ??= ROOM_GONE + ROUND_ENDED;
     localStorage.setItem(TOKEN_KEY, reply.token);
     this.playerId = reply.player_id;
     this.#status("connected");
