@@ -67,7 +67,8 @@ def create_app(config: Config | None = None, compose=None, **overrides) -> Flask
         from .redis_store import MAX_CONNECTIONS
 
         queue = MessageQueue(config.redis_url, channel="flask-socketio", redis_options={"max_connections": MAX_CONNECTIONS})
-    socketio = SocketIO(app, async_mode="gevent" if gevent_patched() else "threading", max_http_buffer_size=8 * 1024 * 1024, async_handlers=False, serializer=JsonPacket,
+    socketio = SocketIO(app, async_mode="gevent" if gevent_patched() else "threading", max_http_buffer_size=8 * 1024 * 1024, async_handlers=False,
+                        ping_interval=config.ping_interval, ping_timeout=config.ping_timeout, serializer=JsonPacket,
                         **({"client_manager": queue} if queue is not None else {}))
     lobby = register(socketio, services)
     if queue is not None:

@@ -46,6 +46,10 @@ class Config:
     # ASYNC_MODE: how `serve` runs its websockets (docs/deploy.md): gevent (greenlets on one thread,
     # the standard library monkey-patched first) or threading (a thread for each, Werkzeug).
     async_mode: str = "gevent"
+    # PING_INTERVAL, PING_TIMEOUT (seconds): Engine.IO's heartbeat. A client that has not answered
+    # a ping within interval + timeout is dropped, and so is one that stops reading what it is sent.
+    ping_interval: float = 25.0
+    ping_timeout: float = 20.0
 
     ENV_NAMES = {
         "host": "HOST",
@@ -61,6 +65,8 @@ class Config:
         "composer_slow_deadline": "COMPOSER_SLOW_DEADLINE",
         "redis_url": "REDIS_URL",
         "async_mode": "ASYNC_MODE",
+        "ping_interval": "PING_INTERVAL",
+        "ping_timeout": "PING_TIMEOUT",
     }
 
     @classmethod

@@ -181,22 +181,25 @@ class Lobby:
         if conn is None or conn.player_id is None or s.sid_of_player.get(conn.player_id) != sid:
             return
         del s.sid_of_player[conn.player_id]
-        try:
-            self._mark_away(conn.player_id)
-        except RoomsUnavailable:  # the seat stays as it was; the room's round goes on for the partner
-            log.info("player %s disconnected while the room store cannot be reached: their seat is not marked away", conn.player_id)
+        # Off this call: a disconnect can be found inside another player's emit (Engine.IO checks
+        # the ping timeout on every send), while that player's move holds the room's lock.
+        self.background.start(self._mark_away, conn.player_id)
 
     def _mark_away(self, player_id: str) -> None:
         code = self.s.store.room_of_player.get(player_id)
         if code is None:
             return
-        with self.s.store.locked(code) as room:
-            seat = None if room is None else room.seat_of(player_id)
-            if seat is None:
-                return
-            seat.away_since = time.time()
-            self.clients.emit("partner_away", {"player_id": seat.player_id, "grace_seconds": room.grace}, to=code)
-            grace = room.grace
+        try:
+            with self.s.store.locked(code) as room:
+                seat = None if room is None else room.seat_of(player_id)
+                if seat is None or player_id in self.s.sid_of_player:  # gone, or back already
+                    return
+                seat.away_since = time.time()
+                self.clients.emit("partner_away", {"player_id": seat.player_id, "grace_seconds": room.grace}, to=code)
+                grace = room.grace
+        except RoomsUnavailable:  # the seat stays as it was; the room's round goes on for the partner
+            log.info("player %s disconnected while the room store cannot be reached: their seat is not marked away", player_id)
+            return
         self.background.start(self._after_grace, code, player_id, grace)
 
     def _after_grace(self, code: str, player_id: str, grace: float) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import socket
 import time
 from collections.abc import Callable
 
@@ -112,6 +113,48 @@ def guard_frames(server, refused: Callable[[str], None]) -> None:
     server._handle_eio_message, server._handle_event = on_message, on_event
 
 
+def close_on_the_wire(server, linger: float = 2.0) -> None:
+    """A connection Engine.IO closes (ping timeout, a flooder dropped) is closed on the network
+    too. Engine.IO's close queues a CLOSE packet for the connection's writer and leaves the
+    socket to it; a client that stops reading blocks that writer in `send` for good, and the
+    socket, its two greenlets and its kernel buffers stayed long past the ping timeout. So each
+    websocket's Engine.IO socket, when it closes, gives its writer `linger` seconds to finish,
+    then shuts the TCP connection down: the blocked send fails, the read ends, the handler
+    returns and the server closes the socket."""
+    transport = server.eio._async["websocket"]
+    if transport is None:  # an async mode without websockets
+        return
+
+    class ClosingWebSocket(transport):
+        def __call__(self, environ, start_response):
+            eio_socket = getattr(self.app, "__self__", None)  # the handler is a bound method of the Engine.IO socket
+            if eio_socket is not None:
+                close = eio_socket.close
+
+                def close_then_shut_down(*args, **kwargs):
+                    if not (eio_socket.closed or eio_socket.closing):
+                        server.start_background_task(self.shut_down_after, linger)
+                    return close(*args, **kwargs)
+
+                eio_socket.close = close_then_shut_down
+            self.served = False
+            try:
+                return super().__call__(environ, start_response)
+            finally:
+                self.served = True
+
+        def shut_down_after(self, seconds: float) -> None:
+            server.sleep(seconds)
+            sock = getattr(getattr(self, "ws", None), "sock", None)  # simple-websocket's connection
+            if not self.served and sock is not None:
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+    server.eio._async = {**server.eio._async, "websocket": ClosingWebSocket}
+
+
 def refuse(server, sid: str, refusal: ProtocolError, event) -> dict:
     """A refusal as the ack's reply, and pushed as an `error` event for a client without an ack."""
     reply = refusal.reply()
@@ -135,8 +178,9 @@ class FloodLimit:
         if conn.flood_refusals > FLOOD_DISCONNECT:
             eio_sid = self.server.manager.eio_sid_from_sid(conn.sid, "/")
             self.server.disconnect(conn.sid)
-            if eio_sid is not None:
-                self.server.eio.disconnect(eio_sid)
+            eio_socket = self.server.eio.sockets.get(eio_sid)
+            if eio_socket is not None:  # not Engine.IO's disconnect: it waits for the writer, which a client that does not read blocks
+                eio_socket.close(wait=False, abort=True)
         return True
 
     def bad_frame(self, sid: str) -> None:
@@ -160,6 +204,7 @@ def register(socketio: SocketIO, services: Services) -> Lobby:
 
     flood = FloodLimit(server, s.connections)
     guard_frames(server, flood.bad_frame)
+    close_on_the_wire(server)
 
     def on(event: str, model, fn: Callable) -> None:
         """Answer `event` with fn(connection, payload): flood guard, size limit, payload

@@ -1,17 +1,22 @@
 """Every frame gets an answer: frames that are not Socket.IO events of JSON are refused with
 `bad_payload`, logged once (not a traceback each), counted against the flood limit; and a
-connection past the flood limit is closed, transport and all."""
+connection past the flood limit is closed, transport and all; and a client that stops reading
+is dropped at the ping timeout."""
 
 from __future__ import annotations
 
+import base64
+import json
 import logging
+import os
+import socket
 import time
 
 import pytest
 
 from game_server.transport import FLOOD_DISCONNECT
 
-from .server import InProcessClient, Player
+from .server import InProcessClient, Player, ServerProcess
 
 BAD_FRAMES = [
     '42["hello", {"name": "Ada"',  # truncated JSON
@@ -73,3 +78,68 @@ def test_a_flooder_that_ignores_being_disconnected_loses_its_websocket(server):
     finally:
         flooder.close()
     assert Player(server, "Next").call("hello", {"name": "Next"})["ok"]  # the server serves on
+
+
+class SilentClient:
+    """A raw websocket that joins a room and then never reads (nor answers a ping) again: a
+    client stuck, or one that keeps sockets open on purpose. Its receive buffer is kept small so
+    that the server's sends back up."""
+
+    def __init__(self, server, code: str):
+        self.sock = socket.create_connection(("127.0.0.1", server.port))
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        key = base64.b64encode(os.urandom(16)).decode()
+        self.sock.sendall(f"GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: arcade\r\nUpgrade: websocket\r\n"
+                          f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n".encode())
+        answer = b""
+        while b"\r\n\r\n" not in answer:  # the upgrade first: frames sent with the request would be read as HTTP
+            answer += self.sock.recv(1)
+        assert answer.startswith(b"HTTP/1.1 101"), answer
+        for text in ("40", '421["hello",{"name":"Silent"}]', '422["join_room",' + json.dumps({"code": code}) + ']'):
+            self.sock.sendall(self.frame(text))
+
+    @staticmethod
+    def frame(text: str) -> bytes:
+        data, mask = text.encode(), os.urandom(4)
+        return bytes([0x81, 0x80 | len(data)]) + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(data))
+
+    def closed_by_the_server(self, within: float) -> bool:
+        """Reads everything now: True if the server has closed the connection (EOF after it)."""
+        self.sock.settimeout(within)
+        try:
+            while self.sock.recv(65536):
+                pass
+            return True
+        except TimeoutError:
+            return False
+        except ConnectionResetError:
+            return True
+        finally:
+            self.sock.close()
+
+
+@pytest.mark.timeout(120)
+def test_a_client_that_stops_reading_is_dropped_at_the_ping_timeout_and_its_partner_plays_on(tmp_path):
+    """Found: such a client kept its socket (and kernel buffers) for good, its writer blocked in
+    send; and its disconnect, noticed inside the partner's emit, waited on the room's lock the
+    partner's move held: the room froze. Now its seat is marked away at the ping timeout, its
+    connection is closed, and the partner's moves are answered throughout."""
+    server = ServerProcess(tmp_path, extra_env={"PING_INTERVAL": "2", "PING_TIMEOUT": "3", "POOL_DEPTH": "1"}).start(timeout=120)
+    host = Player(server, "Host")
+    host.sio.eio.ping_timeout = 60  # the host's own client must not give up on a busy machine
+    try:
+        code = host.call("create_room", {"game": "sort", "mode": "coop", "ladder": "slices", "level": 0})["room"]["code"]
+        silent = SilentClient(server, code)
+        host.wait_for("room", where=lambda room: len(room["seats"]) == 2)
+        view = host.call("start_round", {})["round"]
+        started = time.monotonic()
+        while time.monotonic() - started < 12:  # the partner plays on: every move answered
+            reply = host.move(view["round_id"], view["board"]["version"], "listen_board")
+            assert reply["ok"] or reply["error"]["code"] == "round_paused", reply  # paused once the partner is away
+            time.sleep(0.03)
+        away = [data for event, data in host.seen if event == "partner_away"]
+        assert away and away[0]["player_id"] != host.player_id
+        assert silent.closed_by_the_server(within=10)
+    finally:
+        host.close()
+        server.stop()
