@@ -39,6 +39,17 @@ class Config:
     # ASYNC_MODE: how `serve` runs its websockets (docs/deploy.md): gevent (greenlets on one thread,
     # the standard library monkey-patched first) or threading (a thread for each, Werkzeug).
     async_mode: str = "gevent"
+    # TOKEN_LIFETIME_DAYS: a player token older than this is refused (`token_expired`); every
+    # hello issues a fresh one, so only a player away that long starts again as a new one. 0: never.
+    token_lifetime_days: float = 30.0
+    # MAX_CONNECTIONS_PER_ADDRESS: open Socket.IO connections one remote address may hold in one
+    # process; the next is refused at connect. 0: no cap (the benches' hundreds of loopback players).
+    max_connections_per_address: int = 50
+    # JOIN_ATTEMPTS_PER_MINUTE: wrong room codes one remote address may try a minute (0: no limit).
+    join_attempts_per_minute: int = 5
+    # TRUSTED_PROXIES: reverse proxies in front of the server whose X-Forwarded-For is believed
+    # (werkzeug's ProxyFix), so that the limits above count each client, not the proxy. 0: none.
+    trusted_proxies: int = 0
 
     ENV_NAMES = {
         "host": "HOST",
@@ -52,6 +63,10 @@ class Config:
         "composer_processes": "COMPOSER_PROCESSES",
         "redis_url": "REDIS_URL",
         "async_mode": "ASYNC_MODE",
+        "token_lifetime_days": "TOKEN_LIFETIME_DAYS",
+        "max_connections_per_address": "MAX_CONNECTIONS_PER_ADDRESS",
+        "join_attempts_per_minute": "JOIN_ATTEMPTS_PER_MINUTE",
+        "trusted_proxies": "TRUSTED_PROXIES",
     }
 
     @classmethod

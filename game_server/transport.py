@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 
 from flask import request
-from flask_socketio import SocketIO
+from flask_socketio import ConnectionRefusedError, SocketIO
 from socketio.packet import Packet
 
 from .games import GAMES
@@ -145,6 +145,13 @@ class FloodLimit:
             self.over(conn)
 
 
+def too_many_connections(limit: int) -> tuple[str, dict]:
+    """A refused connect's reason, as Socket.IO's connect_error carries it: `message`, and
+    `data` with the code (docs/protocol.md)."""
+    message = f"too many connections from your address (at most {limit} at once): close another tab or window and try again"
+    return message, {"code": "too_many_connections", "limit": limit}
+
+
 def register(socketio: SocketIO, services: Services) -> Rounds:
     """Wire every event; returns the round path (its clock is running)."""
     s = services
@@ -198,12 +205,19 @@ def register(socketio: SocketIO, services: Services) -> Rounds:
 
     @socketio.on("connect")
     def on_connect(auth=None):
-        s.connections[request.sid] = Connection(request.sid)
-        connections_log.info("connect sid=%s addr=%s", request.sid, request.remote_addr)
+        address = request.remote_addr or ""
+        if not s.addresses.admit(address):
+            connections_log.info("connect refused addr=%s reason=too_many_connections", address)
+            raise ConnectionRefusedError(*too_many_connections(s.addresses.limit))
+        s.connections[request.sid] = Connection(request.sid, address)
+        connections_log.info("connect sid=%s addr=%s", request.sid, address)
 
     @socketio.on("disconnect")
     def on_disconnect(reason=None, *_):
+        conn = s.connections.get(request.sid)
         lobby.disconnected(request.sid, reason)
+        if conn is not None and conn.address is not None:
+            s.addresses.release(conn.address)
 
     @socketio.on("*")
     def unknown(event, *args):
