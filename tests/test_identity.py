@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 
 import pytest
+import socketio
 from itsdangerous import URLSafeSerializer
 
 from game_server.app import services_of
@@ -14,7 +15,7 @@ from game_server.config import Config
 from game_server.protocol import Hello, ProtocolError, parse
 from game_server.rooms import UNDATED_TOKENS_ISSUED, Tokens
 
-from .server import InProcessClient, in_process_app
+from .server import InProcessClient, ServerProcess, in_process_app
 
 
 @pytest.mark.parametrize("sent, kept", [("Ada", "Ada"), ("  Bob  ", "Bob"), ("ｆｕｌｌ", "full"), ("Zoë & Al", "Zoë & Al"), ("x" * 24, "x" * 24)])
@@ -204,3 +205,54 @@ def test_the_limits_are_read_from_the_environment():
     assert (config.token_lifetime_days, config.max_connections_per_address, config.join_attempts_per_minute, config.trusted_proxies) == (7.5, 0, 3, 1)
     defaults = Config.from_env({})
     assert (defaults.token_lifetime_days, defaults.max_connections_per_address, defaults.join_attempts_per_minute, defaults.trusted_proxies) == (30.0, 50, 5, 0)
+
+
+@pytest.mark.slow  # a server process of its own, with a cap of 2
+def test_a_refused_connection_learns_why_and_a_trusted_proxy_s_clients_count_apart(tmp_path):
+    """Over the cap, Socket.IO's connect_error carries the reason (its message, and data.code);
+    the page shows it and does not retry on its own. Behind a trusted proxy (TRUSTED_PROXIES=1)
+    each client is counted by the address the proxy forwards, not the proxy's own."""
+    from .test_operator import Page
+
+    server = ServerProcess(tmp_path, extra_env={"MAX_CONNECTIONS_PER_ADDRESS": "2", "TRUSTED_PROXIES": "1"}).start()
+    opened: list[socketio.Client] = []
+
+    def connect(forwarded: str | None = None) -> socketio.Client | dict:
+        """The connected client, or the connect_error's data when it is refused."""
+        client, refusals = socketio.Client(reconnection=False), []
+        client.on("connect_error", refusals.append)
+        try:
+            client.connect(server.url, transports=["websocket"], headers={"X-Forwarded-For": forwarded} if forwarded else {}, wait_timeout=10)
+        except socketio.exceptions.ConnectionError:
+            return refusals[0]
+        opened.append(client)
+        return client
+
+    try:
+        direct = [connect(), connect()]
+        refused = connect()
+        assert refused["data"] == {"code": "too_many_connections", "limit": 2}
+        assert refused["message"].startswith("too many connections from your address (at most 2 at once)")
+        assert all(isinstance(connect("10.1.1.1"), socketio.Client) for _ in range(2))  # another client behind the proxy
+        assert connect("10.1.1.1")["data"]["code"] == "too_many_connections"
+        assert isinstance(connect("10.1.1.2"), socketio.Client)
+
+        page = Page(tmp_path, server.url)  # the page, from 127.0.0.1, which holds 2
+        try:
+            page.send("open", "tab")
+            page.wait(tab="tab", report=True, state="idle")
+            page.send("start", "tab", name="Third")
+            assert page.wait(tab="tab", event="status", detail="refused")
+            assert page.wait(tab="tab", event="refused")["detail"]["code"] == "too_many_connections"
+            page.quiet(1.5)  # longer than the reconnection delays
+            assert page.state("tab") == {"tab": "tab", "report": True, "state": "refused", "connected": False, "active": False}
+            direct[0].disconnect()  # one closed: the player tries again, and is in
+            time.sleep(0.5)
+            page.send("start", "tab", name="Third")
+            assert page.wait(tab="tab", event="welcome")
+        finally:
+            page.close()
+    finally:
+        for client in opened:
+            client.disconnect()
+        server.stop()

@@ -210,6 +210,7 @@ for await (const line of readline.createInterface({ input: process.stdin })) {
   else if (op === "call") tabs[tab].call(args.event, args.data).then((reply) => out({ tab, reply_to: args.event, ok: reply.ok, room: reply.room ?? null }));
   else if (op === "state") report(tab);
   else if (op === "drop") tabs[tab].dropForTest();
+  else if (op === "store") stored.set(args.key, args.value);
 }
 """
 
@@ -360,5 +361,28 @@ def test_a_reconnection_that_loses_nothing_is_not_a_lost_session(server, tmp_pat
         assert page.wait(tab="tab", event="welcome")["detail"]["room"] is None
         page.quiet(0.5)
         assert not [m for m in page.seen if m.get("event") in ("session_lost", "session_moved")]
+    finally:
+        page.close()
+
+
+def test_the_page_with_an_expired_token_plays_on_as_a_new_player_and_says_so_once(server, tmp_path):
+    """A token past its lifetime (issued 31 days ago with the server's key, as if the player had
+    been away that long): the page says hello as a new player with the same name, tells the
+    player once, and stores the new player's token."""
+    from game_server.rooms import Tokens
+
+    old = Tokens("test-secret", clock=lambda: time.time() - 31 * 86400).issue("p_0123456789abcdef")
+    page = Page(tmp_path, server.url)
+    try:
+        page.send("open", "tab")
+        page.send("store", "tab", key="melody-arcade.token", value=old)
+        page.send("start", "tab", name="Away")
+        welcome = page.wait(tab="tab", event="welcome")["detail"]
+        assert welcome["player_id"] != "p_0123456789abcdef"
+        assert "new player, with the same name" in page.wait(tab="tab", event="session_lost")["detail"]["reason"]
+        page.send("drop", "tab")
+        assert page.wait(tab="tab", event="welcome")["detail"]["player_id"] == welcome["player_id"]  # the new token was stored
+        page.quiet(0.5)
+        assert [m for m in page.seen if m.get("event") == "session_lost"] and len([m for m in page.seen if m.get("event") == "session_lost"]) == 1
     finally:
         page.close()
