@@ -91,14 +91,14 @@ def main(clients: int = 100, seconds: float = 20) -> None:
     tmp = Path(tempfile.mkdtemp(prefix="bench-scaleout-"))
     print(f"{clients} closed-loop clients (at most {MAX_RATE} moves/s each), {seconds:g} s each")
     with ExitStack() as stack:
-        one = ServerProcess(tmp / "one", extra_env={"LOG_LEVEL": "ERROR"})
+        one = ServerProcess(tmp / "one", extra_env={"LOG_LEVEL": "ERROR", "MAX_CONNECTIONS_PER_ADDRESS": "0"})  # every client is 127.0.0.1
         (tmp / "one").mkdir()
         one.start(timeout=120)
         stack.callback(one.stop)
         memory = run("1 process, in memory", [one.url], clients, seconds)
         one.stop()
         url = stack.enter_context(redis_server())
-        env = {"LOG_LEVEL": "ERROR", "REDIS_URL": url, "DATABASE_URL": f"sqlite:///{tmp / 'shared.db'}"}
+        env = {"LOG_LEVEL": "ERROR", "REDIS_URL": url, "DATABASE_URL": f"sqlite:///{tmp / 'shared.db'}", "MAX_CONNECTIONS_PER_ADDRESS": "0"}
         servers = []
         for name in ("a", "b"):
             (tmp / name).mkdir()

@@ -134,7 +134,7 @@ def check_database(db_path: Path, acked: list[tuple[str, int]]) -> dict[str, int
 
 def main(minutes: float = 3.0, players: int = 20) -> int:
     with tempfile.TemporaryDirectory(prefix="soak-") as tmp:
-        server = ServerProcess(Path(tmp)).start(timeout=180)
+        server = ServerProcess(Path(tmp), extra_env={"MAX_CONNECTIONS_PER_ADDRESS": "0"}).start(timeout=180)  # every player is 127.0.0.1
         try:
             pid = server.process.pid
             print(f"soak: {players} players, {minutes:g} min, server pid {pid} on {server.url}", flush=True)

@@ -16,7 +16,7 @@ from .composer import Deadlines, PiecePool
 from .config import Config
 from .games import GAMES, unchanging_types
 from .http import http
-from .rooms import RoomStore, Tokens
+from .rooms import AttemptLimiter, ConnectionsPerAddress, RoomStore, Tokens
 from .services import Services
 from .storage import Storage
 from .transport import JsonPacket, register
@@ -44,13 +44,15 @@ def create_app(config: Config | None = None, compose=None, **overrides) -> Flask
     services = Services(
         store=store,
         storage=storage,
-        tokens=Tokens(config.secret_key),
+        tokens=Tokens(config.secret_key, lifetime=config.token_lifetime_days * 86400),
         pool=PiecePool(compose or partial(compose_with_models, config.model_dir), depth=partial(pool_depth, config.pool_depth),
                        compose_batch=None if compose else partial(compose_batch_with_models, config.model_dir),
                        processes=0 if compose else config.composer_processes,
                        deadlines=Deadlines(quick=config.composer_deadline, slow=config.composer_slow_deadline),
                        prepare=None if compose else partial(load_models, config.model_dir)),
         grace=config.grace_seconds,
+        join_limiter=AttemptLimiter(config.join_attempts_per_minute, 60.0),
+        addresses=ConnectionsPerAddress(config.max_connections_per_address),
     )
     app.extensions["melody_arcade.services"] = services
     app.register_blueprint(http)
@@ -73,7 +75,7 @@ def create_app(config: Config | None = None, compose=None, **overrides) -> Flask
     lobby = register(socketio, services)
     if queue is not None:
         queue.on_back = lambda gap: socketio.start_background_task(lobby.resync_everyone)
-    app.wsgi_app = no_delay(app.wsgi_app)
+    app.wsgi_app = no_delay(behind_proxies(app.wsgi_app, config.trusted_proxies))
     app.extensions["melody_arcade.socketio"] = socketio
     services.pool.warm(*(request for game in GAMES.values() for request in game.materials()))
     return app
@@ -154,6 +156,18 @@ def no_delay(wsgi_app):
         return wsgi_app(environ, start_response)
 
     return app
+
+
+def behind_proxies(wsgi_app, trusted: int):
+    """With `trusted` reverse proxies in front (TRUSTED_PROXIES), the client's address is the one
+    they add to X-Forwarded-For (werkzeug's ProxyFix): the per-address limits then count each
+    client, not the proxy. Outside Socket.IO's middleware, so its connections see it too. Only
+    for a server that nothing but those proxies can reach: anyone else could send the header."""
+    if not trusted:
+        return wsgi_app
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    return ProxyFix(wsgi_app, x_for=trusted, x_proto=0, x_host=0, x_port=0, x_prefix=0)
 
 
 def socketio_of(app: Flask) -> SocketIO:

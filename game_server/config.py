@@ -50,6 +50,17 @@ class Config:
     # a ping within interval + timeout is dropped, and so is one that stops reading what it is sent.
     ping_interval: float = 25.0
     ping_timeout: float = 20.0
+    # TOKEN_LIFETIME_DAYS: a player token older than this is refused (`token_expired`); every
+    # hello issues a fresh one, so only a player away that long starts again as a new one. 0: never.
+    token_lifetime_days: float = 30.0
+    # MAX_CONNECTIONS_PER_ADDRESS: open Socket.IO connections one remote address may hold in one
+    # process; the next is refused at connect. 0: no cap (the benches' hundreds of loopback players).
+    max_connections_per_address: int = 50
+    # JOIN_ATTEMPTS_PER_MINUTE: wrong room codes one remote address may try a minute (0: no limit).
+    join_attempts_per_minute: int = 5
+    # TRUSTED_PROXIES: reverse proxies in front of the server whose X-Forwarded-For is believed
+    # (werkzeug's ProxyFix), so that the limits above count each client, not the proxy. 0: none.
+    trusted_proxies: int = 0
 
     ENV_NAMES = {
         "host": "HOST",
@@ -67,6 +78,10 @@ class Config:
         "async_mode": "ASYNC_MODE",
         "ping_interval": "PING_INTERVAL",
         "ping_timeout": "PING_TIMEOUT",
+        "token_lifetime_days": "TOKEN_LIFETIME_DAYS",
+        "max_connections_per_address": "MAX_CONNECTIONS_PER_ADDRESS",
+        "join_attempts_per_minute": "JOIN_ATTEMPTS_PER_MINUTE",
+        "trusted_proxies": "TRUSTED_PROXIES",
     }
 
     @classmethod

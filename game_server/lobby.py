@@ -8,14 +8,14 @@ import time
 
 from .games import GAMES
 from .protocol import Calibrate, CreateRoom, Hello, JoinRoom, LeaveRoom, ProtocolError, Resync
-from .rooms import Room, RoomsUnavailable, Seat, TokenError, new_player_id
+from .rooms import Room, RoomsUnavailable, Seat, TokenError, TokenExpired, new_player_id
 from .rounds import Rounds
 from .services import Background, Clients, Connection, Services, connections_log, rooms_log
 from .storage import StorageError
 
 log = logging.getLogger(__name__)
 
-TAKEN_OVER = "this game is open in another tab or window"
+SESSION_MOVED = "this game is open in another tab or window"
 NOT_SEATED = {"room": None, "round": None, "last_seq": 0}
 RESYNC_RETRY = 0.5  # seconds between two tries of a resync push while Redis still refuses
 RESYNC_PATIENCE = 60.0  # seconds after which a resync push is given up (logged)
@@ -27,13 +27,12 @@ class Lobby:
 
     def hello(self, conn: Connection, p: Hello) -> dict:
         s = self.s
-        if p.token:
-            try:
-                player_id = s.tokens.player_of(p.token)
-            except TokenError as exc:
-                raise ProtocolError("bad_token", str(exc)) from None
-        else:
-            player_id = new_player_id()
+        player_id = self._player_of(p.token) if p.token else None
+        if conn.player_id is not None and player_id != conn.player_id:
+            # One connection, one player: a connection that could switch players would let one
+            # socket play (and top a leaderboard) as many, under one flood limit each.
+            raise ProtocolError("already_hello", "this connection already plays as another player: open a new connection to play as someone else")
+        player_id = player_id or new_player_id()
         try:  # the name for the records; a database that is down must not keep a player out
             s.storage.add_player(player_id, p.name)
         except StorageError:
@@ -41,9 +40,11 @@ class Lobby:
         conn.player_id, conn.name = player_id, p.name
         old_sid = s.sid_of_player.get(player_id)
         s.sid_of_player[player_id] = conn.sid
-        took_over = old_sid if old_sid and old_sid != conn.sid and old_sid in s.connections else None
-        if took_over:
-            self._take_over(took_over)
+        moved_from = old_sid if old_sid and old_sid != conn.sid and old_sid in s.connections else None
+        if moved_from:
+            self._move_session(moved_from)
+        # A fresh token every hello: the page stores it, so a player who keeps playing keeps a
+        # token well inside its lifetime.
         reply = {"player_id": player_id, "token": s.tokens.issue(player_id), **NOT_SEATED}
         if p.token:  # a new player is in no room: nothing to look up
             try:
@@ -51,8 +52,8 @@ class Lobby:
             except RoomsUnavailable:  # who they are needs no Redis; where they sit does
                 reply["rooms_unavailable"] = True
                 log.info("hello from player %s while the room store cannot be reached: answered without their room", player_id)
-        connections_log.info("hello sid=%s player=%s name=%r returning=%s room=%s took_over=%s",
-                             conn.sid, player_id, p.name, bool(p.token), reply["room"]["code"] if reply["room"] else "-", took_over or "-")
+        connections_log.info("hello sid=%s player=%s name=%r returning=%s room=%s moved_from=%s",
+                             conn.sid, player_id, p.name, bool(p.token), reply["room"]["code"] if reply["room"] else "-", moved_from or "-")
         return reply
 
     def seat_state(self, conn: Connection) -> dict:
@@ -101,12 +102,20 @@ class Lobby:
                 self.background.sleep(RESYNC_RETRY)
         rooms_log.info("resync pushed after the message queue's gap")
 
-    def _take_over(self, old_sid: str) -> None:
+    def _player_of(self, token: str) -> str:
+        try:
+            return self.s.tokens.player_of(token)
+        except TokenExpired as exc:
+            raise ProtocolError("token_expired", str(exc)) from None
+        except TokenError as exc:
+            raise ProtocolError("bad_token", str(exc)) from None
+
+    def _move_session(self, old_sid: str) -> None:
         """The newest connection plays for the player (a reloaded page, a second tab). The older
-        one is told why and dropped: left open it would look alive while every move it sent
-        failed, and the two tabs would take the player back and forth. Its disconnect finds the
-        player on the new connection, so the seat is not marked away."""
-        self.clients.emit("taken_over", {"message": TAKEN_OVER}, to=old_sid)
+        one is told why (`session_moved`) and dropped: left open it would look alive while every
+        move it sent failed, and the two tabs would take the player back and forth. Its
+        disconnect finds the player on the new connection, so the seat is not marked away."""
+        self.clients.emit("session_moved", {"message": SESSION_MOVED}, to=old_sid)
         self.clients.disconnect(old_sid)
 
     def create_room(self, conn: Connection, p: CreateRoom) -> dict:
@@ -125,12 +134,12 @@ class Lobby:
 
     def join(self, conn: Connection, p: JoinRoom) -> dict:
         s = self.s
-        if s.join_limiter.blocked(conn.sid):
-            raise ProtocolError("too_many_attempts", "too many wrong codes: wait a minute")
+        if s.join_limiter.blocked(conn.address or ""):
+            raise ProtocolError("too_many_attempts", "too many wrong codes from your address: wait a minute")
         code = p.code.strip().upper()
         with s.store.locked(code) as room:
             if room is None or room.closed:
-                s.join_limiter.failed(conn.sid)
+                s.join_limiter.failed(conn.address or "")
                 raise ProtocolError("no_such_room", "no room has that code")
             if room.seat_of(conn.player_id) is None:
                 if len(room.seats) >= room.capacity:

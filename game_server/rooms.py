@@ -2,10 +2,14 @@
 
 - A player says hello with a name and gets an id and a token signed with SECRET_KEY
   (itsdangerous). The token names the player, so it cannot be used as anyone else, and a changed
-  token fails its signature.
+  token fails its signature. It carries when it was issued and is refused past its lifetime, so
+  a token copied off a machine does not work for ever; every hello issues a fresh one, so a
+  player who keeps playing keeps theirs moving forward.
 - A room has one seat (solo) or two (co-op). Its code is 8 characters from a 31-letter alphabet
-  (~8.5e11 codes), and failed joins are rate-limited per connection, so codes cannot be found by
-  trying. A third player is refused.
+  (~8.5e11 codes), and failed joins are rate-limited per remote address (a reconnection does not
+  start the count again), so codes cannot be found by trying. A third player is refused.
+- A remote address holds a limited number of connections at once, so one machine cannot take a
+  process's sockets (ConnectionsPerAddress).
 - A seat whose player's connection drops is *away*; the round waits (moves are refused with
   `round_paused`) for the grace period, then goes on with the seat that is still there (solo
   rules; the result keeps both names). If every seat is away past the grace period the round is
@@ -21,7 +25,7 @@ from __future__ import annotations
 import secrets
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -43,12 +47,26 @@ class RoomsUnavailable(RuntimeError):
     with `rooms_unavailable` (services.rooms_unavailable)."""
 
 
+class TokenExpired(TokenError):
+    """A token this server signed, issued longer ago than the tokens' lifetime."""
+
+
+# Tokens signed before they carried their issue time (until 2026-12-04) count as issued then:
+# their players keep their identity through the upgrade (the first hello rotates the token into
+# one that carries its time), and such a token dies a lifetime after that day like any other.
+UNDATED_TOKENS_ISSUED = 1796342400.0  # 2026-12-04 00:00 UTC
+
+
 class Tokens:
-    def __init__(self, secret: str):
+    """Player tokens: the player's id and when the token was issued, signed with the server's
+    secret. `lifetime` in seconds (0: tokens never expire); `clock` is time.time, or a test's."""
+
+    def __init__(self, secret: str, lifetime: float = 30 * 86400.0, clock: Callable[[], float] = time.time):
         self._serializer = URLSafeSerializer(secret, salt="melody-arcade.player")
+        self.lifetime, self.clock = lifetime, clock
 
     def issue(self, player_id: str) -> str:
-        return self._serializer.dumps({"player": player_id})
+        return self._serializer.dumps({"player": player_id, "issued": int(self.clock())})
 
     def player_of(self, token: str) -> str:
         try:
@@ -57,6 +75,11 @@ class Tokens:
             raise TokenError("the token is not one this server signed") from None
         if not isinstance(data, dict) or not isinstance(data.get("player"), str):
             raise TokenError("the token names no player")
+        issued = data.get("issued", UNDATED_TOKENS_ISSUED)
+        if not isinstance(issued, int | float) or isinstance(issued, bool):
+            raise TokenError("the token's issue time is not a number")
+        if self.lifetime and self.clock() - issued > self.lifetime:
+            raise TokenExpired(f"the token is more than {self.lifetime / 86400:g} days old: say hello without it to play on as a new player")
         return data["player"]
 
 
@@ -166,7 +189,9 @@ class RoomStore:
 
 
 class AttemptLimiter:
-    """At most `limit` failures per `window` seconds per key (a connection), for join codes."""
+    """At most `limit` failures per `window` seconds per key (a remote address), for join codes;
+    `limit` 0: no limit. Keyed by address, not connection: a new connection would otherwise
+    start the count again."""
 
     def __init__(self, limit: int = 5, window: float = 60.0):
         self.limit, self.window = limit, window
@@ -174,19 +199,51 @@ class AttemptLimiter:
         self._lock = threading.Lock()
 
     def blocked(self, key: str) -> bool:
+        if not self.limit:
+            return False
         now = time.monotonic()
         with self._lock:
             recent = [t for t in self._failures.get(key, []) if now - t < self.window]
-            self._failures[key] = recent
+            if recent:
+                self._failures[key] = recent
+            else:  # an address whose failures are old is forgotten: the map does not grow for ever
+                self._failures.pop(key, None)
             return len(recent) >= self.limit
 
     def failed(self, key: str) -> None:
         with self._lock:
             self._failures.setdefault(key, []).append(time.monotonic())
 
-    def forget(self, key: str) -> None:
+
+class ConnectionsPerAddress:
+    """The open connections of each remote address, and the cap on them (`limit`; 0: none).
+    Behind a reverse proxy every client has the proxy's address unless the app is told to trust
+    its X-Forwarded-For (TRUSTED_PROXIES, docs/deploy.md)."""
+
+    def __init__(self, limit: int = 50):
+        self.limit = limit
+        self._open: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def admit(self, address: str) -> bool:
+        """Count a new connection from `address`; False (and not counted) when it is over the cap."""
         with self._lock:
-            self._failures.pop(key, None)
+            held = self._open.get(address, 0)
+            if self.limit and held >= self.limit:
+                return False
+            self._open[address] = held + 1
+            return True
+
+    def release(self, address: str) -> None:
+        with self._lock:
+            held = self._open.get(address, 0) - 1
+            if held > 0:
+                self._open[address] = held
+            else:
+                self._open.pop(address, None)
+
+    def held(self, address: str) -> int:
+        return self._open.get(address, 0)
 
 
 class TokenBucket:

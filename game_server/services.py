@@ -10,7 +10,7 @@ from typing import Protocol
 
 from .composer import PiecePool
 from .protocol import ProtocolError
-from .rooms import AttemptLimiter, RoomStore, TokenBucket, Tokens
+from .rooms import AttemptLimiter, ConnectionsPerAddress, RoomStore, TokenBucket, Tokens
 from .storage import Storage
 
 # What an operator reads (docs/deploy.md): one INFO line per connection, room and round event,
@@ -23,6 +23,7 @@ rounds_log = logging.getLogger("melody_arcade.rounds")
 @dataclass
 class Connection:
     sid: str
+    address: str | None = None  # the remote address, counted in Services.addresses (None: not counted)
     bucket: TokenBucket = field(default_factory=TokenBucket)
     player_id: str | None = None
     name: str = ""
@@ -36,7 +37,8 @@ class Services:
     tokens: Tokens
     pool: PiecePool
     grace: float = 20.0  # seconds a co-op round waits for a dropped player
-    join_limiter: AttemptLimiter = field(default_factory=AttemptLimiter)
+    join_limiter: AttemptLimiter = field(default_factory=AttemptLimiter)  # wrong room codes, per address
+    addresses: ConnectionsPerAddress = field(default_factory=ConnectionsPerAddress)  # open connections, per address
     connections: dict[str, Connection] = field(default_factory=dict)
     sid_of_player: dict[str, str] = field(default_factory=dict)
 

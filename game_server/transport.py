@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 
 from flask import request
-from flask_socketio import SocketIO
+from flask_socketio import ConnectionRefusedError, SocketIO
 from socketio.packet import Packet
 
 from .games import GAMES
@@ -190,6 +190,13 @@ class FloodLimit:
             self.over(conn)
 
 
+def too_many_connections(limit: int) -> tuple[str, dict]:
+    """A refused connect's reason, as Socket.IO's connect_error carries it: `message`, and
+    `data` with the code (docs/protocol.md)."""
+    message = f"too many connections from your address (at most {limit} at once): close another tab or window and try again"
+    return message, {"code": "too_many_connections", "limit": limit}
+
+
 def register(socketio: SocketIO, services: Services) -> Lobby:
     """Wire every event; returns the lobby (its round path's clock is running)."""
     s = services
@@ -247,12 +254,19 @@ def register(socketio: SocketIO, services: Services) -> Lobby:
 
     @socketio.on("connect")
     def on_connect(auth=None):
-        s.connections[request.sid] = Connection(request.sid)
-        connections_log.info("connect sid=%s addr=%s", request.sid, request.remote_addr)
+        address = request.remote_addr or ""
+        if not s.addresses.admit(address):
+            connections_log.info("connect refused addr=%s reason=too_many_connections", address)
+            raise ConnectionRefusedError(*too_many_connections(s.addresses.limit))
+        s.connections[request.sid] = Connection(request.sid, address)
+        connections_log.info("connect sid=%s addr=%s", request.sid, address)
 
     @socketio.on("disconnect")
     def on_disconnect(reason=None, *_):
+        conn = s.connections.get(request.sid)
         lobby.disconnected(request.sid, reason)
+        if conn is not None and conn.address is not None:
+            s.addresses.release(conn.address)
 
     @socketio.on("*")
     def unknown(event, *args):

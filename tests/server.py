@@ -177,12 +177,21 @@ class Clock:
 class InProcessClient:
     """A player on Flask-SocketIO's test client: `call` is an event with its ack."""
 
-    def __init__(self, app, name: str):
+    def __init__(self, app, name: str | None, address: str = "127.0.0.1"):
+        """Connect from `address` (the per-address limits count it) and say hello as a new
+        player named `name` (None: connect only; a refused connection is not `connected`)."""
         from game_server.app import socketio_of
 
-        self.sio = socketio_of(app).test_client(app)
-        self.hello = self.call("hello", {"name": name})
-        self.player_id = self.hello["player_id"]
+        http = app.test_client()
+        http.environ_base["REMOTE_ADDR"] = address
+        self.sio = socketio_of(app).test_client(app, flask_test_client=http)
+        if name is not None:
+            self.hello = self.call("hello", {"name": name})
+            self.player_id = self.hello["player_id"]
+
+    @property
+    def connected(self) -> bool:
+        return self.sio.is_connected()
 
     def call(self, event: str, payload=None) -> dict:
         return self.sio.emit(event, payload, callback=True)
@@ -198,13 +207,14 @@ class InProcessClient:
         self.sio.socketio.server._handle_eio_message(self.sio.eio_sid, raw[1:])
 
 
-def in_process_app(tmp_path):
+def in_process_app(tmp_path, **overrides):
     """The real app in this process: SQLite in `tmp_path`, rooms in memory, the committed models
-    composing on demand in this process (no pool kept, no child process)."""
+    composing on demand in this process (no pool kept, no child process); `overrides` replace
+    Config fields."""
     from game_server.app import create_app
     from game_server.config import Config
 
-    return create_app(Config(database_url=f"sqlite:///{tmp_path}/rounds.db", pool_depth=0, composer_processes=0, log_level="WARNING"))
+    return create_app(Config(database_url=f"sqlite:///{tmp_path}/rounds.db", pool_depth=0, composer_processes=0, log_level="WARNING"), **overrides)
 
 
 def fill_in_the_answer(app, player: InProcessClient, code: str, view: dict) -> tuple[int, int]:

@@ -100,3 +100,23 @@ def test_a_long_session_in_one_page_stays_clean(players, server):
         if level < len(run.LADDER) - 1:
             page.click("#result-next")
     assert "last level" in page.inner_text("#result-ladder")
+
+
+@pytest.mark.slow
+def test_a_second_tab_takes_the_session_and_the_first_says_so(players, server):
+    """The same player opened in a second tab (one browser: one stored name and token): the new
+    tab plays, the first shows that the game moved there and does not take it back."""
+    first = players("Twin")
+    errors: list[str] = []
+    second = first.context.new_page()
+    second.on("console", lambda m: m.type == "error" and errors.append(m.text))
+    second.on("pageerror", lambda e: errors.append(str(e)))
+    second.goto(server.url + "/")  # the saved name: it connects by itself, with the stored token
+    second.wait_for_selector("#status[data-state=connected]")
+    first.page.wait_for_selector("#status[data-state=session_moved]")
+    assert "open in another tab or window" in first.page.wait_for_selector("#notice:not([hidden])").inner_text()
+    assert second.evaluate("window.arcade.net.playerId") == first.page.evaluate("window.arcade.net.playerId")
+    second.wait_for_timeout(2500)  # longer than the reconnection delays: a tab fighting back would show
+    assert first.page.get_attribute("#status", "data-state") == "session_moved"
+    assert second.get_attribute("#status", "data-state") == "connected"
+    assert errors == []

@@ -77,7 +77,8 @@ def test_a_flooder_that_ignores_being_disconnected_loses_its_websocket(server):
         assert flooder.sio.eio.state != "connected"
     finally:
         flooder.close()
-    assert Player(server, "Next").call("hello", {"name": "Next"})["ok"]  # the server serves on
+    following = Player(server, "Next")  # the server serves on
+    assert following.call("hello", {"name": "Next", "token": following.token})["ok"]
 
 
 class SilentClient:

@@ -152,7 +152,7 @@ class Hostile:
     def __init__(self, server, name: str, game: str):
         self.player = Player(server, name)
         self.game, self.own_id, self.token = game, self.player.player_id, self.player.token
-        self.player_id, self.code, self.round_id, self.round_over = self.own_id, None, None, True
+        self.code, self.round_id, self.round_over = None, None, True
         self.room_game = game  # the game of the room this client is in: its start_round takes that game's options
         self.seq = self.version = 0
         self.clips: list[str] = []
@@ -178,14 +178,6 @@ class Hostile:
         ended = [d for name, d in self.player.seen if name == "round_ended"]
         if any(d.get("round_id") == self.round_id for d in ended[-3:]):
             self.round_over = True
-        if self.player_id != self.own_id:
-            hello = self.ok("hello", {"name": "Hostile", "token": self.token})
-            self.player_id, self.seq = self.own_id, hello["last_seq"]
-            self.code = hello["room"]["code"] if hello["room"] else None
-            self.room_game = hello["room"]["game"] if hello["room"] else self.game
-            self.take_round(hello["round"])
-            if hello["room"] and (hello["room"]["game"] != self.game or hello["room"]["mode"] != "solo"):
-                self.code = None
         if self.code is None:
             self.code = self.ok("create_room", {"game": self.game, "level": 0})["room"]["code"]
             self.seq, self.round_over, self.room_game = 0, True, self.game
@@ -214,7 +206,7 @@ class Hostile:
         except ProtocolError:
             return False
         if event == "hello":
-            return not p.token or p.token == self.token  # an empty token is no token: a new player
+            return p.token == self.token  # one connection, one player: no token (a new one) or another's is refused
         if event == "join_room":
             return p.code.strip().upper() == self.code
         if event in ("sort_move", "run_input"):
@@ -259,13 +251,13 @@ class Hostile:
     def follow(self, event: str, data, reply: dict) -> None:
         """Keep up with what an accepted event changed, and check its reply says so."""
         if event == "hello":
-            assert (reply["player_id"] == self.own_id) == (data.get("token") == self.token)
-            self.player_id, self.seq = reply["player_id"], reply["last_seq"]
+            assert reply["player_id"] == self.own_id  # a connection plays for one player only
+            self.seq = reply["last_seq"]
             self.code = reply["room"]["code"] if reply["room"] else None
             self.room_game = reply["room"]["game"] if reply["room"] else self.room_game
             self.take_round(reply["round"])
         elif event == "create_room":
-            assert reply["room"]["game"] == data["game"] and reply["room"]["host"] == self.player_id
+            assert reply["room"]["game"] == data["game"] and reply["room"]["host"] == self.own_id
             self.code, self.seq, self.room_game = reply["room"]["code"], 0, data["game"]
             self.take_round(None)
         elif event == "leave_room":

@@ -25,7 +25,7 @@ from .server import ROOT, Clock, Player, ServerProcess, answer_of, free_port, so
 
 pytestmark = pytest.mark.timeout(240)
 
-TAKEN_OVER = {"message": "this game is open in another tab or window"}
+SESSION_MOVED = {"message": "this game is open in another tab or window"}
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +69,7 @@ def test_a_sort_round_in_the_operator_log(server):
     finally:
         player.close()
 
-    sid = log_lines(server, rf"hello sid=(\S+) player={pid} name='Ada' returning=False room=- took_over=-")[0][1]
+    sid = log_lines(server, rf"hello sid=(\S+) player={pid} name='Ada' returning=False room=- moved_from=-")[0][1]
     log_lines(server, rf"connect sid={sid} addr=127\.0\.0\.1")
     log_lines(server, rf"room created room={code} game=sort mode=solo ladder=slices level=0 host={pid}")
     log_lines(server, rf"round start round={round_['round_id']} room={code} game=sort level=slices-0 players={pid}:'Ada'")
@@ -112,7 +112,7 @@ def test_a_run_round_in_the_operator_log(server):
         player.close()
 
 
-def test_a_second_connection_takes_the_player_over(server):
+def test_a_second_connection_moves_the_session(server):
     first = Player(server, "Tab")
     _, round_ = start(first)
     answer = answer_of(server, round_["round_id"])
@@ -121,30 +121,30 @@ def test_a_second_connection_takes_the_player_over(server):
     try:
         assert second.player_id == first.player_id
         assert second.hello["round"]["round_id"] == round_["round_id"] and second.hello["last_seq"] == 1
-        assert first.wait_for("taken_over") == TAKEN_OVER
+        assert first.wait_for("session_moved") == SESSION_MOVED
         deadline = time.monotonic() + 10
         while first.sio.connected and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert not first.sio.connected, "the server did not drop the connection taken over"
+        assert not first.sio.connected, "the server did not drop the connection the session moved from"
         second.seq = second.hello["last_seq"]
         board = solve(second, second.hello["round"], answer)
         done = second.move(round_["round_id"], board["version"], "submit")
         assert done["ok"] and done["result"]["score"] == 1000
-        assert not [event for event, _ in second.seen if event in ("partner_away", "taken_over")]
-        old = log_lines(server, rf"hello sid=\S+ player={first.player_id} name='Tab' returning=True room=\S+ took_over=(\S+)")[0][1]
+        assert not [event for event, _ in second.seen if event in ("partner_away", "session_moved")]
+        old = log_lines(server, rf"hello sid=\S+ player={first.player_id} name='Tab' returning=True room=\S+ moved_from=(\S+)")[0][1]
         log_lines(server, rf"disconnect sid={old} player={first.player_id} name='Tab' reason='server disconnect'")
     finally:
         first.close()
         second.close()
 
 
-def test_the_same_connection_saying_hello_again_is_not_taken_over(server):
+def test_the_same_connection_saying_hello_again_keeps_its_session(server):
     player = Player(server, "Once")
     try:
         again = player.call("hello", {"name": "Once", "token": player.token})
         assert again["ok"] and again["player_id"] == player.player_id
         time.sleep(0.3)
-        assert player.sio.connected and not [e for e, _ in player.seen if e == "taken_over"]
+        assert player.sio.connected and not [e for e, _ in player.seen if e == "session_moved"]
     finally:
         player.close()
 
@@ -202,7 +202,7 @@ for await (const line of readline.createInterface({ input: process.stdin })) {
   const { op, tab, ...args } = JSON.parse(line);
   if (op === "open") {
     tabs[tab] = new Net();
-    for (const type of ["status", "welcome", "refused", "taken_over", "session_lost"]) {
+    for (const type of ["status", "welcome", "refused", "session_moved", "session_lost"]) {
       tabs[tab].addEventListener(type, (e) => out({ tab, event: type, detail: type === "welcome" ? { player_id: e.detail.player_id, room: e.detail.room } : e.detail }));
     }
     report(tab);
@@ -210,6 +210,7 @@ for await (const line of readline.createInterface({ input: process.stdin })) {
   else if (op === "call") tabs[tab].call(args.event, args.data).then((reply) => out({ tab, reply_to: args.event, ok: reply.ok, room: reply.room ?? null }));
   else if (op === "state") report(tab);
   else if (op === "drop") tabs[tab].dropForTest();
+  else if (op === "store") stored.set(args.key, args.value);
 }
 """
 
@@ -274,7 +275,7 @@ class Page:
         self.process.wait(timeout=10)
 
 
-def test_the_page_idles_until_started_and_stops_when_another_tab_takes_over(server, tmp_path):
+def test_the_page_idles_until_started_and_stops_when_another_tab_takes_the_session(server, tmp_path):
     page = Page(tmp_path, server.url)
     try:
         page.send("open", "one")
@@ -289,15 +290,15 @@ def test_the_page_idles_until_started_and_stops_when_another_tab_takes_over(serv
         page.wait(tab="two", report=True, state="idle")
         page.send("start", "two", name="Ada")
         assert page.wait(tab="two", event="welcome")["detail"]["player_id"] == player
-        assert page.wait(tab="one", event="status")["detail"] == "taken_over"
-        assert page.wait(tab="one", event="taken_over")["detail"] == TAKEN_OVER
+        assert page.wait(tab="one", event="status")["detail"] == "session_moved"
+        assert page.wait(tab="one", event="session_moved")["detail"] == SESSION_MOVED
         later = page.quiet(2.5)  # longer than the reconnection delays: a tab fighting back would show
         assert [m for m in later if m.get("tab") == "one"] == []
-        assert page.state("one") == {"tab": "one", "report": True, "state": "taken_over", "connected": False, "active": False}
+        assert page.state("one") == {"tab": "one", "report": True, "state": "session_moved", "connected": False, "active": False}
         assert page.state("two")["state"] == "connected"
         page.send("call", "two", event="create_room", data={"game": "sort", "mode": "solo", "level": 0})
         assert page.wait(tab="two", reply_to="create_room")["ok"]
-        assert not [m for m in page.seen if m.get("tab") == "two" and m.get("event") in ("taken_over", "session_lost")]
+        assert not [m for m in page.seen if m.get("tab") == "two" and m.get("event") in ("session_moved", "session_lost")]
     finally:
         page.close()
 
@@ -359,6 +360,29 @@ def test_a_reconnection_that_loses_nothing_is_not_a_lost_session(server, tmp_pat
         page.send("drop", "tab")
         assert page.wait(tab="tab", event="welcome")["detail"]["room"] is None
         page.quiet(0.5)
-        assert not [m for m in page.seen if m.get("event") in ("session_lost", "taken_over")]
+        assert not [m for m in page.seen if m.get("event") in ("session_lost", "session_moved")]
+    finally:
+        page.close()
+
+
+def test_the_page_with_an_expired_token_plays_on_as_a_new_player_and_says_so_once(server, tmp_path):
+    """A token past its lifetime (issued 31 days ago with the server's key, as if the player had
+    been away that long): the page says hello as a new player with the same name, tells the
+    player once, and stores the new player's token."""
+    from game_server.rooms import Tokens
+
+    old = Tokens("test-secret", clock=lambda: time.time() - 31 * 86400).issue("p_0123456789abcdef")
+    page = Page(tmp_path, server.url)
+    try:
+        page.send("open", "tab")
+        page.send("store", "tab", key="melody-arcade.token", value=old)
+        page.send("start", "tab", name="Away")
+        welcome = page.wait(tab="tab", event="welcome")["detail"]
+        assert welcome["player_id"] != "p_0123456789abcdef"
+        assert "new player, with the same name" in page.wait(tab="tab", event="session_lost")["detail"]["reason"]
+        page.send("drop", "tab")
+        assert page.wait(tab="tab", event="welcome")["detail"]["player_id"] == welcome["player_id"]  # the new token was stored
+        page.quiet(0.5)
+        assert [m for m in page.seen if m.get("event") == "session_lost"] and len([m for m in page.seen if m.get("event") == "session_lost"]) == 1
     finally:
         page.close()

@@ -120,15 +120,14 @@ def test_events_before_hello_are_refused(server):
         client.disconnect()
 
 
-def test_third_player_refused_and_join_codes_rate_limited(server):
+def test_third_player_refused(server):
+    """(Wrong codes are limited per address, and every player here is 127.0.0.1: that limit is
+    tested in-process, with addresses of their own, in tests/test_identity.py.)"""
     host, guest, third = Player(server, "H"), Player(server, "G"), Player(server, "T")
     try:
         code = host.call("create_room", {"game": "sort", "mode": "coop"})["room"]["code"]
         assert guest.call("join_room", {"code": code})["ok"]
         assert third.call("join_room", {"code": code})["error"]["code"] == "room_full"
-        codes = [third.call("join_room", {"code": f"WRONG{i:03d}"})["error"]["code"] for i in range(7)]
-        assert codes[:5] == ["no_such_room"] * 5 and codes[5:] == ["too_many_attempts"] * 2
-        assert third.call("join_room", {"code": code})["error"]["code"] == "too_many_attempts"
     finally:
         for p in (host, guest, third):
             p.close()

@@ -10,7 +10,8 @@ import { Net } from "./net.js";
 const $ = (id) => document.getElementById(id);
 const STATUS_TEXT = {
   idle: "enter a name to connect", connecting: "connecting…", connected: "connected",
-  reconnecting: "connection lost: reconnecting…", offline: "offline", taken_over: "this game is open in another tab",
+  reconnecting: "connection lost: reconnecting…", offline: "offline", session_moved: "this game is open in another tab",
+  refused: "the server refused the connection",
 };
 
 const net = new Net();
@@ -98,7 +99,7 @@ net.addEventListener("status", (e) => {
   el.textContent = STATUS_TEXT[e.detail] ?? e.detail;
 });
 net.addEventListener("refused", (e) => notify(e.detail));
-net.addEventListener("taken_over", () => notify("This game is now open in another tab or window: play on there, or reload this page to play here.", true));
+net.addEventListener("session_moved", () => notify("This game is now open in another tab or window: play on there, or reload this page to play here.", true));
 net.addEventListener("session_lost", (e) => {
   notify(e.detail?.reason ?? "the server restarted: your round has ended", true);
   setRoom(null);

@@ -2,18 +2,21 @@
 // (docs/protocol.md). It says hello with the stored token after every (re)connection, so a
 // dropped connection comes back as the same player, in the same room and round.
 //
-// Events: `status` (detail: "connecting", "connected", "reconnecting", "offline" or
-// "taken_over"), `welcome` (the hello reply), `refused`, `taken_over` (another tab or window now
-// plays for this player: this one stays disconnected until `start` is called again),
-// `session_lost` (detail: {reason}, for the player: a reconnection found the server restarted, and
-// the room or the player gone; not when the hello says `rooms_unavailable`: the room is only out
-// of reach), and every event the server pushes (`resync` among them).
+// Events: `status` (detail: "connecting", "connected", "reconnecting", "offline", "refused" or
+// "session_moved"), `welcome` (the hello reply), `refused` (a refused hello, or a connection the
+// server refused: too many from this address; it stays closed until `start` is called again),
+// `session_moved` (another tab or window now plays for this player: this one stays disconnected
+// until `start` is called again), `session_lost` (detail: {reason}, for the player: a reconnection
+// found the server restarted, and the room or the player gone (not when the hello says
+// `rooms_unavailable`: the room is only out of reach); or the stored token had expired,
+// and the page plays on as a new player with the same name), and every event the server pushes (`resync` among them).
 import { io } from "/vendor/socket.io.esm.min.js";
 
 const TOKEN_KEY = "melody-arcade.token";
 const RESTARTED = "the server restarted";
 const ROUND_ENDED = ": your round has ended";
 const ROOM_GONE = "your room has closed (the server restarted, or you were away too long)";
+const EXPIRED = "you had been away a long time, and the server no longer knows your player: you play on as a new player, with the same name";
 
 export class Net extends EventTarget {
   constructor() {
@@ -26,10 +29,10 @@ export class Net extends EventTarget {
     // A hello on a connection after a welcome on an earlier one is a reconnection.
     this.socket.on("connect", () => this.#hello(this.playerId !== null));
     this.socket.on("disconnect", (reason) => this.#dropped(reason === "io client disconnect" ? "offline" : "reconnecting"));
-    this.socket.on("connect_error", () => this.#dropped("reconnecting"));
-    this.socket.on("taken_over", (data) => this.#takenOver(data));
+    this.socket.on("connect_error", (err) => (err.data?.code ? this.#connectionRefused(err) : this.#dropped("reconnecting")));
+    this.socket.on("session_moved", (data) => this.#sessionMoved(data));
     this.socket.onAny((event, data) => {
-      if (event !== "taken_over") this.#fire(event, data);
+      if (event !== "session_moved") this.#fire(event, data);
     });
   }
 
@@ -73,10 +76,13 @@ export class Net extends EventTarget {
     const token = localStorage.getItem(TOKEN_KEY);
     let lost = null;
     let reply = await this.call("hello", token ? { name: this.name, token } : { name: this.name });
-    if (!reply.ok && reply.error.code === "bad_token") {
-      // Tokens are signed with the server's key: refused on a reconnection, the server restarted
-      // with another key and knows neither this player nor their room.
-      if (reconnected) lost = RESTARTED + (hadRoom ? ROUND_ENDED : "");
+    const refused = reply.ok ? null : reply.error.code;
+    if (refused === "bad_token" || refused === "token_expired") {
+      // An expired token: the player was away longer than the server keeps tokens (said once: the
+      // new player's token is stored below). A bad one on a reconnection: tokens are signed with
+      // the server's key, so the server restarted with another and knows neither player nor room.
+      if (refused === "token_expired") lost = EXPIRED;
+      else if (reconnected) lost = RESTARTED + (hadRoom ? ROUND_ENDED : "");
       localStorage.removeItem(TOKEN_KEY);
       reply = await this.call("hello", { name: this.name });
     }
@@ -100,14 +106,21 @@ export class Net extends EventTarget {
 
   /** Another tab or window said hello as this player: stay disconnected (reconnecting would take
    * the player back, and the two would take turns forever) until `start` is called again. */
-  #takenOver(data) {
-    this.#status("taken_over");
+  #sessionMoved(data) {
+    this.#status("session_moved");
     this.socket.disconnect();
-    this.#fire("taken_over", data);
+    this.#fire("session_moved", data);
+  }
+
+  /** The server refused the connection itself (too many from this address: error.data.code).
+   * socket.io-client does not retry that on its own; `start` tries again. */
+  #connectionRefused(err) {
+    this.#status("refused");
+    this.#fire("refused", { code: err.data.code, message: err.message });
   }
 
   #dropped(state) {
-    if (this.state !== "taken_over") this.#status(state);
+    if (this.state !== "session_moved") this.#status(state);
   }
 
   #status(state) {
