@@ -287,13 +287,13 @@ def _commit_forever(url: str, pipe) -> None:
     None or the database's reason. Ends when the server's end of the pipe closes (a server killed
     mid-round leaves the batches it had sent committed)."""
     engine = open_engine(url)
-    named = named_statements(engine.dialect.name)
+    named, replacing = named_statements(engine.dialect.name), named_statements(engine.dialect.name, replacing=True)
     # One connection for the process's life: no pool checkout, ping and reset per batch. One the
     # database dropped is invalidated by the failing batch and replaced on the next use.
     connection = engine.connect()
 
-    def statements(writes: list[Write]) -> list[tuple[Executable, dict]]:
-        return [(named[name], params) for name, params in writes]
+    def statements(writes: list[Write], names=named) -> list[tuple[Executable, dict]]:
+        return [(names[name], params) for name, params in writes]
 
     while True:
         try:
@@ -304,7 +304,7 @@ def _commit_forever(url: str, pipe) -> None:
             transaction(connection, [statement for writes in batch for statement in statements(writes)])
             errors = [None] * len(batch)
         except Exception:
-            errors = [_reason_if_it_fails(connection, statements(writes)) for writes in batch]
+            errors = [_reason_if_it_fails(connection, statements(writes, replacing)) for writes in batch]
         try:
             pipe.send(errors)
         except OSError:  # the server is gone (the batch is committed all the same)
@@ -334,13 +334,29 @@ INSERT_RESULT = insert(ResultRow.__table__)
 END_ROUND = update(RoundRow.__table__).where(RoundRow.__table__.c.id == bindparam("round")).values(ended_at=bindparam("at"))
 
 
-def named_statements(dialect: str) -> dict[str, Executable]:
-    """The writes by name; a player is upserted (hello again renames), in SQLite or PostgreSQL."""
+def named_statements(dialect: str, replacing: bool = False) -> dict[str, Executable]:
+    """The writes by name, in SQLite or PostgreSQL. A player is upserted (hello again renames).
+
+    `replacing`, for a batch done again write by write: a move or a result then replaces one
+    stored at the same place. The room (in Redis) is the truth of what was applied, and a row
+    whose handler failed after its commit, before the room was written back, was never
+    acknowledged: the move sent again (or the next one, at the same index) must take its place,
+    not be refused by the constraint for good. Batches insert plainly: SQLAlchemy sends an
+    upsert a row at a time, a plain INSERT as one statement for the whole batch."""
     if dialect not in ("sqlite", "postgresql"):
         raise ValueError(f"DATABASE_URL: SQLite or PostgreSQL, not {dialect}")
-    upsert = import_module(f"sqlalchemy.dialects.{dialect}").insert(PlayerRow.__table__)
-    player = upsert.on_conflict_do_update(index_elements=["id"], set_={"name": upsert.excluded.name})
-    return {"player": player, "round": INSERT_ROUND, "move": INSERT_MOVE, "result": INSERT_RESULT, "end_round": END_ROUND}
+    dialect_insert = import_module(f"sqlalchemy.dialects.{dialect}").insert
+
+    def upsert(table, keys: list[str], columns: list[str] | None = None) -> Executable:
+        """Insert, or set `columns` (default: every one but the keys) of the row with those keys."""
+        statement = dialect_insert(table)
+        columns = columns or [c.name for c in table.columns if c.name not in keys and not c.primary_key]
+        return statement.on_conflict_do_update(index_elements=keys, set_={column: statement.excluded[column] for column in columns})
+
+    named = {"player": upsert(PlayerRow.__table__, ["id"], ["name"]), "round": INSERT_ROUND, "move": INSERT_MOVE, "result": INSERT_RESULT, "end_round": END_ROUND}
+    if replacing:
+        named |= {"move": upsert(MoveRow.__table__, ["round_id", "index"]), "result": upsert(ResultRow.__table__, ["round_id"])}
+    return named
 
 
 def open_engine(url: str):

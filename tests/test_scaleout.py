@@ -90,8 +90,10 @@ def test_storage_on_postgresql():
         assert storage.leaderboard("sort", "slices-0")[0]["names"] == "Ada"
         with storage.engine.connect() as connection:
             assert connection.exec_driver_sql("select name from players where id = 'p_1'").scalar() == "Ada"
-        with pytest.raises(StorageError, match="IntegrityError"):
-            storage.add_move("r_1", 0, "p_1", {}, 2.0)  # one move per index: the constraint holds
+        storage.add_move("r_1", 0, "p_1", {"again": True}, 2.0)  # one move per index: the later one replaces it
+        assert Storage(url).get_round("r_1").moves[0]["payload"] == {"again": True}
+        with pytest.raises(StorageError, match="ForeignKeyViolation"):
+            storage.add_move("r_none", 0, "p_1", {}, 2.0)  # and a failing write is a StorageError
         with storage.engine.connect() as connection:  # the database drops the writer's connection
             dropped = connection.exec_driver_sql("select pg_terminate_backend(pid) from pg_stat_activity where pid <> pg_backend_pid() and datname = current_database()").all()
         assert dropped

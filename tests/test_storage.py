@@ -57,27 +57,38 @@ def test_a_batch_of_moves_is_sent_as_one_insert(storage):
 
 
 def test_a_failing_write_fails_alone(storage):
-    """A duplicate move index (the constraint) raises for its writer only; the writes that shared
-    its batch are committed."""
-    storage.add_move("r_1", 0, "p_1", {"n": 0}, 0.0)
+    """A move of a round that does not exist (the foreign key) raises for its writer only; the
+    writes that shared its batch are committed."""
     errors: list[Exception] = []
     barrier = threading.Barrier(9)
 
     def write(index: int) -> None:
         barrier.wait()
         try:
-            storage.add_move("r_1", index, "p_1", {"n": index}, 1.0)
+            storage.add_move("r_none" if index == 4 else "r_1", index, "p_1", {"n": index}, 1.0)
         except Exception as exc:
             errors.append(exc)
 
-    threads = [threading.Thread(target=write, args=(i,)) for i in (0, 1, 2, 3, 4, 5, 6, 7, 8)]
+    threads = [threading.Thread(target=write, args=(i,)) for i in range(9)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    assert len(errors) == 1 and isinstance(errors[0], StorageError) and "UNIQUE" in str(errors[0])
+    assert len(errors) == 1 and isinstance(errors[0], StorageError) and "FOREIGN KEY" in str(errors[0])
     with storage.engine.connect() as connection:
-        assert connection.execute(select(func.count()).select_from(MoveRow)).scalar() == 9
+        assert connection.execute(select(func.count()).select_from(MoveRow)).scalar() == 8
+
+
+def test_a_move_stored_again_at_its_index_replaces_the_one_never_acknowledged(storage):
+    """A handler that committed a move and then could not write its room back (Redis gone)
+    refused it: the room never applied it, and the move that comes to that index next (the
+    same one sent again, or another) takes its place; so does a result stored again."""
+    storage.add_move("r_1", 0, "p_1", {"kind": "place", "slot": 1}, 1.0)
+    storage.add_move("r_1", 0, "p_1", {"kind": "place", "slot": 2}, 2.0)
+    assert [(m["index"], m["payload"]["slot"]) for m in storage.get_round("r_1").moves] == [(0, 2)]
+    storage.finish_round("r_1", "sort", "slices-0", ["p_1"], "Ada", 500, {"try": 1})
+    storage.finish_round("r_1", "sort", "slices-0", ["p_1"], "Ada", 500, {"try": 2})
+    assert storage.get_round("r_1").result["details"] == {"try": 2}
 
 
 def test_a_writer_process_that_dies_between_writes_is_replaced_before_the_next(storage):
