@@ -95,14 +95,21 @@ class Rounds:
 
     # -- moves --
 
-    def move(self, event: str, conn: Connection, payload) -> dict:
+    def move(self, event: str, conn: Connection, data) -> dict:
         code = self.room_code_of(conn)
         refusal = None  # raised after the room's lock, so that what did change is kept (a Redis room is written back)
         with self.s.store.locked(code) as room:
             game = GAMES[room.game]
             state = room.round
             spec = game.moves.get(event)
-            if spec is None or state is None or state.round_id != payload.round_id:
+            if spec is None or state is None:
+                raise ProtocolError("wrong_round", "that round is not being played in your room")
+            try:
+                payload = parse(spec.model, data)
+            except ProtocolError as exc:
+                exc.extra.update(state.refusal_context() if state.result is None else {})
+                raise
+            if state.round_id != payload.round_id:
                 raise ProtocolError("wrong_round", "that round is not being played in your room")
             if state.result is None and state.ending is not None:  # its result is still to be stored
                 refusal = self._end(room, state, state.ending) or ProtocolError("round_over", "the round has ended", result=state.result)

@@ -249,8 +249,8 @@ def register(socketio: SocketIO, services: Services) -> Lobby:
     on("resync", Resync, lobby.resync)
     on("start_round", None, rounds.start)  # its payload is the room's game's start_model
     for game in GAMES.values():
-        for event, move in game.moves.items():
-            on(event, move.model, lambda conn, payload, event=event: rounds.move(event, conn, payload))
+        for event in game.moves:
+            on(event, None, lambda conn, data, event=event: rounds.move(event, conn, data))  # parsed by the room's game
 
     @socketio.on("connect")
     def on_connect(auth=None):

@@ -142,7 +142,8 @@ def test_cheats_are_refused_and_the_round_goes_on(server):
             assert not reply["ok"], reply
             return reply["error"]["code"]
 
-        assert code(send(1, (0, 0, "right", True), x=123)) == "bad_payload"  # a position is never taken
+        position = send(1, (0, 0, "right", True), x=123)
+        assert code(position) == "bad_payload" and position["error"]["server_tick"] < 0  # a position is never taken; the clock is in the count-in
         assert code(send(1, (0, 0, "right", True), score=10**6)) == "bad_payload"
         assert code(cheat.call("run_input", {"round_id": rid, "seq": 1, "inputs": [{"tick": 0, "lane": 0, "key": "right", "down": True, "x": 5}]})) == "bad_payload"
         assert code(cheat.call("submit_score", {"round_id": rid, "score": 10**6})) == "unknown_event"
@@ -161,7 +162,8 @@ def test_cheats_are_refused_and_the_round_goes_on(server):
         assert code(send(2, (clock.now() + 120, 0, "right", False))) == "future_input"
         clock.wait_for(t + 10 + run.LATE_TOLERANCE + 12)  # the server's clock (ticking every 6) moves the lane past t + 10
         assert code(send(2, (t + 10, 0, "right", False))) == "late_input"
-        assert code(send(0, (clock.now(), 0, "right", False))) == "bad_payload"
+        no_seq = send(0, (clock.now(), 0, "right", False))
+        assert code(no_seq) == "bad_payload" and no_seq["error"]["server_tick"] > t
         result = cheat.wait_for("round_ended", timeout=40)  # holding right, the avatar runs until it falls or is scrolled off
         stored = server.stored_round(rid)
         assert [m["payload"]["inputs"] for m in stored.moves] == [[{"tick": t + 5, "lane": 0, "key": "right", "down": True}]]

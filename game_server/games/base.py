@@ -56,6 +56,11 @@ class RoundState:
     result: dict | None = None  # what the players were told when it ended (once its result is stored)
     ending: Any = None  # the Result of a round that has ended but whose result is not stored yet
 
+    def refusal_context(self) -> dict:
+        """What every refusal of a move in this live round carries besides its code (Run: the
+        round clock's `server_tick`, so that a client can set its clock right whatever it got wrong)."""
+        return {}
+
 
 @dataclass
 class Result:

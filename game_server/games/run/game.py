@@ -69,6 +69,9 @@ class RunRoundState(RoundState):
         now = time.time() if self.paused_at is None else self.paused_at
         return math.floor((now - self.t0) * TICKS_PER_SECOND)
 
+    def refusal_context(self) -> dict:
+        return {"server_tick": self.tick_now()}
+
     def pause(self, paused: bool) -> None:
         """Stop the round's clock, or start it again where it stopped (t0 moves by the pause)."""
         if paused and self.paused_at is None:
