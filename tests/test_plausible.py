@@ -166,7 +166,7 @@ def test_the_human_models_runs_are_not_flagged(levels, sigma):
     for rung, level in enumerate(levels):
         for seed in range(2):
             game = played(level, {i: run_bot.play_human(lane, sigma, 2**41 + 10 * rung + seed).inputs for i, lane in enumerate(level.lanes)})
-            assert run_plausible.implausible(hits(game)) is None, (rung, seed, {k: (len(v), run_plausible.spread_ms(v) if v else None) for k, v in hits(game).items()})
+            assert run_plausible.implausible(hits(game)) is None, (rung, seed, {k: (len(v), run_plausible.early_reach_ms(v) if v else None) for k, v in hits(game).items()})
 
 
 def test_too_few_hits_say_nothing_and_an_offset_is_not_evenness():
