@@ -40,7 +40,7 @@ evaluate: $(VENV)/.installed-train
 
 bench: $(VENV)/.installed-test
 	$(PY) bench/composer.py
-	$(PY) bench/music.py
+	$(PY) -m bench.music
 	$(PY) bench/run_bot.py
 
 # The long ones, outside `make test`: a live server under load, Redis scale-out, a soak.

@@ -1,8 +1,10 @@
-"""How fast the music core turns pieces into MIDI and JSON and back, and cuts them; and what a
-piece costs to send as a Socket.IO packet, with the stock packet class beside ours.
+"""How fast the music core turns pieces into MIDI and JSON and back, and cuts them; what a
+piece costs to send as a Socket.IO packet, with the stock packet class beside ours; and what a
+2-bar clip costs to render as the WAV of a hidden Sort clip (music/audio.py).
 
-Run: `.venv/bin/python bench/music.py`. Prints per-operation medians for a 16-bar piece with
-melody, chords and drums; these are the costs every round pays when it is served or stored.
+Run: `.venv/bin/python -m bench.music` (run as a script, this file would shadow the `music`
+package). Prints per-operation medians for a 16-bar piece with melody, chords and drums; these
+are the costs every round pays when it is served or stored.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from music import (
     slice_piece,
     to_midi_bytes,
 )
+from music.audio import render_wav
 
 
 def sample_piece(bars: int = 16, seed: int = 0) -> Piece:
@@ -67,6 +70,9 @@ def main() -> None:
     stock = timed("packet with it, stock", lambda: Packet(ACK, data=ack, id=1).encode())
     ours = timed("packet with it, JsonPacket", lambda: JsonPacket(ACK, data=ack, id=1).encode())
     print(f"JsonPacket / stock: {ours / stock:.2f} (the stock class searches every element for bytes)")
+    clip = slice_piece(piece, parts=8)[1]
+    print(f"2-bar clip ({clip.duration_seconds:.1f} s; melody, chords, drums): WAV {len(render_wav(clip)) / 1024:.0f} KiB")
+    timed("2-bar clip -> WAV", lambda: render_wav(clip), repeats=50)
 
 
 if __name__ == "__main__":

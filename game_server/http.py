@@ -1,8 +1,11 @@
-"""REST endpoints: health, leaderboards, rounds and their MIDI, and the browser client at `/`."""
+"""REST endpoints: health, leaderboards, rounds, their MIDI and the sound of their hidden clips, and
+the browser client at `/`."""
 
 from __future__ import annotations
 
+import functools
 import platform
+import re
 from importlib import metadata
 from pathlib import Path
 
@@ -140,3 +143,44 @@ def round_midi(round_id: str):
     data = json.loads(stored.piece)
     piece = concatenate([piece_from_dict(p) for p in data]) if isinstance(data, list) else piece_from_dict(data)
     return Response(to_midi_bytes(piece), mimetype="audio/midi", headers={"Content-Disposition": f"attachment; filename={round_id}.mid"})
+
+
+TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")
+
+
+@http.get("/api/rounds/<round_id>/clips/<token>.wav")
+def clip_audio(round_id: str, token: str):
+    """A clip its players may hear but not read (a hidden Sort clip), as a 16-bit mono WAV at
+    22.05 kHz. The address is given by the reply to a listen, and only there: its token is 128
+    random bits kept in the round's stored setup (so any server process serves it), tied to that
+    round and clip, and saying nothing of the order. Any other token, or another round's, is 404."""
+    from flask import Response
+
+    if not TOKEN.fullmatch(token):
+        return _no_such_clip()
+    try:
+        wav = _clip_wav(_storage(), round_id, token)
+    except LookupError:
+        return _no_such_clip()
+    # the same address is always the same sound: the browser may keep it for the round
+    return Response(wav, mimetype="audio/wav", headers={"Cache-Control": "private, max-age=3600, immutable"})
+
+
+def _no_such_clip():
+    return jsonify(error={"code": "no_such_clip", "message": "no clip is heard at that address"}), 404
+
+
+@functools.lru_cache(maxsize=32)
+def _clip_wav(storage, round_id: str, token: str) -> bytes:
+    """The WAV of a heard-only clip (a few recent ones kept: a player listens to a clip more than
+    once); LookupError when the round has no clip with that token (not kept, nor cached)."""
+    from music.audio import render_wav
+
+    from .games import GAMES
+
+    stored = storage.get_round(round_id)
+    game = None if stored is None else GAMES.get(stored.game)
+    piece = None if game is None else game.heard_only(stored.setup, token)
+    if piece is None:
+        raise LookupError(token)
+    return render_wav(piece)

@@ -147,7 +147,7 @@ class Rounds:
         database does not take it, the round is `ending`: nothing more is played in it, and the
         next move or tick stores the result again; the refusal to give the player says so."""
         try:
-            self.s.storage.finish_round(state.round_id, room.game, state.level_name, state.players, state.names, result.score, result.stored)
+            self.s.storage.finish_round(state.round_id, room.game, state.level_name, state.players, state.names, result.score, result.stored, result.flagged)
         except StorageError:
             log.warning("the result of round %s was not stored; it is kept, and stored on the next try", state.round_id, exc_info=True)
             state.ending = result

@@ -23,7 +23,7 @@ import time
 from dataclasses import dataclass, field
 from importlib import import_module
 
-from sqlalchemy import JSON, BigInteger, Float, ForeignKey, Integer, String, Text, UniqueConstraint, bindparam, create_engine, event, insert, select, update
+from sqlalchemy import JSON, BigInteger, Float, ForeignKey, Integer, String, Text, UniqueConstraint, bindparam, create_engine, event, insert, inspect, select, update
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 from sqlalchemy.sql.expression import Executable
 
@@ -76,6 +76,9 @@ class ResultRow(Base):
     score: Mapped[int] = mapped_column(Integer, index=True)
     details: Mapped[dict] = mapped_column(JSON)
     created_at: Mapped[float] = mapped_column(Float)
+    # Why no person could have played it so (the game's plausibility check); NULL: ranked.
+    # Added after the first schema: `add_missing_columns` gives an older database the column.
+    flagged: Mapped[str | None] = mapped_column(String(300), nullable=True, default=None)
 
 
 @dataclass(frozen=True)
@@ -374,6 +377,7 @@ class Storage:
         self.url = url
         self.engine = open_engine(url)
         Base.metadata.create_all(self.engine)
+        add_missing_columns(self.engine)
         named_statements(self.engine.dialect.name)  # an unsupported database fails here, not at the first write
         self._writes = GroupCommit(url)
 
@@ -393,11 +397,12 @@ class Storage:
     def add_move(self, round_id: str, index: int, player_id: str, payload: dict, at: float) -> None:
         self._writes.write(("move", {"round_id": round_id, "index": index, "player_id": player_id, "payload": payload, "at": at}))
 
-    def finish_round(self, round_id: str, game: str, level: str, players: list, names: str, score: int, details: dict) -> None:
-        """The result and the round's end, in one transaction; committed when this returns."""
+    def finish_round(self, round_id: str, game: str, level: str, players: list, names: str, score: int, details: dict, flagged: str | None = None) -> None:
+        """The result and the round's end, in one transaction; committed when this returns.
+        `flagged`: why no person could have played it so; such a result is kept, not ranked."""
         now = time.time()
         self._writes.write(
-            ("result", {"round_id": round_id, "game": game, "level": level, "players": players, "names": names, "score": score, "details": details, "created_at": now}),
+            ("result", {"round_id": round_id, "game": game, "level": level, "players": players, "names": names, "score": score, "details": details, "created_at": now, "flagged": flagged and flagged[:300]}),
             ("end_round", {"round": round_id, "at": now}),
         )
 
@@ -432,16 +437,48 @@ class Storage:
                 id=row.id, game=row.game, level=row.level, room=row.room, seed=row.seed, players=row.players,
                 piece=row.piece, setup=row.setup, started_at=row.started_at, ended_at=row.ended_at,
                 moves=[{"index": m.index, "player_id": m.player_id, "payload": m.payload, "at": m.at} for m in moves],
-                result=None if result is None else {"score": result.score, "details": result.details, "names": result.names},
+                result=None if result is None else {"score": result.score, "details": result.details, "names": result.names, "flagged": result.flagged},
             )
 
     def leaderboard(self, game: str, level: str | None = None, limit: int = 20) -> list[dict]:
+        """The best ranked results: a flagged one is left out."""
         with Session(self.engine) as s:
-            query = select(ResultRow).where(ResultRow.game == game)
+            query = select(ResultRow).where(ResultRow.game == game, ResultRow.flagged.is_(None))
             if level is not None:
                 query = query.where(ResultRow.level == level)
             rows = s.scalars(query.order_by(ResultRow.score.desc(), ResultRow.created_at).limit(limit)).all()
             return [{"round_id": r.round_id, "level": r.level, "names": r.names, "score": r.score, "at": r.created_at} for r in rows]
+
+
+def add_missing_columns(engine) -> list[str]:
+    """Columns added to a table after its first schema are added to an older database that lacks
+    them (create_all makes missing tables, never missing columns): every such column is nullable,
+    so the rows already there read as they meant (a result stored before `flagged` is ranked).
+    Two processes starting on one database at once may both try: the loser finds the column
+    there. Returns the columns this call added, as "table.column"."""
+    added = []
+    for table in Base.metadata.sorted_tables:
+        have = _columns(engine, table.name)
+        for column in table.columns:
+            if column.name in have:
+                continue
+            if not column.nullable:
+                raise RuntimeError(f"{table.name}.{column.name} is missing from the database and cannot be added without a value")
+            try:
+                with engine.begin() as connection:
+                    connection.exec_driver_sql(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {column.type.compile(dialect=engine.dialect)}')
+            except Exception:
+                if column.name not in _columns(engine, table.name):
+                    raise
+                continue
+            added.append(f"{table.name}.{column.name}")
+    if added:
+        log.info("columns added to an older database: %s", ", ".join(added))
+    return added
+
+
+def _columns(engine, table: str) -> set[str]:
+    return {c["name"] for c in inspect(engine).get_columns(table)}
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

@@ -217,13 +217,14 @@ def in_process_app(tmp_path, **overrides):
     return create_app(Config(database_url=f"sqlite:///{tmp_path}/rounds.db", pool_depth=0, composer_processes=0, log_level="WARNING"), **overrides)
 
 
-def fill_in_the_answer(app, player: InProcessClient, code: str, view: dict) -> tuple[int, int]:
-    """Place every free slot's right clip; returns the next seq and the board's version."""
+def fill_in_the_answer(app, player: InProcessClient, code: str, view: dict, seq: int = 0, version: int | None = None) -> tuple[int, int]:
+    """Place every free slot's right clip (after the moves up to `seq`, on the board at `version`:
+    by default the view's, no move made); returns the next seq and the board's version."""
     from game_server.app import services_of
 
     with services_of(app).store.locked(code) as room:
         answer = room.round.puzzle.answer
-    board, seq, version = view["board"], 0, view["board"]["version"]
+    board, version = view["board"], view["board"]["version"] if version is None else version
     for slot, clip in enumerate(answer):
         if slot not in board["fixed"]:
             seq += 1

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 
 from .browser import ROOT
 
@@ -25,6 +26,30 @@ def test_solo_sort_round_through_the_page(players):
     assert re.fullmatch(r"\d+", ada.page.inner_text("#result-score"))
     assert ada.page.locator("#result-answer .clip").count() == 4
     ada.shot("sort-result")
+
+
+def test_a_hidden_clip_is_heard_from_the_sound_the_server_renders(players):
+    """Morph level 6, every option hidden: a click on a clip fetches its sound (the address its
+    listen gave) and starts it; the board has no notes of it until the result shows them."""
+    eve = players("Eve")
+    eve.page.select_option("#sort-ladder", "morph")
+    eve.page.select_option("#sort-level", "5")
+    eve.page.click("#sort-solo")
+    eve.page.wait_for_selector("#sort:not([hidden]) #tray .clip.hidden")
+    assert eve.page.locator("#tray .clip canvas").count() == 0  # heard only: no piano roll
+    with eve.page.expect_response(lambda r: "/clips/" in r.url and r.url.endswith(".wav")) as sound:
+        eve.page.locator("#tray .clip").first.click()
+    assert sound.value.status == 200 and sound.value.headers["content-type"] == "audio/wav"
+    started = "import('/static/audio.js').then((audio) => audio.startedSounds())"
+    deadline = time.monotonic() + 10
+    while eve.page.evaluate(started) < 1 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert eve.page.evaluate(started) == 1  # decoded and started at the page's output
+    eve.place_all()
+    eve.page.click("#sort-submit")
+    eve.page.wait_for_selector("#result:not([hidden])")
+    assert eve.page.locator("#result-answer .clip canvas").count() == 10  # the hidden clips' notes, now shown
+    eve.shot("sort-hidden-result")
 
 
 def test_coop_sort_round_on_two_pages(players):

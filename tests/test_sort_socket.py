@@ -75,7 +75,8 @@ def test_solo_morph_round_with_hidden_clips(server):
         hidden = [c for c in board["tray"] if board["clips"][c]["hidden"]]
         assert hidden == board["tray"] and all(board["clips"][c]["piece"] is None for c in hidden)
         heard = player.move(round_["round_id"], board["version"], "listen_clip", clip=hidden[0])
-        assert heard["ok"] and heard["clip"]["piece"]["melody"]
+        assert heard["ok"] and "piece" not in heard["clip"]  # heard, not read: a sound's address
+        assert server.get(heard["clip"]["audio"])[:4] == b"RIFF"
         board = solve(player, round_, answer_of(server, round_["round_id"]), heard["board"])
         done = player.move(round_["round_id"], board["version"], "submit")
         assert done["ok"] and done["result"]["details"]["tau"] == 1.0

@@ -1,5 +1,7 @@
 """The storage's group commit on SQLite (PostgreSQL: tests/test_scaleout.py): many writers at once,
-all committed in order; a failing write fails alone; players say hello again."""
+all committed in order; a failing write fails alone; players say hello again; a database made by
+the previous version (before `results.flagged`) opens, keeps its results ranked, and ranks no
+flagged one."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ import time
 import pytest
 from sqlalchemy import event, func, select
 
-from game_server.storage import MoveRow, Storage, StorageError, named_statements, open_engine, transaction
+from game_server.storage import MoveRow, Storage, StorageError, add_missing_columns, named_statements, open_engine, transaction
 
 
 @pytest.fixture
@@ -180,3 +182,68 @@ def test_hello_again_renames_the_player(storage):
     storage.add_player("p_1", "Ada L.")
     with storage.engine.connect() as connection:
         assert connection.exec_driver_sql("select name from players where id = 'p_1'").scalar() == "Ada L."
+
+
+# The schema as the version before `results.flagged` made it (SQLite's .schema of its database).
+OLD_SCHEMA = """
+CREATE TABLE players (id VARCHAR(32) NOT NULL, name VARCHAR(64) NOT NULL, created_at FLOAT NOT NULL, PRIMARY KEY (id));
+CREATE TABLE rounds (id VARCHAR(32) NOT NULL, game VARCHAR(16) NOT NULL, level VARCHAR(32) NOT NULL, room VARCHAR(32) NOT NULL,
+    seed BIGINT NOT NULL, players JSON NOT NULL, piece TEXT NOT NULL, setup JSON NOT NULL, started_at FLOAT NOT NULL, ended_at FLOAT,
+    PRIMARY KEY (id));
+CREATE INDEX ix_rounds_game ON rounds (game);
+CREATE INDEX ix_rounds_level ON rounds (level);
+CREATE TABLE moves (id INTEGER NOT NULL, round_id VARCHAR(32) NOT NULL, "index" INTEGER NOT NULL, player_id VARCHAR(32) NOT NULL,
+    payload JSON NOT NULL, at FLOAT NOT NULL, PRIMARY KEY (id), UNIQUE (round_id, "index"), FOREIGN KEY(round_id) REFERENCES rounds (id));
+CREATE INDEX ix_moves_round_id ON moves (round_id);
+CREATE TABLE results (round_id VARCHAR(32) NOT NULL, game VARCHAR(16) NOT NULL, level VARCHAR(32) NOT NULL, players JSON NOT NULL,
+    names VARCHAR(160) NOT NULL, score INTEGER NOT NULL, details JSON NOT NULL, created_at FLOAT NOT NULL, PRIMARY KEY (round_id),
+    FOREIGN KEY(round_id) REFERENCES rounds (id));
+CREATE INDEX ix_results_game ON results (game);
+CREATE INDEX ix_results_score ON results (score);
+CREATE INDEX ix_results_level ON results (level);
+INSERT INTO players VALUES ('p_old', 'Old Timer', 1.0);
+INSERT INTO rounds VALUES ('r_old', 'sort', 'slices-0', 'ROOMCODE', 7, '["p_old"]', '{}', '{"answer": []}', 1.0, 2.0);
+INSERT INTO results VALUES ('r_old', 'sort', 'slices-0', '["p_old"]', 'Old Timer', 900, '{"order": 0.9}', 2.0);
+"""
+
+
+def old_database(url: str) -> None:
+    engine = open_engine(url)
+    with engine.begin() as connection:
+        for statement in filter(str.strip, OLD_SCHEMA.split(";")):
+            connection.exec_driver_sql(statement)
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.slow)])  # PostgreSQL's starts a cluster
+def old_url(request, tmp_path):
+    """A database made by the version before the `flagged` column, with one result in it."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'old.db'}"
+        old_database(url)
+        yield url
+    else:
+        from .services import postgres_server
+
+        with postgres_server() as url:
+            old_database(url)
+            yield url
+
+
+def test_a_database_of_the_previous_version_opens_and_ranks_what_it_should(old_url):
+    store = Storage(old_url)
+    try:
+        assert store.leaderboard("sort", "slices-0") == [{"round_id": "r_old", "level": "slices-0", "names": "Old Timer", "score": 900, "at": 2.0}]
+        assert store.get_round("r_old").result["flagged"] is None  # stored before the check: ranked as it was
+        for rid, score, flagged in (("r_bot", 1000, "every hidden clip placed right after hearing 0 of the 5"), ("r_new", 800, None)):
+            store.add_round(rid, "sort", "slices-0", "ROOMCODE", 7, ["p_old"], "{}", {"answer": []})
+            store.finish_round(rid, "sort", "slices-0", ["p_old"], "Old Timer", score, {}, flagged)
+        assert [r["round_id"] for r in store.leaderboard("sort", "slices-0")] == ["r_old", "r_new"]  # the flagged 1000 is left out
+        assert store.get_round("r_bot").result["flagged"].startswith("every hidden clip")
+    finally:
+        store.close()
+    again = Storage(old_url)  # the column is there now: opening again changes nothing
+    try:
+        assert add_missing_columns(again.engine) == [] and len(again.leaderboard("sort")) == 2
+    finally:
+        again.close()

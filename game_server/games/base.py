@@ -9,8 +9,10 @@ results, telling the partner, the clock. It asks the game only what is its own:
 - `materials` and `start`: what the composer keeps ready for it, and a round made from that;
 - `view`: what a seat sees of a round (the start's reply, `round_started`, a rejoin);
 - `moves`: the events it takes during a round, each a payload model and a rule that returns an
-  `Outcome` (the reply, the move to store, what the room is told, the result if it ended);
+  `Outcome` (the reply, the move to store, what the room is told, the result if it ended, and
+  whether a person could have played it so: a `flagged` result is stored but not ranked);
 - `tick`: for a game with a clock (`clock = True`), what happens as time passes;
+- `heard_only`: music its players hear as sound only, for the HTTP route that renders it;
 - `unchanging`: the types of a round's parts that never change once it has started (a store
   that copies rooms between processes keeps those once, not with every move).
 
@@ -26,6 +28,8 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from pydantic import BaseModel
+
+from music import Piece
 
 from ..protocol import ProtocolError, StartRound
 
@@ -66,12 +70,17 @@ class RoundState:
 class Result:
     """A round's end: `public` is what the players see (the `result` of the reply and of
     `round_ended`), `stored` the details kept with the score, `ended` how it ended, for the
-    operator's log ("submitted", "goal+fell")."""
+    operator's log ("submitted", "goal+fell"), `flagged` the game's plausibility check's reason
+    (None: a person could have played it so), which `public` carries as `flagged` too."""
 
     score: int
     public: dict
     stored: dict
     ended: str
+    flagged: str | None = None  # why no person could have played it so: stored and shown, not ranked
+
+    def __post_init__(self) -> None:
+        self.public["flagged"] = self.flagged  # every game's result says it, so every page can show it
 
 
 @dataclass
@@ -169,6 +178,12 @@ class Game:
 
     def view(self, state: RoundState) -> dict:
         raise NotImplementedError
+
+    def heard_only(self, setup: dict, token: str) -> Piece | None:
+        """Music of a stored round (its `setup`) that its players may hear but not read, found by
+        the unguessable token a move's reply gave them (GET /api/rounds/<id>/clips/<token>.wav
+        serves it as sound). None for a token it never gave; a game without such music has none."""
+        return None
 
     def tick(self, state: RoundState) -> Outcome:
         """A game with a clock: what happened since the last tick."""

@@ -1,4 +1,6 @@
-// Sound from the piece itself, with Tone.js synths (no sample files): melody, chords, bass, drums.
+// Sound from the piece itself, with Tone.js synths (no sample files): melody, chords, bass, drums;
+// and sounds the server renders (a Sort clip that is heard only: its notes never reach the page),
+// fetched once, played through the same output as the synths.
 // One set of instruments lives as long as the page. A playback is a list of notes handed to the
 // instruments just before they sound (a look-ahead scheduler, as Tone's own Transport does):
 // synths given notes far in the future, then disposed or given more, throw from the audio thread
@@ -15,6 +17,9 @@ const SCHEDULE_EVERY = 0.025; // seconds between two passes of the scheduler
 
 let started = false;
 let instruments = null;
+let output = null; // the one output gain every instrument and sound goes through
+let soundsStarted = 0; // rendered sounds started so far (the browser tests read it)
+const sounds = new Map(); // address -> Promise of its decoded ToneAudioBuffer
 let sounding = null; // the one playback that may sound: a new one silences the last
 const lastAt = {}; // voice -> the latest time handed to it: a synth's events must come in time order
 
@@ -41,7 +46,7 @@ const midiHz = (pitch) => 440 * 2 ** ((pitch - 69) / 12);
 /** The page's instruments, made once, on first use, and kept. */
 function instrumentsOnce() {
   if (instruments) return instruments;
-  const out = new Tone.Gain(0.8).toDestination();
+  const out = (output = new Tone.Gain(0.8).toDestination());
   const make = (synth, volume) => {
     synth.volume.value = volume;
     return synth.connect(out);
@@ -76,6 +81,22 @@ function schedule() {
   sounding.next = i;
 }
 
+/** A sound the server rendered (a heard-only clip), fetched and decoded once per address; a
+ * failed load is tried again the next time it is asked for. */
+export function loadSound(address) {
+  if (!sounds.has(address)) {
+    const loading = Tone.ToneAudioBuffer.fromUrl(address);
+    loading.catch(() => sounds.delete(address));
+    sounds.set(address, loading);
+  }
+  return sounds.get(address);
+}
+
+/** How many rendered sounds have started playing in this page. */
+export function startedSounds() {
+  return soundsStarted;
+}
+
 export class Playback {
   constructor() {
     const kit = instrumentsOnce();
@@ -85,6 +106,7 @@ export class Playback {
     this.notes = []; // {at, play(time)}, sorted by `at` before each pass
     this.next = 0;
     this.endsAt = 0;
+    this.sources = new Set(); // rendered sounds playing
   }
 
   #add(at, voice, play) {
@@ -130,6 +152,20 @@ export class Playback {
     return last;
   }
 
+  /** Schedule a rendered sound (a loaded ToneAudioBuffer) to start at audio time `when`, through
+   * the instruments' output; returns the time it ends. */
+  sound(buffer, when) {
+    this.#add(when, "sound", (t) => {
+      const source = new Tone.ToneBufferSource(buffer).connect(output);
+      source.onended = () => this.sources.delete(source); // then Tone disposes it
+      this.sources.add(source);
+      source.start(t);
+      soundsStarted += 1;
+    });
+    this.endsAt = Math.max(this.endsAt, when + buffer.duration);
+    return when + buffer.duration;
+  }
+
   /** A metronome click at `when` (accented on a downbeat). */
   tick(when, accent = false) {
     this.#add(when, "click", (t) => this.kit.click.triggerAttackRelease(accent ? 1760 : 880, 0.03, t, accent ? 0.9 : 0.5));
@@ -151,16 +187,22 @@ export class Playback {
     release("click", this.kit.click);
     release("chords", this.kit.bass); // the bass is handed its notes with the chords
     this.kit.chords.releaseAll(lastAt.chords);
+    for (const source of this.sources) source.stop(t);
+    this.sources.clear();
   }
 }
 
-/** Play one piece (or a list of pieces one after another) now, stopping whatever was playing. */
+/** Play one piece (or a list of pieces one after another) now, stopping whatever was playing.
+ * An item may also be a loaded rendered sound (loadSound): it lasts its own length. */
 export function play(pieces, { onEnd } = {}) {
   const playback = new Playback();
   let when = now() + 0.1;
-  for (const piece of [].concat(pieces)) {
-    playback.piece(piece, when);
-    when += piece.bars * piece.steps_per_bar * secondsPerStep(piece); // a clip lasts its bars
+  for (const item of [].concat(pieces)) {
+    if (item instanceof Tone.ToneAudioBuffer) when = playback.sound(item, when);
+    else {
+      playback.piece(item, when);
+      when += item.bars * item.steps_per_bar * secondsPerStep(item); // a clip lasts its bars
+    }
   }
   if (onEnd) setTimeout(() => sounding === playback && onEnd(), (when - now()) * 1000);
   return playback;

@@ -281,6 +281,9 @@ function showResult(result) {
   const rung = rungOf(round);
   $("result-score").textContent = result.score;
   $("result-level").textContent = app.levelName(round.level);
+  // a result the server judged no person could play so: kept and shown, not on the leaderboard
+  $("result-flagged").hidden = !result.flagged;
+  $("result-flagged").textContent = result.flagged ? `Not on the leaderboard: ${result.flagged}.` : "";
   const cleared = page.result($("result-details"), result, round);
   record(`${round.game}:${ladder.ladder}`, rung, cleared);
   const last = rung >= levels.length - 1;

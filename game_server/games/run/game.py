@@ -27,6 +27,7 @@ from ..base import Checked, Game, Move, Outcome, Result, RoundState, Started, Ta
 from . import rules
 from .material import RunRequest
 from .physics import TICKS_PER_SECOND, Lane
+from .plausible import implausible
 
 COUNTDOWN = 2.0  # seconds from the start to tick 0
 
@@ -82,8 +83,9 @@ class RunRoundState(RoundState):
 
 
 def _result(state: RunRoundState) -> Result:
+    hits = {rules.LANE_NAMES[i]: [j.delta_ms for j in run.judged.values() if j.grade != "miss"] for i, run in state.game.lanes.items()}
     public = {"round_id": state.round_id, "level": state.level_name, **state.game.result()}
-    return Result(public["score"], public, public, "+".join(lane["status"] for lane in public["lanes"]))
+    return Result(public["score"], public, public, "+".join(lane["status"] for lane in public["lanes"]), implausible(hits))
 
 
 def _judgements(state: RunRoundState, judged: list[rules.Judgement]) -> list[tuple[str, dict, bool]]:

@@ -3,6 +3,7 @@ each seat sees, and the one move event, `sort_move`. The rules are `rules.py`'s.
 
 from __future__ import annotations
 
+import hmac
 import json
 import random
 import time
@@ -11,13 +12,14 @@ from typing import Literal
 
 from pydantic import Field
 
-from music import piece_to_dict, piece_to_json
+from music import Piece, piece_from_dict, piece_to_dict, piece_to_json
 
 from ...material import PieceRequest
 from ...protocol import ProtocolError, Strict
 from ..base import Checked, Game, Move, Outcome, Result, RoundState, Started, Table, levels_for_people, new_round_id
 from . import rules
 from .material import MorphRequest
+from .plausible import implausible
 
 
 class SortMoveBody(Strict):
@@ -55,18 +57,32 @@ def sort_move(state: SortRound, p: SortMove, player: str, coop: bool) -> Checked
         public = rules.public_board(state.puzzle, board, with_clips=False)
         reply: dict = {"board": public}
         if move.kind == "listen_clip":
-            reply["clip"] = {"id": move.clip, "piece": piece_to_dict(state.puzzle.clips[move.clip].piece)}
+            reply["clip"] = heard_clip(state, state.puzzle.clips[move.clip])
         # for the partner's screen: the mover has the board in the reply
         events = [("board", {"round_id": state.round_id, "board": public, "by": player, "move": move.kind, "detail": detail}, False)]
         result = None
         if board.submitted:
             seconds = round(time.time() - state.started, 3)
             score = rules.score_board(state.puzzle, board, seconds)
-            public_result = {"round_id": state.round_id, "score": score.score, "details": score.__dict__, "answer": list(state.puzzle.answer)}
-            result = Result(score.score, public_result, score.__dict__, "submitted")
+            public_result = {"round_id": state.round_id, "score": score.score, "details": score.__dict__, "answer": list(state.puzzle.answer),
+                             "revealed": {c.clip_id: piece_to_dict(c.piece) for c in state.puzzle.clips.values() if c.hidden}}
+            result = Result(score.score, public_result, score.__dict__, "submitted", implausible(state.puzzle, board, score))
         return Outcome(reply, events, result)
 
     return Checked(p.move.model_dump(), apply)
+
+
+def clip_audio_path(round_id: str, token: str) -> str:
+    """Where a hidden clip's sound is served (game_server/http.py's `clip_audio`)."""
+    return f"/api/rounds/{round_id}/clips/{token}.wav"
+
+
+def heard_clip(state: SortRound, clip: rules.Clip) -> dict:
+    """The listen reply's clip: a visible clip's notes; a hidden clip's sound only, as the address
+    of a WAV (the player's ears, not a script, tell it from the others) and its length."""
+    if not clip.hidden:
+        return {"id": clip.clip_id, "hidden": False, "piece": piece_to_dict(clip.piece)}
+    return {"id": clip.clip_id, "hidden": True, "audio": clip_audio_path(state.round_id, clip.audio), "seconds": round(clip.piece.duration_seconds, 3)}
 
 
 class Sort(Game):
@@ -94,6 +110,13 @@ class Sort(Game):
             piece_json = json.dumps([json.loads(piece_to_json(p)) for p in composed.pieces])
         state = SortRound(new_round_id(), f"{table.ladder}-{rung}", table.players, table.names, time.time(), puzzle=puzzle, board=board)
         return Started(state, composed.seed, piece_json, rules.puzzle_setup(puzzle, board))
+
+    def heard_only(self, setup: dict, token: str) -> Piece | None:
+        """The hidden clip of a stored round whose sound address has this token."""
+        for clip in setup["clips"].values():
+            if clip.get("audio") and hmac.compare_digest(clip["audio"], token):
+                return piece_from_dict(clip["piece"])
+        return None
 
     def view(self, state: SortRound) -> dict:
         return {"round_id": state.round_id, "game": self.name, "level": state.level_name, "board": rules.public_board(state.puzzle, state.board), "result": state.result}

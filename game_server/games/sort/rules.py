@@ -9,7 +9,7 @@ of the board before and the move):
     place(clip, slot)   a tray clip into an empty, unfixed slot
     swap(a, b)          exchange two unfixed slots (either may be empty)
     take_back(slot)     an unfixed slot's clip back to the end of the tray
-    listen_clip(clip)   counts a listen; the board is unchanged otherwise
+    listen_clip(clip)   counts a listen (and which clips were heard); the board is unchanged otherwise
     listen_board()      counts a listen
     submit()            ends the round; only with every slot filled
 
@@ -81,6 +81,7 @@ class Clip:
     piece: Piece
     key: str  # content key: equal keys sound the same and are interchangeable
     hidden: bool = False
+    audio: str = ""  # a hidden clip's: the unguessable token of its sound's address (heard, never read)
 
 
 @dataclass(frozen=True)
@@ -104,6 +105,7 @@ class Board:
     version: int = 0
     listens: int = 0
     submitted: bool = False
+    heard: frozenset[str] = frozenset()  # the clips listened to one by one (kept by the server, not shown)
 
     @property
     def full(self) -> bool:
@@ -117,15 +119,31 @@ def new_clip_id() -> str:
     return secrets.token_urlsafe(9)
 
 
+def new_audio_token() -> str:
+    """The secret part of a hidden clip's sound address: 128 random bits, so an address cannot be
+    guessed, only learnt from a listen."""
+    return secrets.token_urlsafe(16)
+
+
+def _clip(cid: str, piece: Piece, key: str, hidden: bool) -> Clip:
+    return Clip(cid, piece, key, hidden, new_audio_token() if hidden else "")
+
+
 def slices_puzzle(piece: Piece, level: SortLevel, rng) -> tuple[Puzzle, Board]:
     """Cut `piece` into level.clips parts; shuffle so that no part starts in its own slot (nor in
-    a slot whose right part sounds the same)."""
+    a slot whose right part sounds the same). A level with hidden clips is shuffled uniformly
+    instead: "not in its own slot" is something the tray tells a script that never listens (with
+    4 clips, reversing the tray would score 63 % of the order on average, not chance's 50 %)."""
     parts = slice_piece(piece, parts=level.clips)
     ids = [new_clip_id() for _ in parts]
     hidden = set(_pick(rng, range(len(parts)), level.hidden))
-    clips = {cid: Clip(cid, part, content_key(part), i in hidden) for i, (cid, part) in enumerate(zip(ids, parts))}
+    clips = {cid: _clip(cid, part, content_key(part), i in hidden) for i, (cid, part) in enumerate(zip(ids, parts))}
     answer = tuple(ids)
-    tray = _derangement(ids, [clips[c].key for c in ids], rng)
+    if hidden:
+        tray = list(ids)
+        rng.shuffle(tray)
+    else:
+        tray = _derangement(ids, [clips[c].key for c in ids], rng)
     puzzle = Puzzle(clips, answer, frozenset(), level)
     return puzzle, Board(slots=(None,) * len(ids), tray=tuple(tray), fixed=frozenset())
 
@@ -141,7 +159,7 @@ def morph_puzzle(path: list[Piece], level: SortLevel, rng) -> tuple[Puzzle, Boar
     fixed = {0, len(path) - 1, *_pick(rng, middle, level.fixed)}
     free = [i for i in range(len(path)) if i not in fixed]
     hidden = set(_pick(rng, free, level.hidden))
-    clips = {cid: Clip(cid, p, k, i in hidden) for i, (cid, p, k) in enumerate(zip(ids, path, keys))}
+    clips = {cid: _clip(cid, p, k, i in hidden) for i, (cid, p, k) in enumerate(zip(ids, path, keys))}
     slots = tuple(ids[i] if i in fixed else None for i in range(len(path)))
     tray = [ids[i] for i in free]
     rng.shuffle(tray)
@@ -207,7 +225,7 @@ def apply_move(puzzle: Puzzle, board: Board, move: Move) -> Board:
     elif move.kind == "listen_clip":
         if move.clip not in puzzle.clips:
             raise MoveRefused("unknown_clip", "no such clip in this round")
-        return replace(board, version=board.version + 1, listens=board.listens + 1)
+        return replace(board, version=board.version + 1, listens=board.listens + 1, heard=board.heard | {move.clip})
     elif move.kind == "listen_board":
         return replace(board, version=board.version + 1, listens=board.listens + 1)
     elif move.kind == "submit":
@@ -301,8 +319,9 @@ def score_board(puzzle: Puzzle, board: Board, seconds: float) -> SortScore:
 
 def public_board(puzzle: Puzzle, board: Board, with_clips: bool = True) -> dict:
     """The board as both players see it. Clips are keyed by opaque ids (sorted: the ids are
-    random, so that order is too); a hidden clip carries no notes. Nothing here lets a client
-    derive the answer. Clips never change during a round, so updates leave them out."""
+    random, so that order is too); a hidden clip carries no notes, nor its sound's address (a
+    listen gives that). Nothing here lets a client derive the answer. Clips never change during a
+    round, so updates leave them out."""
     from music import piece_to_dict
 
     view = {
@@ -327,7 +346,7 @@ def puzzle_setup(puzzle: Puzzle, board: Board) -> dict:
 
     return {
         "level": {"mode": puzzle.level.mode, "clips": puzzle.level.clips, "fixed": puzzle.level.fixed, "hidden": puzzle.level.hidden, "bars": puzzle.level.bars},
-        "clips": {cid: {"piece": piece_to_dict(c.piece), "key": c.key, "hidden": c.hidden} for cid, c in puzzle.clips.items()},
+        "clips": {cid: {"piece": piece_to_dict(c.piece), "key": c.key, "hidden": c.hidden, "audio": c.audio} for cid, c in puzzle.clips.items()},
         "answer": list(puzzle.answer),
         "fixed": sorted(puzzle.fixed),
         "board": {"slots": list(board.slots), "tray": list(board.tray)},
@@ -338,7 +357,7 @@ def from_setup(setup: dict) -> tuple[Puzzle, Board]:
     from music import piece_from_dict
 
     level = SortLevel(**setup["level"])
-    clips = {cid: Clip(cid, piece_from_dict(c["piece"]), c["key"], c["hidden"]) for cid, c in setup["clips"].items()}
+    clips = {cid: Clip(cid, piece_from_dict(c["piece"]), c["key"], c["hidden"], c.get("audio", "")) for cid, c in setup["clips"].items()}
     fixed = frozenset(setup["fixed"])
     puzzle = Puzzle(clips, tuple(setup["answer"]), fixed, level)
     return puzzle, Board(slots=tuple(setup["board"]["slots"]), tray=tuple(setup["board"]["tray"]), fixed=fixed)

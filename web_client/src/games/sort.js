@@ -3,7 +3,9 @@
 // phone) or by the keyboard alone, the partner's moves live. Every move goes to the server, which
 // decides; the page draws the board the server sends back. Numbers are for people: slot 1 is the
 // first; each clip has a number for the round (its place in the round's clip map, which says
-// nothing about the order), shown on the clip and read out by screen readers.
+// nothing about the order), shown on the clip and read out by screen readers. A hidden clip is
+// heard, never read: a listen's reply gives the address of its sound (rendered by the server),
+// which the page fetches once and plays; its notes come only with the result.
 // The page module (games/index.js: the interface the shell uses) is at the end: the lobby card,
 // the board's markup, the result (the player's order beside the right one).
 import * as audio from "../audio.js";
@@ -22,7 +24,8 @@ export class SortView {
     this.board = null;
     this.clips = {};
     this.number = {}; // clip id -> its number for people (1, 2, ...)
-    this.pieces = {}; // clip id -> piece, for clips heard (hidden ones come with the listen reply)
+    this.pieces = {}; // clip id -> piece: the visible clips' (a hidden clip's come with the result)
+    this.sounds = {}; // clip id -> the address of a hidden clip's sound, from its first listen
     this.selected = null;
     this.drag = null; // the pointer drag under way
     this.partnerMark = null; // {clips, name, until}: the clips the partner just moved
@@ -57,6 +60,7 @@ export class SortView {
       this.clips = round.board.clips;
       this.number = Object.fromEntries(Object.keys(this.clips).map((id, i) => [id, i + 1]));
       this.pieces = {};
+      this.sounds = {};
       for (const [id, clip] of Object.entries(this.clips)) if (clip.piece) this.pieces[id] = clip.piece;
       this.selected = null;
       this.partnerMark = null;
@@ -90,7 +94,8 @@ export class SortView {
       const reply = await this.app.send("sort_move", { round_id: this.round.round_id, version: this.board.version, move: { kind, ...fields } });
       if (reply.ok) {
         if (reply.board.version >= this.board.version) this.board = reply.board;
-        if (reply.clip) this.pieces[reply.clip.id] = reply.clip.piece;
+        if (reply.clip?.hidden) this.sounds[reply.clip.id] = reply.clip.audio;
+        else if (reply.clip) this.pieces[reply.clip.id] = reply.clip.piece;
       } else if (reply.error.board) {
         this.board = reply.error.board; // stale: the partner moved first; here is the board now
         this.#say("The board changed before your move (your partner moved first): here it is now.");
@@ -106,7 +111,8 @@ export class SortView {
   async listen(clipId, said = null) {
     const reply = await this.move("listen_clip", { clip: clipId });
     if (reply.ok) {
-      this.#highlight(clipId, audio.play(this.pieces[clipId]));
+      const [music] = await this.#music([clipId]);
+      this.#highlight(clipId, audio.play(music));
       if (said) this.#say(said);
     }
     return reply;
@@ -115,10 +121,28 @@ export class SortView {
   async playBoard() {
     const reply = await this.move("listen_board");
     if (!reply.ok) return;
-    const known = Object.values(this.pieces)[0];
-    const pieces = this.board.slots.filter(Boolean).map((id) => this.pieces[id] || silence(known, this.clips[id].bars));
-    if (pieces.length) audio.play(pieces);
+    const music = await this.#music(this.board.slots.filter(Boolean));
+    if (music.length) audio.play(music);
     this.#say("Playing the board");
+  }
+
+  /** What to play for these clips: a visible clip's notes, a hidden clip's sound once a listen
+   * gave its address (fetched once), else silence as long as the clip. */
+  async #music(clipIds) {
+    const known = Object.values(this.pieces)[0];
+    return Promise.all(
+      clipIds.map(async (id) => {
+        if (this.pieces[id]) return this.pieces[id];
+        if (this.sounds[id]) {
+          try {
+            return await audio.loadSound(this.sounds[id]);
+          } catch {
+            this.#say(`Clip ${this.number[id]} could not be loaded: listen again`);
+          }
+        }
+        return silence(known, this.clips[id].bars);
+      }),
+    );
   }
 
   render() {
@@ -528,6 +552,7 @@ export const sortPage = {
 
   /** The player's order beside the right one, each slot marked, and what each factor took away. */
   result(container, result) {
+    Object.assign(view.pieces, result.revealed ?? {}); // the hidden clips' notes, now that it is over
     const d = result.details;
     const afterOrder = 1000 * d.order, afterListens = afterOrder * d.factors.listens;
     const lost = { order: Math.round(1000 - afterOrder), listens: Math.round(afterOrder - afterListens), time: Math.round(afterListens - afterListens * d.factors.time) };
