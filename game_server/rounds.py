@@ -95,21 +95,14 @@ class Rounds:
 
     # -- moves --
 
-    def move(self, event: str, conn: Connection, data) -> dict:
+    def move(self, event: str, conn: Connection, payload) -> dict:
         code = self.room_code_of(conn)
         refusal = None  # raised after the room's lock, so that what did change is kept (a Redis room is written back)
         with self.s.store.locked(code) as room:
             game = GAMES[room.game]
             state = room.round
             spec = game.moves.get(event)
-            if spec is None or state is None:
-                raise ProtocolError("wrong_round", "that round is not being played in your room")
-            try:
-                payload = parse(spec.model, data)
-            except ProtocolError as exc:
-                exc.extra.update(state.refusal_context() if state.result is None else {})
-                raise
-            if state.round_id != payload.round_id:
+            if spec is None or state is None or state.round_id != payload.round_id:
                 raise ProtocolError("wrong_round", "that round is not being played in your room")
             if state.result is None and state.ending is not None:  # its result is still to be stored
                 refusal = self._end(room, state, state.ending) or ProtocolError("round_over", "the round has ended", result=state.result)
@@ -142,12 +135,26 @@ class Rounds:
             raise refusal
         return outcome.reply
 
+    def refusal_context(self, conn: Connection) -> dict:
+        """What a refused move carries from the round live in the player's room (Run: the
+        round clock's `server_tick`), for a refusal decided before the round was looked at
+        (`bad_payload`); nothing if there is none, or the room cannot be read."""
+        code = self.s.store.room_of_player.get(conn.player_id) if conn.player_id else None
+        if code is None:
+            return {}
+        try:
+            with self.s.store.locked(code) as room:
+                state = None if room is None else room.round
+                return state.refusal_context() if state is not None and state.result is None else {}
+        except RoomsUnavailable:
+            return {}
+
     def _end(self, room: Room, state: RoundState, result: Result) -> ProtocolError | None:
         """Store the result (committed), then the round is over and the room is told. If the
         database does not take it, the round is `ending`: nothing more is played in it, and the
         next move or tick stores the result again; the refusal to give the player says so."""
         try:
-            self.s.storage.finish_round(state.round_id, room.game, state.level_name, state.players, state.names, result.score, result.stored, result.flagged)
+            self.s.storage.finish_round(state.round_id, room.game, state.level_name, state.players, state.names, result.score, result.stored, result.flagged, state.moves)
         except StorageError:
             log.warning("the result of round %s was not stored; it is kept, and stored on the next try", state.round_id, exc_info=True)
             state.ending = result
@@ -168,7 +175,7 @@ class Rounds:
         state = room.round
         if state is not None and state.result is None:
             if state.ending is None:
-                self.s.storage.abandon_round(state.round_id)
+                self.s.storage.abandon_round(state.round_id, state.moves)
             log_round_end(room.code, room.game, state, None, "abandoned")
 
     # -- the clock --

@@ -23,7 +23,7 @@ import time
 from dataclasses import dataclass, field
 from importlib import import_module
 
-from sqlalchemy import JSON, BigInteger, Float, ForeignKey, Integer, String, Text, UniqueConstraint, bindparam, create_engine, event, insert, inspect, select, update
+from sqlalchemy import JSON, BigInteger, Float, ForeignKey, Integer, String, Text, UniqueConstraint, bindparam, create_engine, delete, event, insert, inspect, select, update
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 from sqlalchemy.sql.expression import Executable
 
@@ -334,6 +334,9 @@ def transaction(connection, work: list[tuple[Executable, dict]]) -> None:
 INSERT_ROUND = insert(RoundRow.__table__)
 INSERT_MOVE = insert(MoveRow.__table__)
 INSERT_RESULT = insert(ResultRow.__table__)
+# Moves at or past the room's count were never applied: a write refused "may not have been
+# committed" (its writer died before answering) that did commit. A round's end drops them.
+DROP_UNAPPLIED = delete(MoveRow.__table__).where(MoveRow.__table__.c.round_id == bindparam("round"), MoveRow.__table__.c["index"] >= bindparam("applied"))
 END_ROUND = update(RoundRow.__table__).where(RoundRow.__table__.c.id == bindparam("round")).values(ended_at=bindparam("at"))
 
 
@@ -356,7 +359,7 @@ def named_statements(dialect: str, replacing: bool = False) -> dict[str, Executa
         columns = columns or [c.name for c in table.columns if c.name not in keys and not c.primary_key]
         return statement.on_conflict_do_update(index_elements=keys, set_={column: statement.excluded[column] for column in columns})
 
-    named = {"player": upsert(PlayerRow.__table__, ["id"], ["name"]), "round": INSERT_ROUND, "move": INSERT_MOVE, "result": INSERT_RESULT, "end_round": END_ROUND}
+    named = {"player": upsert(PlayerRow.__table__, ["id"], ["name"]), "round": INSERT_ROUND, "move": INSERT_MOVE, "result": INSERT_RESULT, "end_round": END_ROUND, "drop_unapplied": DROP_UNAPPLIED}
     if replacing:
         named |= {"move": upsert(MoveRow.__table__, ["round_id", "index"]), "result": upsert(ResultRow.__table__, ["round_id"])}
     return named
@@ -397,13 +400,15 @@ class Storage:
     def add_move(self, round_id: str, index: int, player_id: str, payload: dict, at: float) -> None:
         self._writes.write(("move", {"round_id": round_id, "index": index, "player_id": player_id, "payload": payload, "at": at}))
 
-    def finish_round(self, round_id: str, game: str, level: str, players: list, names: str, score: int, details: dict, flagged: str | None = None) -> None:
+    def finish_round(self, round_id: str, game: str, level: str, players: list, names: str, score: int, details: dict, flagged: str | None = None, applied: int | None = None) -> None:
         """The result and the round's end, in one transaction; committed when this returns.
-        `flagged`: why no person could have played it so; such a result is kept, not ranked."""
+        `flagged`: why no person could have played it so; such a result is kept, not ranked.
+        `applied`: the moves the room applied; any stored past them were never acknowledged."""
         now = time.time()
         self._writes.write(
             ("result", {"round_id": round_id, "game": game, "level": level, "players": players, "names": names, "score": score, "details": details, "created_at": now, "flagged": flagged and flagged[:300]}),
             ("end_round", {"round": round_id, "at": now}),
+            *self._drop_unapplied(round_id, applied),
         )
 
     def unreachable(self) -> str | None:
@@ -415,10 +420,14 @@ class Storage:
             return f"{type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}"
         return None
 
-    def abandon_round(self, round_id: str) -> None:
+    def abandon_round(self, round_id: str, applied: int | None = None) -> None:
         """A round that ended with no result (its room closed): it ends unscored. Queued: the
         room is closing, nobody waits on it."""
-        self._writes.queue(("end_round", {"round": round_id, "at": time.time()}))
+        self._writes.queue(("end_round", {"round": round_id, "at": time.time()}), *self._drop_unapplied(round_id, applied))
+
+    @staticmethod
+    def _drop_unapplied(round_id: str, applied: int | None) -> list[Write]:
+        return [] if applied is None else [("drop_unapplied", {"round": round_id, "applied": applied})]
 
     def abandon_unfinished(self) -> int:
         """At startup with rooms in this process: the rounds a crash cut off (not ended, and no

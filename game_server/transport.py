@@ -213,9 +213,10 @@ def register(socketio: SocketIO, services: Services) -> Lobby:
     guard_frames(server, flood.bad_frame)
     close_on_the_wire(server)
 
-    def on(event: str, model, fn: Callable) -> None:
+    def on(event: str, model, fn: Callable, context: Callable[[Connection], dict] | None = None) -> None:
         """Answer `event` with fn(connection, payload): flood guard, size limit, payload
-        validation (`model`; None: fn parses it), errors as replies."""
+        validation (`model`; None: fn parses it), errors as replies. `context(connection)`:
+        what a payload refused as `bad_payload` carries besides (a Run round's clock)."""
 
         def handle(sid, *args):
             conn = s.connections.get(sid) or s.connections.setdefault(sid, Connection(sid))
@@ -229,7 +230,11 @@ def register(socketio: SocketIO, services: Services) -> Lobby:
                     raise ProtocolError("payload_too_large", f"events are limited to {MAX_EVENT_BYTES} bytes")
                 if event != "hello" and conn.player_id is None:
                     raise ProtocolError("no_hello", "say hello first")
-                payload = parse(model, data) if model is not None else data
+                try:
+                    payload = parse(model, data) if model is not None else data
+                except ProtocolError as exc:
+                    exc.extra.update(context(conn) if context is not None else {})
+                    raise
                 return {"ok": True, **fn(conn, payload)}
             except ProtocolError as exc:
                 return refuse(server, sid, exc, event)
@@ -237,7 +242,7 @@ def register(socketio: SocketIO, services: Services) -> Lobby:
                 return refuse(server, sid, rooms_unavailable(), event)
             except Exception:
                 log.exception("handler %s failed", event)
-                return refuse(server, sid, ProtocolError("server_error", "the server failed on this event; the room is unchanged"), event)
+                return refuse(server, sid, ProtocolError("server_error", "the server failed on this event: ask `resync` for the room as it is"), event)
 
         server.on(event, handle)
 
@@ -249,8 +254,8 @@ def register(socketio: SocketIO, services: Services) -> Lobby:
     on("resync", Resync, lobby.resync)
     on("start_round", None, rounds.start)  # its payload is the room's game's start_model
     for game in GAMES.values():
-        for event in game.moves:
-            on(event, None, lambda conn, data, event=event: rounds.move(event, conn, data))  # parsed by the room's game
+        for event, move in game.moves.items():
+            on(event, move.model, lambda conn, payload, event=event: rounds.move(event, conn, payload), context=rounds.refusal_context)
 
     @socketio.on("connect")
     def on_connect(auth=None):

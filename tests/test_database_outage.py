@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import signal
 import threading
+import time
 
 import psycopg
 import pytest
@@ -120,10 +121,12 @@ def test_the_database_writer_killed_under_load_loses_nothing_acknowledged(app, p
             if not start["ok"]:
                 assert start["error"]["code"] in ("storage_unavailable", "composer_busy"), start  # composed on demand here
                 refusals.append(start["error"]["code"])
+                time.sleep(0.2)  # then again, at a person's pace: well under the event rate limit
                 continue
             view, seq, mine = start["round"], 0, mine + 1
             played[view["round_id"]] = 0
             for _ in range(4):
+                time.sleep(0.1)
                 reply = player.call("sort_move", listen(view, seq + 1))
                 if reply["ok"]:
                     seq += 1

@@ -93,6 +93,20 @@ def test_a_move_stored_again_at_its_index_replaces_the_one_never_acknowledged(st
     assert storage.get_round("r_1").result["details"] == {"try": 2}
 
 
+def test_a_round_ends_without_the_moves_its_room_never_applied(storage):
+    """A move refused because its writer died before answering may have committed all the same;
+    if no move came to its index after, the round's end drops it (the room applied 2)."""
+    for index in range(3):
+        storage.add_move("r_1", index, "p_1", {"n": index}, 1.0)
+    storage.finish_round("r_1", "sort", "slices-0", ["p_1"], "Ada", 500, {}, applied=2)
+    assert [m["index"] for m in storage.get_round("r_1").moves] == [0, 1]
+    storage.add_round("r_2", "sort", "slices-0", "ROOMCODE", 7, ["p_1"], "{}", {"answer": []})
+    storage.add_move("r_2", 0, "p_1", {"n": 0}, 1.0)
+    storage.abandon_round("r_2", applied=0)
+    storage.add_player("p_sync", "Sync")  # returns once the queued abandon has committed
+    assert storage.get_round("r_2").moves == [] and storage.get_round("r_2").ended_at is not None
+
+
 def test_a_writer_process_that_dies_between_writes_is_replaced_before_the_next(storage):
     dead = storage._writes.process
     os.kill(dead.pid, signal.SIGKILL)
