@@ -15,7 +15,7 @@ from game_server.config import Config
 from game_server.protocol import Hello, ProtocolError, parse
 from game_server.rooms import UNDATED_TOKENS_ISSUED, Tokens
 
-from .server import InProcessClient, ServerProcess, in_process_app
+from .server import InProcessClient, ServerProcess, disconnect, in_process_app
 
 
 @pytest.mark.parametrize("sent, kept", [("Ada", "Ada"), ("  Bob  ", "Bob"), ("ｆｕｌｌ", "full"), ("Zoë & Al", "Zoë & Al"), ("x" * 24, "x" * 24)])
@@ -214,7 +214,7 @@ def test_a_refused_connection_learns_why_and_a_trusted_proxy_s_clients_count_apa
     each client is counted by the address the proxy forwards, not the proxy's own."""
     from .test_operator import Page
 
-    server = ServerProcess(tmp_path, extra_env={"MAX_CONNECTIONS_PER_ADDRESS": "2", "TRUSTED_PROXIES": "1"}).start()
+    server = ServerProcess(tmp_path, extra_env={"MAX_CONNECTIONS_PER_ADDRESS": "2", "TRUSTED_PROXIES": "1", "POOL_DEPTH": "0"}).start()  # no round: no pool to fill
     opened: list[socketio.Client] = []
 
     def connect(forwarded: str | None = None) -> socketio.Client | dict:
@@ -222,7 +222,7 @@ def test_a_refused_connection_learns_why_and_a_trusted_proxy_s_clients_count_apa
         client, refusals = socketio.Client(reconnection=False), []
         client.on("connect_error", refusals.append)
         try:
-            client.connect(server.url, transports=["websocket"], headers={"X-Forwarded-For": forwarded} if forwarded else {}, wait_timeout=10)
+            client.connect(server.url, transports=["websocket"], headers={"X-Forwarded-For": forwarded} if forwarded else {}, wait_timeout=3)  # a refusal waits it out
         except socketio.exceptions.ConnectionError:
             return refusals[0]
         opened.append(client)
@@ -254,5 +254,5 @@ def test_a_refused_connection_learns_why_and_a_trusted_proxy_s_clients_count_apa
             page.close()
     finally:
         for client in opened:
-            client.disconnect()
+            disconnect(client)
         server.stop()

@@ -10,7 +10,7 @@ import socketio
 
 from game_server.storage import Storage
 
-from .server import Player, ServerProcess, answer_of, solve, start_sort
+from .server import Player, ServerProcess, answer_of, disconnect, solve, start_sort
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -117,7 +117,7 @@ def test_events_before_hello_are_refused(server):
     try:
         assert client.call("create_room", {"game": "sort"}, timeout=10)["error"]["code"] == "no_hello"
     finally:
-        client.disconnect()
+        disconnect(client)
 
 
 def test_third_player_refused(server):

@@ -175,7 +175,7 @@ def test_forged_token_is_refused(server):
         other.sio.connect(server.url, transports=["websocket"])
         reply = other.sio.call("hello", {"name": "Mallory", "token": forged}, timeout=10)
         assert reply["error"]["code"] == "bad_token"
-        other.sio.disconnect()
+        other.close()
     finally:
         player.close()
 
