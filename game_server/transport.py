@@ -197,6 +197,21 @@ def too_many_connections(limit: int) -> tuple[str, dict]:
     return message, {"code": "too_many_connections", "limit": limit}
 
 
+def admitted(event: str, args: tuple, conn: Connection, flood: FloodLimit):
+    """An event's payload, once it passes what every event must, in this order (docs/protocol.md,
+    "Which code wins"): one payload, the rate, the size, hello first."""
+    if len(args) > 1:
+        raise ProtocolError("bad_payload", "send one payload object per event")
+    if flood.over(conn):
+        raise ProtocolError("rate_limited", "too many events: slow down")
+    data = args[0] if args else None
+    if len(json.dumps(data, default=str)) > MAX_EVENT_BYTES:
+        raise ProtocolError("payload_too_large", f"events are limited to {MAX_EVENT_BYTES} bytes")
+    if event != "hello" and conn.player_id is None:
+        raise ProtocolError("no_hello", "say hello first")
+    return data
+
+
 def register(socketio: SocketIO, services: Services) -> Lobby:
     """Wire every event; returns the lobby (its round path's clock is running)."""
     s = services
@@ -220,16 +235,8 @@ def register(socketio: SocketIO, services: Services) -> Lobby:
 
         def handle(sid, *args):
             conn = s.connections.get(sid) or s.connections.setdefault(sid, Connection(sid))
-            data = args[0] if args else None
             try:
-                if len(args) > 1:
-                    raise ProtocolError("bad_payload", "send one payload object per event")
-                if flood.over(conn):
-                    raise ProtocolError("rate_limited", "too many events: slow down")
-                if len(json.dumps(data, default=str)) > MAX_EVENT_BYTES:
-                    raise ProtocolError("payload_too_large", f"events are limited to {MAX_EVENT_BYTES} bytes")
-                if event != "hello" and conn.player_id is None:
-                    raise ProtocolError("no_hello", "say hello first")
+                data = admitted(event, args, conn, flood)
                 try:
                     payload = parse(model, data) if model is not None else data
                 except ProtocolError as exc:
