@@ -6,6 +6,7 @@ import argparse
 import gc
 import logging
 import sys
+import time
 from pathlib import Path
 
 from .config import Config
@@ -63,12 +64,17 @@ def generate(args: argparse.Namespace) -> int:
 
     try:
         key = parse_key(args.key) if args.key else None
-        piece = default_composer(Path(Config.from_env().model_dir)).compose(
+        started = time.perf_counter()
+        composer = default_composer(Path(Config.from_env().model_dir))
+        loaded = time.perf_counter()
+        piece = composer.compose(
             bars=args.bars, meter=args.meter, style=args.style, key=key, tempo=args.tempo, seed=args.seed, **({"temperature": args.temperature} if args.temperature is not None else {})
         )
     except (ComposerError, PieceError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    composed = time.perf_counter()
+    print(f"composed in {(composed - loaded) * 1e3:.0f} ms (models loaded in {(loaded - started) * 1e3:.0f} ms)", file=sys.stderr)
     if args.json:
         text = piece_to_json(piece)
         if args.output == "-":

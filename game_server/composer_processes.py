@@ -22,6 +22,8 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 
+from models.threads import one_thread_each
+
 log = logging.getLogger("game_server.composer")
 
 
@@ -212,16 +214,3 @@ def composer_process_setup(server_pid: int) -> None:
 
 
 COMPOSER_NICENESS = 10
-
-
-def one_thread_each() -> None:
-    """One thread each for torch and numpy's BLAS in a composer process: its matrices are small,
-    and BLAS/OpenMP threads that spin-wait for a sibling the scheduler took off the core burn
-    that core for nothing on a machine whose cores the server needs (measured: a composer at
-    80 % of a core, refills falling behind)."""
-    import numpy  # noqa: F401  (loaded first, so that threadpoolctl finds its BLAS)
-    import torch
-    from threadpoolctl import threadpool_limits
-
-    torch.set_num_threads(1)
-    threadpool_limits(1)

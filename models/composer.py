@@ -1,5 +1,6 @@
 """One call composes a whole round's piece: melody + chords + bass + drums, as a Piece.
 
+    key      drawn from the keys of the style's training tunes (models/keys.py), unless given
     form     which bars repeat an earlier bar, drawn from the openings of training tunes
              (models/forms.py): the model writes the new bars, the repeats are copies
     melody   MelodyComposer.sample: a few candidates decoded together; the first that copies no
@@ -26,8 +27,10 @@ from music import DrumClass, DrumHit, Key, Meter, Note, Piece
 from . import checkpoint
 from .drums import DrumComposer
 from .forms import Forms
+from .keys import KeyDistribution
 from .melody import ComposerError, MelodyComposer, check_request, to_key
 from .metrics import BarWindowIndex
+from .threads import one_thread_each
 
 DRUM_ORDER = tuple(DrumClass)
 TEMPERATURE = 0.85  # the sampling temperature served; models.evaluate compares 0.7-1.0
@@ -36,7 +39,6 @@ CANDIDATES = 4
 MORPH_DENSITY = 3  # latent points decoded per clip of a morph path
 ATTEMPTS = 6
 TEMPO_RANGE = {"irish": (96, 132), "scottish": (80, 116), "essen": (84, 120), "misc": (88, 124)}
-COMMON_TONICS = (0, 2, 4, 5, 7, 9, 10)  # C D E F G A Bb: the keys folk tunes live in
 
 
 @dataclass
@@ -46,11 +48,13 @@ class Composer:
     drums: dict[int, DrumComposer]  # by steps per bar of the drum grid (16, 12)
     train_windows: BarWindowIndex
     forms: Forms
+    keys: KeyDistribution
 
     @classmethod
     def load(cls, directory: Path = checkpoint.CHECKPOINT_DIR) -> Composer:
         from .harmonizer import Harmonizer
 
+        one_thread_each()
         drums = {spb: DrumComposer.load(directory / f"drums_{spb}.pt") for spb in (16, 12) if (directory / f"drums_{spb}.pt").exists()}
         return cls(
             melody=MelodyComposer.load(directory / "melody_vae.pt"),
@@ -58,6 +62,7 @@ class Composer:
             drums=drums,
             train_windows=BarWindowIndex.load(directory / "train_windows.npz"),
             forms=Forms.load(directory / "forms.json"),
+            keys=KeyDistribution.load(directory / "keys.json"),
         )
 
     def compose(
@@ -73,7 +78,7 @@ class Composer:
         check_request(bars, meter, style, temperature, key.mode if key else "major")
         rng = np.random.default_rng(seed)
         if key is None:
-            key = Key(int(rng.choice(COMMON_TONICS)), "minor" if rng.random() < 0.3 else "major")
+            key = self.keys.draw(style, rng)
         if tempo is None:
             low, high = TEMPO_RANGE[style]
             tempo = int(rng.integers(low, high + 1))
@@ -90,7 +95,7 @@ class Composer:
         check_request(bars, meter, style, temperature)
         rng = np.random.default_rng(seed)
         the_meter = Meter.parse(meter)
-        keys = [Key(int(rng.choice(COMMON_TONICS)), "minor" if rng.random() < 0.3 else "major") for _ in range(count)]
+        keys = [self.keys.draw(style, rng) for _ in range(count)]
         pieces: list[Piece] = []
         for mode in ("major", "minor"):
             wanted = [k for k in keys if k.mode == mode]
@@ -161,7 +166,7 @@ class Composer:
         """A morph puzzle's path: two fresh 2-bar melodies in one key and tempo, and n clips of
         the interpolation between them, ends included (melody only, as Sornting's clips were)."""
         rng = np.random.default_rng(seed)
-        key = Key(int(rng.choice(COMMON_TONICS)), "minor" if rng.random() < 0.3 else "major")
+        key = self.keys.draw(style, rng)
         tempo = int(rng.integers(*TEMPO_RANGE[style]))
         ends = [self.compose(2, meter, style, key, tempo, seed=int(rng.integers(2**62))) for _ in range(2)]
         a, b = (Piece(tempo=tempo, meter=p.meter, key=key, bars=2, melody=p.melody) for p in ends)

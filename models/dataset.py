@@ -2,7 +2,9 @@
 
 A batch holds one meter (one steps-per-bar) and one window length, so every tensor in it is
 rectangular; which meter and length is drawn in proportion to how many windows of each exist
-(length weights favour the 2- and 8-bar shapes the games use most).
+(length weights favour the 2- and 8-bar shapes the games use most). A share of the windows are
+drawn from those that end where their tune ends, so the model sees enough endings to learn the
+ending ids (melody_vae.ending_ids) that let a composed piece close like a tune.
 """
 
 from __future__ import annotations
@@ -14,10 +16,11 @@ import numpy as np
 import torch
 
 from .encoding import FIRST_NOTE, encode, fit_to_range, window
-from .melody_vae import METERS, MODES, STEPS_PER_BAR, STYLES
+from .melody_vae import METERS, MODES, STEPS_PER_BAR, STYLES, ending_ids
 
 WINDOW_BARS = (2, 4, 8, 16)
 WINDOW_WEIGHTS = (0.35, 0.15, 0.3, 0.2)
+ENDING_SHARE = 0.25  # of the windows in a batch, drawn from those that end a tune
 
 
 @dataclass(frozen=True)
@@ -57,8 +60,8 @@ class WindowSampler:
         self.tunes = tunes
         self.lengths, self.weights = lengths, np.asarray(weights) / np.sum(weights)
         # (meter, length) -> array of (tune index, start bar)
-        self.windows: dict[tuple[str, int], np.ndarray] = {}
-        found = defaultdict(list)
+        # (meter, length) -> array of (tune index, start bar); `endings`: those ending their tune
+        found, endings = defaultdict(list), defaultdict(list)
         for i, tune in enumerate(tunes):
             steps = STEPS_PER_BAR[tune.meter]
             onsets_per_bar = np.add.reduceat(tune.tokens >= FIRST_NOTE, np.arange(0, len(tune.tokens), steps))
@@ -66,23 +69,33 @@ class WindowSampler:
                 for start in range(0, tune.bars - length + 1):
                     if onsets_per_bar[start : start + length].sum() >= length:
                         found[(tune.meter, length)].append((i, start))
+                        if start + length == tune.bars:
+                            endings[(tune.meter, length)].append((i, start))
         self.windows = {k: np.array(v, dtype=np.int64) for k, v in found.items()}
+        self.endings = {k: np.array(v, dtype=np.int64) for k, v in endings.items()}
 
     def count(self, length: int | None = None) -> int:
         return sum(len(v) for (_, n), v in self.windows.items() if length in (None, n))
 
     def batch(self, rng: np.random.Generator, size: int, length: int | None = None):
-        """-> tokens [B, L*S], bars L, meter/style/mode ids [B] each (LongTensors)."""
+        """-> tokens [B, L*S], bars L, meter/style/mode ids [B] each, ending ids [B, L]
+        (LongTensors)."""
         length = length or int(rng.choice(self.lengths, p=self.weights))
         keys = [k for k in self.windows if k[1] == length]
         counts = np.array([len(self.windows[k]) for k in keys], dtype=float)
         meter, _ = keys[rng.choice(len(keys), p=counts / counts.sum())]
         steps = STEPS_PER_BAR[meter]
-        rows = self.windows[(meter, length)][rng.integers(0, len(self.windows[(meter, length)]), size)]
-        tokens, ids = [], []
+        pool = self.windows[(meter, length)]
+        rows = pool[rng.integers(0, len(pool), size)]
+        ending_pool = self.endings.get((meter, length))
+        if ending_pool is not None:
+            from_endings = rng.random(size) < ENDING_SHARE
+            rows[from_endings] = ending_pool[rng.integers(0, len(ending_pool), int(from_endings.sum()))]
+        tokens, ids, ends = [], [], []
         for tune_index, start_bar in rows:
             tune = self.tunes[tune_index]
             tokens.append(window(tune.tokens, start_bar * steps, length * steps))
             ids.append(condition_ids(tune.meter, tune.style, tune.mode))
+            ends.append(ending_ids(length, start_bar + length == tune.bars))
         ids = torch.tensor(ids, dtype=torch.long)
-        return torch.from_numpy(np.stack(tokens)), length, ids[:, 0], ids[:, 1], ids[:, 2]
+        return torch.from_numpy(np.stack(tokens)), length, ids[:, 0], ids[:, 1], ids[:, 2], torch.tensor(ends, dtype=torch.long)

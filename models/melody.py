@@ -4,13 +4,18 @@ All four work on note arrays (N, 3) = (pitch, start, end) in the requested key; 
 works in C (encoding.py) and conditions on meter, style and mode. Decoding runs in numpy
 (sampling.py) so a whole 8-bar melody costs a few milliseconds on one core.
 
-- sample: z ~ N(0, I) (scaled by temperature), decoded at that temperature.
+- sample: z from the latent prior fitted to the encoder's means (latent_prior.py; N(0, I) where a
+  checkpoint has none), decoded at the temperature; a sampled piece ends like a tune (its last
+  two bars carry the ending ids the model learned from tune endings, melody_vae.ending_ids).
 - interpolate(a, b, n): spherical interpolation between the two posterior means (MusicVAE's
   slerp), decoded greedily; the ends are a and b exactly as given, not their reconstructions.
-- vary(notes, amount): z = mu(notes) + amount * noise, decoded greedily: a neighbour.
+- regenerate(notes, which): the bars listed are written anew, every other bar kept token for
+  token, from z = the melody's posterior mean, so the new bars fit the old.
+- vary(notes, amount): regenerate a share `amount` of the bars (drawn at random) from a latent
+  moved by `amount` * noise: 0 is the melody itself, 1 every bar anew; the change grows with it.
 - continue_melody(primer, bars): draws candidate latents from the prior, keeps the one under which
   the primer is most likely (teacher-forced log-likelihood), then decodes the remaining bars from
-  it with the primer's tokens forced. The primer comes back unchanged at the start.
+  it with the primer's tokens forced. The primer's notes come back exactly as given.
 """
 
 from __future__ import annotations
@@ -23,11 +28,14 @@ import torch
 
 from . import checkpoint
 from .encoding import PITCH_HIGH, PITCH_LOW, decode, encode, fit_to_range
-from .melody_vae import METERS, MODES, STEPS_PER_BAR, STYLES, MelodyVAE, VAEConfig
+from .latent_prior import LatentPrior
+from .melody_vae import METERS, MODES, STEPS_PER_BAR, STYLES, MelodyVAE, VAEConfig, ending_ids
 from .sampling import FastDecoder
+from .threads import one_thread_each
 
 MAX_BARS = 16
 CONTINUATION_CANDIDATES = 64
+VARIATION_TEMPERATURE = 0.85
 
 
 class ComposerError(ValueError):
@@ -48,15 +56,25 @@ def check_request(bars: int, meter: str, style: str, temperature: float = 1.0, m
 
 
 class MelodyComposer:
-    def __init__(self, model: MelodyVAE, meta: dict | None = None):
+    def __init__(self, model: MelodyVAE, meta: dict | None = None, prior: LatentPrior | None = None):
         self.model = model.eval()
         self.meta = meta or {}
+        self.prior = prior
         self.decoder = FastDecoder(self.model)
 
     @classmethod
     def load(cls, path: Path = checkpoint.CHECKPOINT_DIR / "melody_vae.pt") -> MelodyComposer:
+        """The checkpoint, and the latent prior fitted for it (latent_prior.npz beside it)."""
+        one_thread_each()
         model, meta = checkpoint.load(path, MelodyVAE, VAEConfig)
-        return cls(model, meta)
+        prior_path = Path(path).parent / "latent_prior.npz"
+        return cls(model, meta, LatentPrior.load(prior_path) if prior_path.exists() else None)
+
+    def fresh_latents(self, bars: int, count: int, rng: np.random.Generator) -> torch.Tensor:
+        """[count, Z] latents for new melodies of `bars` bars."""
+        if self.prior is None:
+            return torch.from_numpy(rng.standard_normal((count, self.z_dim)).astype(np.float32))
+        return torch.from_numpy(self.prior.draw(bars, count, rng))
 
     @cached_property
     def z_dim(self) -> int:
@@ -67,34 +85,44 @@ class MelodyComposer:
         with torch.no_grad():
             return self.model.condition(*ids)
 
-    def _decode(self, z: torch.Tensor, bars: int, meter: str, style: str, mode: str, temperature: float, rng, forced=None, repeats=None) -> list[np.ndarray]:
+    def _decode(self, z: torch.Tensor, bars: int, meter: str, style: str, mode: str, temperature: float, rng, forced=None, repeats=None,
+                ends_tune: bool = False, top_p: float = 1.0) -> list[np.ndarray]:
         cond = self._cond(meter, style, mode, z.shape[0])
+        endings = torch.tensor([ending_ids(bars, ends_tune)])
         with torch.no_grad():
-            conductor = self.model.conduct(z, bars, cond)
-        tokens = self.decoder.decode(conductor, cond, STEPS_PER_BAR[meter], temperature, rng, forced, repeats)
+            conductor = self.model.conduct(z, bars, cond, endings)
+        tokens = self.decoder.decode(conductor, cond, STEPS_PER_BAR[meter], temperature, rng, forced, repeats, endings.numpy(), top_p)
         return [decode(row) for row in tokens]
+
+    def _tokens_in_c(self, notes: np.ndarray, bars: int, meter: str, tonic: int) -> tuple[np.ndarray, int]:
+        """A melody in the key with this tonic -> its tokens in C [bars*S], and the semitones it
+        was moved by (fit_to_range's octave included), to move the model's output back."""
+        notes = np.asarray(notes, dtype=np.int64).reshape(-1, 3)
+        if len(notes) == 0:
+            raise ComposerError("the melody has no notes")
+        in_c = fit_to_range(notes, tonic)
+        if in_c is None:
+            raise ComposerError(f"a melody spans more than the model's range ({PITCH_HIGH - PITCH_LOW} semitones)")
+        shift = int(in_c[0, 0] - notes[0, 0])
+        return encode(in_c, bars * STEPS_PER_BAR[meter]), shift
 
     def _encode(self, melodies: list[np.ndarray], bars: int, meter: str, style: str, mode: str, tonic: int) -> torch.Tensor:
         """Posterior means [B, Z] of melodies given in the key with this tonic."""
-        steps = STEPS_PER_BAR[meter]
-        tokens = []
-        for notes in melodies:
-            in_c = fit_to_range(np.asarray(notes, dtype=np.int64).reshape(-1, 3), tonic)
-            if in_c is None:
-                raise ComposerError(f"a melody spans more than the model's range ({PITCH_HIGH - PITCH_LOW} semitones)")
-            tokens.append(encode(in_c, bars * steps))
+        tokens = [self._tokens_in_c(notes, bars, meter, tonic)[0] for notes in melodies]
         with torch.no_grad():
             mu, _ = self.model.encode(torch.from_numpy(np.stack(tokens)), bars, self._cond(meter, style, mode, len(tokens)))
         return mu
 
-    def sample(self, bars: int, meter: str, style: str, tonic: int, mode: str, temperature: float = 1.0, seed: int | None = None, count: int = 1, forms: list | None = None) -> list[np.ndarray]:
+    def sample(self, bars: int, meter: str, style: str, tonic: int, mode: str, temperature: float = 1.0, seed: int | None = None, count: int = 1,
+               forms: list | None = None, ends_tune: bool = True, top_p: float = 1.0) -> list[np.ndarray]:
         """`count` melodies of `bars` bars in the key (tonic, mode). `forms`: one per melody,
-        which bars repeat which (models/forms.py); None writes every bar anew."""
+        which bars repeat which (models/forms.py); None writes every bar anew. `ends_tune`: the
+        melody closes as a tune does (False for a fragment, such as a morph's 2-bar ends)."""
         check_request(bars, meter, style, temperature, mode)
         rng = np.random.default_rng(seed)
-        z = torch.from_numpy(rng.standard_normal((count, self.z_dim)).astype(np.float32))
+        z = self.fresh_latents(bars, count, rng)
         repeats = None if forms is None else np.asarray(forms, dtype=np.int64).reshape(count, bars)
-        return [to_key(m, tonic) for m in self._decode(z, bars, meter, style, mode, temperature, rng, repeats=repeats)]
+        return [to_key(m, tonic) for m in self._decode(z, bars, meter, style, mode, temperature, rng, repeats=repeats, ends_tune=ends_tune, top_p=top_p)]
 
     def interpolate(self, a: np.ndarray, b: np.ndarray, n: int, bars: int, meter: str, style: str, tonic: int, mode: str) -> list[np.ndarray]:
         """n melodies from a to b (a and b themselves at the ends)."""
@@ -107,41 +135,68 @@ class MelodyComposer:
         middle = self._decode(z, bars, meter, style, mode, 0.0, np.random.default_rng(0)) if len(fractions) else []
         return [np.asarray(a), *[to_key(m, tonic) for m in middle], np.asarray(b)]
 
-    def vary(self, notes: np.ndarray, amount: float, bars: int, meter: str, style: str, tonic: int, mode: str, seed: int | None = None) -> np.ndarray:
-        """A neighbour of `notes` in latent space; amount 0 is the reconstruction."""
-        check_request(bars, meter, style, 1.0, mode)
-        if not 0 <= amount <= 3:
-            raise ComposerError(f"amount must be in [0, 3], got {amount!r}")
+    def regenerate(self, notes: np.ndarray, which: list[int], bars: int, meter: str, style: str, tonic: int, mode: str,
+                   seed: int | None = None, spread: float = 0.0, temperature: float = VARIATION_TEMPERATURE) -> np.ndarray:
+        """`notes` with the bars in `which` (0-based) written anew and every other bar kept token
+        for token; z = the melody's posterior mean + `spread` * noise."""
+        check_request(bars, meter, style, temperature, mode)
+        if any(not isinstance(b, int) or not 0 <= b < bars for b in which):
+            raise ComposerError(f"bars to regenerate must lie in 0..{bars - 1}, got {list(which)!r}")
+        notes = np.asarray(notes, dtype=np.int64).reshape(-1, 3)
+        if not which:
+            return notes.copy()
+        steps = STEPS_PER_BAR[meter]
+        tokens, shift = self._tokens_in_c(notes, bars, meter, tonic)
+        forced = tokens.copy()
+        for bar in which:
+            forced[bar * steps : (bar + 1) * steps] = -1
         rng = np.random.default_rng(seed)
         mu = self._encode([notes], bars, meter, style, mode, tonic)
-        z = mu + amount * torch.from_numpy(rng.standard_normal(mu.shape).astype(np.float32))
-        return to_key(self._decode(z, bars, meter, style, mode, 0.0, rng)[0], tonic)
+        z = mu + spread * torch.from_numpy(rng.standard_normal(mu.shape).astype(np.float32))
+        new = self._decode(z, bars, meter, style, mode, temperature, rng, forced=forced[None], ends_tune=True)[0]
+        new[:, 0] -= shift
+        return new
+
+    def vary(self, notes: np.ndarray, amount: float, bars: int, meter: str, style: str, tonic: int, mode: str, seed: int | None = None) -> np.ndarray:
+        """A variation: a share `amount` in [0, 1] of the bars (at least one when amount > 0)
+        rewritten, from a latent moved by `amount` * noise; amount 0 returns the melody itself."""
+        check_request(bars, meter, style, 1.0, mode)
+        if not isinstance(amount, (int, float)) or not 0 <= amount <= 1:
+            raise ComposerError(f"amount must be in [0, 1], got {amount!r}")
+        rng = np.random.default_rng(seed)
+        count = 0 if amount == 0 else max(1, round(amount * bars))
+        which = sorted(int(b) for b in rng.permutation(bars)[:count])
+        return self.regenerate(notes, which, bars, meter, style, tonic, mode, int(rng.integers(2**63)), spread=amount)
 
     def continue_melody(self, primer: np.ndarray, primer_bars: int, bars: int, meter: str, style: str, tonic: int, mode: str, temperature: float = 1.0, seed: int | None = None) -> np.ndarray:
-        """`primer` (primer_bars long) followed by new bars, `bars` in all."""
+        """`primer` (primer_bars long) followed by new bars, `bars` in all; the primer's notes are
+        kept exactly (its last note may be cut short where the new bars start a note)."""
         check_request(bars, meter, style, temperature, mode)
         if not 1 <= primer_bars < bars:
             raise ComposerError(f"the primer ({primer_bars} bars) must be shorter than the result ({bars} bars)")
         steps = STEPS_PER_BAR[meter]
         primer = np.asarray(primer, dtype=np.int64).reshape(-1, 3)
+        primer = primer[primer[:, 1] < primer_bars * steps]
         if len(primer) == 0:
             raise ComposerError("the primer has no notes")
-        in_c = fit_to_range(primer, tonic)
-        if in_c is None:
-            raise ComposerError("the primer spans more than the model's range")
-        shift = int(in_c[0, 0] - primer[0, 0])  # what fit_to_range moved it by
-        forced = encode(in_c, primer_bars * steps)
+        forced, shift = self._tokens_in_c(primer, primer_bars, meter, tonic)
         rng = np.random.default_rng(seed)
-        z = torch.from_numpy(rng.standard_normal((CONTINUATION_CANDIDATES, self.z_dim)).astype(np.float32))
+        z = self.fresh_latents(bars, CONTINUATION_CANDIDATES, rng)
         cond = self._cond(meter, style, mode, CONTINUATION_CANDIDATES)
+        endings = torch.tensor([ending_ids(bars, True)]).expand(CONTINUATION_CANDIDATES, bars)
         with torch.no_grad():
-            conductor = self.model.conduct(z, bars, cond)
-        scores = self.decoder.log_likelihood(conductor, cond, steps, np.tile(forced, (CONTINUATION_CANDIDATES, 1)))
+            conductor = self.model.conduct(z, bars, cond, endings)
+        scores = self.decoder.log_likelihood(conductor, cond, steps, np.tile(forced, (CONTINUATION_CANDIDATES, 1)), endings)
         best = int(np.argmax(scores))
-        tokens = self.decoder.decode(conductor[best : best + 1], cond[:1], steps, temperature, rng, forced[None, :])
-        notes = decode(tokens[0])
-        notes[:, 0] -= shift
-        return notes
+        tokens = self.decoder.decode(conductor[best : best + 1], cond[:1], steps, temperature, rng, forced[None, :], endings=endings[:1].numpy())
+        new = decode(tokens[0])
+        new = new[new[:, 1] >= primer_bars * steps]
+        new[:, 0] -= shift
+        # the primer exactly as given; a note it holds into the new bars stops where they start one
+        kept = primer.copy()
+        if len(new):
+            kept[:, 2] = np.minimum(kept[:, 2], new[0, 1])
+        return np.concatenate([kept, new])
 
 
 def to_key(notes_in_c: np.ndarray, tonic: int) -> np.ndarray:

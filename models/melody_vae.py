@@ -11,6 +11,10 @@ Decoder:
 Conditioning: meter (2/4, 3/4, 4/4, 6/8) and style (the corpus collection) are embedded and fed
 to the encoder, conductor and decoder. Melodies are in C (see encoding.py); the mode (major or
 minor) is a condition too.
+Endings: each bar also carries its place in the tune, PHRASE_BAR (an ordinary bar), PENULTIMATE
+or FINAL (the tune's last two bars), embedded and fed to the conductor and the decoder. Trained
+on windows that end where their tune ends, it lets a composed piece close like a tune: the
+approach in the penultimate bar, a tonic held on the last. [B, bars] ids; None = all PHRASE_BAR.
 
 S = steps per bar on the 16th grid (8, 12 or 16); a batch holds one meter and one length.
 """
@@ -29,6 +33,18 @@ METERS = ("2/4", "3/4", "4/4", "6/8")
 STEPS_PER_BAR = {"2/4": 8, "3/4": 12, "4/4": 16, "6/8": 12}
 STYLES = ("essen", "irish", "scottish", "misc")
 MODES = ("major", "minor")
+PHRASE_BAR, PENULTIMATE, FINAL = 0, 1, 2
+ENDING_KINDS = 3
+
+
+def ending_ids(bars: int, ends_tune: bool) -> list[int]:
+    """Per-bar ending ids for a piece of `bars` bars that ends a tune (or does not)."""
+    ids = [PHRASE_BAR] * bars
+    if ends_tune:
+        ids[-1] = FINAL
+        if bars >= 2:
+            ids[-2] = PENULTIMATE
+    return ids
 
 
 @dataclass(frozen=True)
@@ -42,6 +58,7 @@ class VAEConfig:
     decoder_hidden: int = 256
     bar_input: int = 32
     max_steps_per_bar: int = 16
+    ending_embed: int = 8
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -68,6 +85,7 @@ class MelodyVAE(nn.Module):
         self.condition = Conditioning(c.cond_embed)
         self.embed = nn.Embedding(c.vocab, c.token_embed)
         self.position = nn.Embedding(c.max_steps_per_bar, c.cond_embed)
+        self.ending = nn.Embedding(ENDING_KINDS, c.ending_embed)
         # encoder
         self.bar_encoder = nn.LSTM(c.token_embed + c.cond_embed, c.encoder_hidden, batch_first=True, bidirectional=True)
         self.song_encoder = nn.LSTM(2 * c.encoder_hidden + cond, c.encoder_hidden, batch_first=True, bidirectional=True)
@@ -75,11 +93,11 @@ class MelodyVAE(nn.Module):
         self.to_logvar = nn.Linear(2 * c.encoder_hidden, c.z_dim)
         # decoder
         self.z_to_conductor = nn.Linear(c.z_dim + cond, 2 * c.conductor_hidden)
-        self.conductor = nn.LSTM(cond, c.conductor_hidden, batch_first=True)
+        self.conductor = nn.LSTM(cond + c.ending_embed, c.conductor_hidden, batch_first=True)
         self.bar_to_decoder = nn.Linear(c.conductor_hidden, 2 * c.decoder_hidden)
         self.bar_to_input = nn.Linear(c.conductor_hidden, c.bar_input)
-        # decoder input layout: [token embed | bar input | position | conditioning]
-        self.decoder = nn.LSTM(c.token_embed + c.bar_input + c.cond_embed + cond, c.decoder_hidden, batch_first=True)
+        # decoder input layout: [token embed | bar input | position | conditioning | ending]
+        self.decoder = nn.LSTM(c.token_embed + c.bar_input + c.cond_embed + cond + c.ending_embed, c.decoder_hidden, batch_first=True)
         self.output = nn.Linear(c.decoder_hidden, c.vocab)
 
     # ---- encoder -------------------------------------------------------------------------
@@ -97,21 +115,28 @@ class MelodyVAE(nn.Module):
         return self.to_mu(summary), self.to_logvar(summary)
 
     # ---- decoder -------------------------------------------------------------------------
-    def conduct(self, z: torch.Tensor, bars: int, cond: torch.Tensor) -> torch.Tensor:
-        """z [B, Z] -> bar embeddings [B, bars, Hc]."""
+    def endings_of(self, endings: torch.Tensor | None, batch: int, bars: int) -> torch.Tensor:
+        """Ending ids [B, bars] -> embeddings [B, bars, En]; None = every bar PHRASE_BAR."""
+        if endings is None:
+            endings = torch.zeros(batch, bars, dtype=torch.long)
+        return self.ending(endings.expand(batch, bars))
+
+    def conduct(self, z: torch.Tensor, bars: int, cond: torch.Tensor, endings: torch.Tensor | None = None) -> torch.Tensor:
+        """z [B, Z], endings [B, bars] -> bar embeddings [B, bars, Hc]."""
         h0, c0 = torch.tanh(self.z_to_conductor(torch.cat([z, cond], dim=-1))).chunk(2, dim=-1)
-        out, _ = self.conductor(cond[:, None, :].expand(-1, bars, -1).contiguous(), (h0[None].contiguous(), c0[None].contiguous()))
+        inputs = torch.cat([cond[:, None, :].expand(-1, bars, -1), self.endings_of(endings, z.shape[0], bars)], dim=-1)
+        out, _ = self.conductor(inputs, (h0[None].contiguous(), c0[None].contiguous()))
         return out
 
     def _bar_state(self, bar_embedding: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         h, c = torch.tanh(self.bar_to_decoder(bar_embedding)).chunk(2, dim=-1)
         return h[None].contiguous(), c[None].contiguous()
 
-    def decode_teacher_forced(self, z: torch.Tensor, tokens: torch.Tensor, bars: int, cond: torch.Tensor) -> torch.Tensor:
+    def decode_teacher_forced(self, z: torch.Tensor, tokens: torch.Tensor, bars: int, cond: torch.Tensor, endings: torch.Tensor | None = None) -> torch.Tensor:
         """Logits [B, bars*S, V] for the targets `tokens` [B, bars*S]."""
-        return self.decode_bars(self.conduct(z, bars, cond), tokens, cond)
+        return self.decode_bars(self.conduct(z, bars, cond, endings), tokens, cond, endings)
 
-    def decode_bars(self, conductor: torch.Tensor, tokens: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
+    def decode_bars(self, conductor: torch.Tensor, tokens: torch.Tensor, cond: torch.Tensor, endings: torch.Tensor | None = None) -> torch.Tensor:
         """conductor [B, bars, Hc], tokens [B, bars*S] -> logits [B, bars*S, V]. All bars run in
         parallel, each fed the true previous token (for its first step, the bar before's last)."""
         batch, bars = conductor.shape[:2]
@@ -123,14 +148,34 @@ class MelodyVAE(nn.Module):
         bar_input = self.bar_to_input(flat)[:, None, :].expand(-1, steps, -1)
         pos = self.position.weight[:steps].expand(batch * bars, steps, -1)
         cond_rep = cond.repeat_interleave(bars, dim=0)[:, None, :].expand(-1, steps, -1)
-        out, _ = self.decoder(torch.cat([x, bar_input, pos, cond_rep], dim=-1), self._bar_state(flat))  # [B*bars, S, Hd]
+        ending = self.endings_of(endings, batch, bars).reshape(batch * bars, 1, -1).expand(-1, steps, -1)
+        out, _ = self.decoder(torch.cat([x, bar_input, pos, cond_rep, ending], dim=-1), self._bar_state(flat))  # [B*bars, S, Hd]
         return self.output(out).reshape(batch, total, -1)
 
-    def forward(self, tokens: torch.Tensor, bars: int, cond: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def forward(self, tokens: torch.Tensor, bars: int, cond: torch.Tensor, endings: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Training pass: logits [B, T, V], mu, logvar [B, Z] (z drawn by the reparameterization)."""
         mu, logvar = self.encode(tokens, bars, cond)
         z = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)
-        return self.decode_teacher_forced(z, tokens, bars, cond), mu, logvar
+        return self.decode_teacher_forced(z, tokens, bars, cond, endings), mu, logvar
+
+
+def grown_from(old_state: dict[str, torch.Tensor], config: VAEConfig) -> MelodyVAE:
+    """A model with `config` whose weights are an older model's wherever the shapes agree; the
+    inputs added since (the ending embedding's columns of the conductor and decoder LSTMs) start
+    at zero, so the grown model computes exactly what the old one did until it is trained."""
+    new = MelodyVAE(config)
+    new_state = new.state_dict()
+    for name, old_value in old_state.items():
+        old_value = old_value.float()
+        value = new_state[name]
+        if value.shape == old_value.shape:
+            new_state[name] = old_value.clone()
+        elif name.endswith("weight_ih_l0") and value.shape[0] == old_value.shape[0]:
+            grown = torch.zeros_like(value)
+            grown[:, : old_value.shape[1]] = old_value
+            new_state[name] = grown
+    new.load_state_dict(new_state)
+    return new
 
 
 def vae_loss(logits: torch.Tensor, tokens: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor, beta: float, free_bits: float) -> tuple[torch.Tensor, dict]:

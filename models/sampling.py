@@ -6,11 +6,13 @@ change step to step is folded into tables once:
 
     gates_t = Tok[prev_t] + Pos[step_t] + Bar_b + h_{t-1} @ W_hh^T        # [B, 4H]
     Tok = embed.weight @ W_tok^T [V, 4H],  Pos = position.weight @ W_pos^T [S, 4H],
-    Bar_b = bar_input(c_b) @ W_bar^T + cond @ W_cond^T + b_ih + b_hh       [B, 4H]
+    Bar_b = bar_input(c_b) @ W_bar^T + cond @ W_cond^T + End[ending_b] + b_ih + b_hh   [B, 4H]
 
 which is the same arithmetic as MelodyVAE.decode_teacher_forced (tests/test_composer.py checks
 the logits agree). Sampling uses the Gumbel-max trick with a seeded numpy Generator:
-argmax(logits / T + Gumbel noise) is a draw from softmax(logits / T).
+argmax(logits / T + Gumbel noise) is a draw from softmax(logits / T). With top_p < 1 the draw is
+from the nucleus only (Holtzman et al., 2020): the fewest tokens whose probability adds up to
+top_p, the unlikely tail masked out, which keeps the rare wrong leap or stray 16th out of a tune.
 """
 
 from __future__ import annotations
@@ -30,7 +32,9 @@ class FastDecoder:
             self.tok = (model.embed.weight @ w_ih[:, :e].T).numpy()  # [V, 4H]
             self.pos = (model.position.weight @ w_ih[:, e + b : e + b + p].T).numpy()  # [S, 4H]
             self.w_bar = w_ih[:, e : e + b].T.numpy()  # [b, 4H]
-            self.w_cond = w_ih[:, e + b + p :].T.numpy()  # [C, 4H]
+            conditioning = e + b + p + 3 * c.cond_embed
+            self.w_cond = w_ih[:, e + b + p : conditioning].T.numpy()  # [C, 4H]
+            self.ending = (model.ending.weight @ w_ih[:, conditioning:].T).numpy()  # [ENDING_KINDS, 4H]
             self.bias = (model.decoder.bias_ih_l0 + model.decoder.bias_hh_l0).numpy()  # [4H]
             self.w_hh = model.decoder.weight_hh_l0.T.contiguous().numpy()  # [H, 4H]
             self.w_out = model.output.weight.T.contiguous().numpy()  # [H, V]
@@ -47,17 +51,22 @@ class FastDecoder:
         rng: np.random.Generator,
         forced: np.ndarray | None = None,
         repeats: np.ndarray | None = None,
+        endings: np.ndarray | None = None,
+        top_p: float = 1.0,
     ) -> np.ndarray:
         """conductor [B, bars, Hc], cond [B, C] -> tokens [B, bars*S]. temperature 0 = argmax.
-        forced [B, F]: the first F tokens are given (a primer), not sampled.
+        forced [B, F]: tokens given, not sampled, for the first F steps, except where -1 (a
+        primer; or the kept bars of a variation, the new ones -1).
         repeats [B, bars]: bar b of row r is a copy of bar repeats[r, b] when that is >= 0 (a
-        form, models/forms.py); the copy also feeds the next bar its last token."""
+        form, models/forms.py); the copy also feeds the next bar its last token.
+        endings [B, bars] or [1, bars]: ending ids (melody_vae.ending_ids); None = PHRASE_BAR."""
         m, H = self.model, self.hidden
         with torch.no_grad():
             h0, c0 = torch.tanh(m.bar_to_decoder(conductor)).chunk(2, dim=-1)  # [B, bars, H] each
             bar_in = m.bar_to_input(conductor).numpy()  # [B, bars, b]
         h0, c0 = h0.numpy(), c0.numpy()
         static = bar_in @ self.w_bar + (cond.detach().numpy() @ self.w_cond)[:, None, :] + self.bias  # [B, bars, 4H]
+        static = static + self.ending[0 if endings is None else np.asarray(endings)]
         batch, bars = static.shape[:2]
         out = np.empty((batch, bars * steps), dtype=np.int64)
         previous = np.full(batch, 1, dtype=np.int64)  # REST before the first step
@@ -70,13 +79,19 @@ class FastDecoder:
                 c = _sigmoid(f) * c + _sigmoid(i) * np.tanh(g)
                 h = _sigmoid(o) * np.tanh(c)
                 t = bar * steps + step
-                if t < n_forced:
-                    token = forced[:, t]
+                given = forced[:, t] if t < n_forced else None
+                if given is not None and (given >= 0).all():
+                    token = given
                 else:
                     logits = h @ self.w_out + self.b_out  # [B, V]
                     if temperature > 0:
-                        logits = logits / temperature + rng.gumbel(size=logits.shape)
+                        logits = logits / temperature
+                        if top_p < 1:
+                            logits = _nucleus(logits, top_p)
+                        logits = logits + rng.gumbel(size=logits.shape)
                     token = logits.argmax(axis=-1)
+                    if given is not None:
+                        token = np.where(given >= 0, given, token)
                 out[:, t] = token
                 previous = token
             if repeats is not None:
@@ -87,16 +102,31 @@ class FastDecoder:
                 previous = out[:, (bar + 1) * steps - 1].copy()
         return out
 
-    def log_likelihood(self, conductor: torch.Tensor, cond: torch.Tensor, steps: int, tokens: np.ndarray) -> np.ndarray:
+    def log_likelihood(self, conductor: torch.Tensor, cond: torch.Tensor, steps: int, tokens: np.ndarray, endings: torch.Tensor | None = None) -> np.ndarray:
         """Sum of log p(tokens) under teacher forcing, per batch row: [B]. tokens [B, F] cover
         the first F steps (a primer); used to pick the latent that best explains a primer."""
         with torch.no_grad():
             bars = -(-tokens.shape[1] // steps)
             padded = np.zeros((tokens.shape[0], bars * steps), dtype=np.int64)
             padded[:, : tokens.shape[1]] = tokens
-            logits = self.model.decode_bars(conductor[:, :bars], torch.from_numpy(padded), cond)
+            logits = self.model.decode_bars(conductor[:, :bars], torch.from_numpy(padded), cond, None if endings is None else endings[:, :bars])
             logp = torch.log_softmax(logits, dim=-1).gather(-1, torch.from_numpy(padded)[..., None])[..., 0]
             return logp[:, : tokens.shape[1]].sum(dim=1).numpy()
+
+
+def _nucleus(logits: np.ndarray, top_p: float) -> np.ndarray:
+    """logits [B, V] with every token outside the top-p nucleus set to -inf."""
+    order = np.argsort(-logits, axis=-1)
+    ranked = np.take_along_axis(logits, order, axis=-1)
+    probs = np.exp(ranked - ranked[:, :1])
+    cumulative = np.cumsum(probs, axis=-1) / probs.sum(axis=-1, keepdims=True)
+    outside = np.empty_like(cumulative, dtype=bool)
+    outside[:, 0] = False
+    outside[:, 1:] = cumulative[:, :-1] >= top_p  # a token is kept if those before it fall short
+    masked = np.where(outside, -np.inf, ranked)
+    out = np.empty_like(logits)
+    np.put_along_axis(out, order, masked, axis=-1)
+    return out
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from models import checkpoint
-from models.composer import MAX_COPIED_BARS, Composer, default_composer
+from models.composer import MAX_COPIED_BARS, Composer, default_composer, notes_of, piece_with_melody
 from models.drums import DrumComposer
 from models.melody import ComposerError, MelodyComposer
 from models.metrics import BarWindowIndex
@@ -75,15 +75,53 @@ def test_interpolation_of_different_meters_is_refused(composer):
         composer.interpolate(a, b, 5)
 
 
-def test_continuation_starts_with_the_primer(composer):
-    primer = composer.compose(bars=2, meter="4/4", seed=8)
-    longer = composer.continue_piece(primer, 8, seed=9)
-    assert longer.bars == 8 and longer.melody[: len(primer.melody) - 1] == primer.melody[:-1]
+def test_continuation_keeps_the_primer_exactly(composer):
+    for seed in range(4):
+        primer = composer.compose(bars=2, meter=("4/4", "6/8")[seed % 2], seed=8 + seed)
+        longer = composer.continue_piece(primer, 8, seed=seed)
+        assert longer.bars == 8 and longer.melody[: len(primer.melody)] == primer.melody
+        assert longer.melody[-1].start >= 2 * primer.steps_per_bar  # and it goes on
 
 
-def test_vary_stays_in_shape(composer):
-    piece = composer.compose(bars=4, seed=12)
-    assert composer.vary(piece, 0.5, seed=1).bars == 4
+def step_grid(piece: Piece) -> np.ndarray:
+    """The sounding pitch at every step (-1 = silence)."""
+    grid = np.full(piece.total_steps, -1)
+    for note in piece.melody:
+        grid[note.start : note.end] = note.pitch
+    return grid
+
+
+def test_vary_amount_zero_is_the_piece_and_the_change_grows_with_amount(composer):
+    piece = composer.compose(bars=8, seed=12)
+    assert composer.vary(piece, 0, seed=1).melody == piece.melody
+    changed = [np.mean([(step_grid(composer.vary(piece, amount, seed=s)) != step_grid(piece)).mean() for s in range(6)])
+               for amount in (0, 0.25, 0.5, 0.75, 1)]
+    assert changed[0] == 0 and all(a < b for a, b in zip(changed, changed[1:])), changed
+    with pytest.raises(ComposerError, match="amount"):
+        composer.vary(piece, 1.5)
+
+
+def test_regenerate_keeps_every_other_bar(composer):
+    piece = composer.compose(bars=4, meter="3/4", seed=3)
+    steps = piece.steps_per_bar
+    for seed in range(3):
+        notes = composer.melody.regenerate(notes_of(piece), [2], 4, "3/4", "irish", piece.key.tonic, piece.key.mode, seed=seed)
+        again = step_grid(piece_with_melody(piece, notes))
+        assert (again[: 2 * steps] == step_grid(piece)[: 2 * steps]).all() and (again[3 * steps :] == step_grid(piece)[3 * steps :]).all()
+
+
+def test_keys_are_drawn_as_the_styles_tunes_are(composer):
+    """Irish tunes sit mostly in G and D major (the corpus: 62 %), not evenly in seven keys."""
+    keys = [p.key for p in composer.compose_many(64, bars=2, style="irish", seed=5)]
+    assert sum(k in (Key(7, "major"), Key(2, "major")) for k in keys) >= 28
+
+
+def test_loading_the_composer_pins_one_thread_each():
+    import torch
+    from threadpoolctl import threadpool_info
+
+    Composer.load()
+    assert torch.get_num_threads() == 1 and all(pool["num_threads"] == 1 for pool in threadpool_info())
 
 
 @pytest.mark.parametrize(

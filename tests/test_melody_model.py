@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from models.encoding import FIRST_NOTE, HOLD, PITCH_LOW, REST, VOCAB, decode, encode, fit_to_range, window
 from models.melody import ComposerError, MelodyComposer, slerp
-from models.melody_vae import MelodyVAE, VAEConfig, vae_loss
+from models.melody_vae import MelodyVAE, VAEConfig, grown_from, vae_loss
 from models.sampling import FastDecoder
 
 SMALL = VAEConfig(token_embed=8, cond_embed=4, encoder_hidden=16, z_dim=8, conductor_hidden=16, decoder_hidden=24, bar_input=8)
@@ -62,16 +62,34 @@ def test_shapes_and_loss():
     assert 0 <= stats["accuracy"] <= 1
 
 
-def test_numpy_decoder_matches_torch(composer):
+@pytest.mark.parametrize("endings", [None, [[0, 1, 2], [1, 2, 0]]])
+def test_numpy_decoder_matches_torch(composer, endings):
     """Greedy tokens from the numpy loop are the argmax of torch's teacher-forced logits."""
     model = composer.model
     z = torch.randn(2, SMALL.z_dim)
+    ends = None if endings is None else torch.tensor(endings)
     with torch.no_grad():
         cond = model.condition(torch.tensor([2, 2]), torch.tensor([1, 3]), torch.tensor([0, 1]))
-        conductor = model.conduct(z, 3, cond)
-        tokens = FastDecoder(model).decode(conductor, cond, 16, 0.0, np.random.default_rng(0))
-        logits = model.decode_bars(conductor, torch.from_numpy(tokens), cond)
+        conductor = model.conduct(z, 3, cond, ends)
+        tokens = FastDecoder(model).decode(conductor, cond, 16, 0.0, np.random.default_rng(0), endings=None if ends is None else ends.numpy())
+        logits = model.decode_bars(conductor, torch.from_numpy(tokens), cond, ends)
     assert np.array_equal(logits.argmax(-1).numpy(), tokens)
+
+
+def test_grown_model_computes_what_the_old_one_did():
+    """Going on training from an older checkpoint: the added ending inputs start at zero."""
+    old = MelodyVAE(SMALL)
+    old_state = {k: v for k, v in old.state_dict().items() if not k.startswith("ending")}
+    old_state["conductor.weight_ih_l0"] = old_state["conductor.weight_ih_l0"][:, : -SMALL.ending_embed]
+    old_state["decoder.weight_ih_l0"] = old_state["decoder.weight_ih_l0"][:, : -SMALL.ending_embed]
+    grown = grown_from(old_state, SMALL)
+    tokens = torch.randint(0, VOCAB, (2, 32))
+    cond = grown.condition(torch.tensor([2, 2]), torch.tensor([0, 1]), torch.tensor([0, 1]))
+    z = torch.randn(2, SMALL.z_dim)
+    with torch.no_grad():
+        plain = grown.decode_teacher_forced(z, tokens, 2, cond)
+        ending = grown.decode_teacher_forced(z, tokens, 2, cond, torch.tensor([[1, 2], [1, 2]]))
+    assert torch.equal(plain, ending)
 
 
 def test_seed_gives_same_melody_and_no_seed_differs(composer):
@@ -106,10 +124,17 @@ def test_continuation_keeps_the_primer(composer):
     assert result[:, 2].max() <= 48
 
 
-def test_vary_is_deterministic_with_seed(composer):
+def test_vary_is_deterministic_with_seed_and_zero_is_the_melody(composer):
     notes = np.array([[60, 0, 4], [62, 4, 8], [64, 8, 32]])
     assert np.array_equal(composer.vary(notes, 0.5, 2, "4/4", "essen", 0, "major", seed=2),
                           composer.vary(notes, 0.5, 2, "4/4", "essen", 0, "major", seed=2))
+    assert np.array_equal(composer.vary(notes, 0, 2, "4/4", "essen", 0, "major", seed=2), notes)
+
+
+def test_continuation_keeps_a_primer_note_held_to_its_end(composer):
+    primer = np.array([[62, 0, 8], [66, 8, 16]])  # the last note sounds to the bar line
+    result = composer.continue_melody(primer, 1, 2, "4/4", "irish", 2, "major", seed=3)
+    assert np.array_equal(result[:2], primer) and (result[2:, 1] >= 16).all()
 
 
 @pytest.mark.parametrize(
