@@ -234,7 +234,8 @@ def evaluate(n: int, seed: int, temperature: float, checkpoint_path: Path, serve
     train, test = splits["train"], splits["test"]
     composer = MelodyComposer.load(checkpoint_path)
     forms_path = checkpoint_path.parent / "forms.json"
-    forms = Forms.load(forms_path if forms_path.exists() else checkpoint.CHECKPOINT_DIR / "forms.json")
+    forms_path = forms_path if forms_path.exists() else checkpoint.CHECKPOINT_DIR / "forms.json"
+    forms = Forms.load(forms_path)
     markov = MarkovMelody.fit(train)
     index = BarWindowIndex.build([t.notes for t in train], [t.steps_per_bar for t in train], ks=(2, 4))
 
@@ -283,7 +284,7 @@ def evaluate(n: int, seed: int, temperature: float, checkpoint_path: Path, serve
         return {k: v for k, v in summary.items() if not k.startswith("hist_")}
 
     figures = {
-        "settings": {"n": n, "bars": EXCERPT_BARS, "seed": seed, "temperature": temperature, "checkpoint": str(checkpoint_path),
+        "settings": {"n": n, "bars": EXCERPT_BARS, "seed": seed, "temperature": temperature, "checkpoint": str(checkpoint_path), "forms": str(forms_path),
                      "test_tunes": len(test), "train_tunes": len(train), "valid_tunes": len(splits["valid"]), "long_bars": LONG_BARS,
                      "long_n": len(long_held_out), "served": served},
         "sets": {name: scalars(s) for name, s in results.items()},
