@@ -3,11 +3,14 @@
 Everything here is plain numpy on note arrays (N, 3) = (pitch, start_step, end_step) on a
 16th-note grid (sorted by start, monophonic), a ``steps_per_bar`` (16 for 4/4, 12 for 3/4 and
 6/8, 8 for 2/4; bar lines at multiples of it) and a key ``(tonic_pitch_class, 'major'|'minor')``.
+Where 3/4 and 6/8 must be told apart (beats, positions in the bar) the meter itself is passed.
 
 - tonality: :func:`in_scale_rate`, :func:`pitch_class_histogram`
 - melodic motion and rhythm: :func:`interval_histogram`, :func:`duration_histogram`,
-  compared between sets with :func:`histogram_overlap`
-- structure: :func:`repetition_share` (folk tunes repeat whole bars; random notes never do)
+  :func:`onset_position_histogram`, compared between sets with :func:`histogram_overlap`
+- structure: :func:`repetition_share` (folk tunes repeat whole bars; random notes never do),
+  :func:`dominant_rhythm_share` (how much of a melody is one bar rhythm), :func:`pitch_range`
+- endings: :func:`ends_on_tonic`, :func:`ends_long`, :func:`approached_by_step`
 - memorization: :class:`BarWindowIndex` (does a sample copy whole bars from the training set?)
 - :func:`summarize` averages all of it over a set of melodies.
 
@@ -31,6 +34,9 @@ MAX_DURATION = 16  # duration histogram bins: 1..16 steps (16 bins)
 DEFAULT_WINDOW_BARS = (2, 4)
 MIN_WINDOW_NOTES = 3
 INDEX_FORMAT_VERSION = 1
+METER_STEPS = {"2/4": 8, "3/4": 12, "4/4": 16, "6/8": 12}  # the meters the composer writes
+STEP_INTERVAL = 2  # semitones: a final note approached by at most this much is approached by step
+SPREAD = (10, 90)  # percentiles that give a set's spread of a per-melody figure
 
 Key = tuple[int, str]
 
@@ -122,6 +128,43 @@ def histogram_overlap(p, q) -> float:
     return float(np.minimum(p, q).sum())
 
 
+def beat_steps(meter: str) -> int:
+    """Steps in one beat of ``meter``: 6 (a dotted quarter) in 6/8, otherwise 4 (a quarter).
+
+    Takes the meter, not steps_per_bar, because a 12-step bar is three quarter-note beats in 3/4
+    but two dotted-quarter beats in 6/8.
+    """
+    if meter not in METER_STEPS:
+        raise ValueError(f"unknown meter {meter!r} (known: {', '.join(METER_STEPS)})")
+    return 6 if meter == "6/8" else 4
+
+
+def onset_position_histogram(notes, steps_per_bar: int) -> np.ndarray:
+    """``steps_per_bar``-bin distribution of where in the bar notes start (bin i = step i of the
+    bar, 0 = the downbeat), by note count.
+
+    Measures metrical placement: folk tunes put most onsets on beats and eighths, a model that
+    has lost the bar line spreads them evenly. A single melody's bins only mean something
+    within its own meter; :func:`pooled_histograms` keeps meters apart. All zeros for an empty
+    melody.
+    """
+    arr = _notes(notes)
+    spb = int(steps_per_bar)
+    return _normalized(np.bincount(arr[:, 1] % spb, minlength=spb))
+
+
+def _onset_layout(meters: Sequence[str]) -> dict[str, slice]:
+    """meter -> its block of bins in a pooled onset-position histogram (blocks in METER_STEPS order)."""
+    unknown = sorted(set(meters) - set(METER_STEPS))
+    if unknown:
+        raise ValueError(f"unknown meters {unknown} (known: {', '.join(METER_STEPS)})")
+    layout, at = {}, 0
+    for meter, spb in METER_STEPS.items():
+        layout[meter] = slice(at, at + spb)
+        at += spb
+    return layout
+
+
 def _bar_contents(arr: np.ndarray, steps_per_bar: int, transpose: bool) -> dict[int, tuple]:
     """bar index -> its content: (pitch, onset in bar, duration cut at the bar line) per note
     starting in the bar; pitches relative to the bar's first note when ``transpose``."""
@@ -161,6 +204,100 @@ def repetition_share(notes, steps_per_bar: int, transposed: bool = False) -> flo
             repeated += content in seen
         seen.add(content)
     return repeated / judged if judged else float("nan")
+
+
+def bar_rhythms(notes, steps_per_bar: int, bars: int | None = None) -> list[tuple[int, ...]]:
+    """For each bar 0..bars-1: the onset positions within the bar of the notes starting in it
+    (an empty tuple for a bar with no onset). ``bars`` defaults to the bars the melody spans
+    (its last end, rounded up to a bar line)."""
+    arr = _notes(notes)
+    spb = int(steps_per_bar)
+    if bars is None:
+        bars = -(-int(arr[:, 2].max()) // spb) if len(arr) else 0
+    rhythms: list[list[int]] = [[] for _ in range(int(bars))]
+    for start in arr[:, 1].tolist():
+        if start // spb < len(rhythms):
+            rhythms[start // spb].append(start % spb)
+    return [tuple(r) for r in rhythms]
+
+
+def dominant_rhythm_share(notes, steps_per_bar: int, bars: int | None = None) -> float:
+    """Share of a melody's bars that have its most common bar rhythm (the onset positions within
+    the bar; pitches and lengths are ignored, a bar with no onset is the empty rhythm).
+
+    Measures rhythmic variety: 1 means every bar has the same rhythm (a reel in running eighths
+    comes close, and so does a model stuck on one figure), 1/bars means no two bars share one.
+    Folk tunes sit in between, so the question for a generated set is whether it lies within
+    the tunes' spread, not whether it is high or low. ``nan`` for an empty melody.
+    """
+    rhythms = bar_rhythms(notes, steps_per_bar, bars)
+    if not rhythms or all(not r for r in rhythms):
+        return float("nan")
+    counts: dict[tuple[int, ...], int] = {}
+    for rhythm in rhythms:
+        counts[rhythm] = counts.get(rhythm, 0) + 1
+    return max(counts.values()) / len(rhythms)
+
+
+def pitch_range(notes) -> float:
+    """Highest minus lowest pitch, in semitones. Folk tunes span about an octave to a twelfth
+    (what a voice, fiddle or pipe plays); much less sounds like noodling, much more like
+    random notes. ``nan`` for an empty melody."""
+    arr = _notes(notes)
+    return float(arr[:, 0].max() - arr[:, 0].min()) if len(arr) else float("nan")
+
+
+def ends_on_tonic(notes, key: Key) -> float:
+    """1.0 if the last note's pitch class is the tonic, else 0.0 (``nan`` for an empty melody).
+
+    Folk tunes almost always end on the tonic; a melody that stops anywhere else sounds
+    unfinished. Only meaningful on the end of a whole piece (or a tune's last bars)."""
+    arr = _notes(notes)
+    if len(arr) == 0:
+        return float("nan")
+    return float((int(arr[-1, 0]) - int(key[0])) % 12 == 0)
+
+
+def ends_long(notes, beat: int) -> float:
+    """1.0 if the last note lasts ``beat`` steps or more (its own length, a rest after it not
+    counted), else 0.0; ``nan`` for an empty melody.
+
+    A tune comes to rest on a long final note; a melody cut off in running eighths does not.
+    ``beat`` comes from :func:`beat_steps` (4 steps, or 6 in 6/8): steps_per_bar alone cannot
+    tell 3/4 from 6/8."""
+    arr = _notes(notes)
+    if len(arr) == 0:
+        return float("nan")
+    return float(int(arr[-1, 2] - arr[-1, 1]) >= int(beat))
+
+
+def approached_by_step(notes) -> float:
+    """1.0 if the final pitch is reached by a step (at most STEP_INTERVAL = 2 semitones, up or
+    down) from the last note of a different pitch, else 0.0.
+
+    The cadence of a folk tune mostly falls to the tonic from the supertonic or rises from the
+    leading tone (2-1, 7-1); a leap into the last note (5-1, or anything from a random walk) is
+    the less common way. Repeated final pitches are skipped, so "d c c2" counts as approached
+    by step. ``nan`` when the melody has fewer than two distinct pitches.
+    """
+    arr = _notes(notes)
+    if len(arr) == 0:
+        return float("nan")
+    other = np.flatnonzero(arr[:, 0] != arr[-1, 0])
+    if len(other) == 0:
+        return float("nan")
+    return float(abs(int(arr[-1, 0]) - int(arr[other[-1], 0])) <= STEP_INTERVAL)
+
+
+def spread(values, percentiles: Sequence[float] = SPREAD) -> tuple[float, float]:
+    """The (10th, 90th) percentiles of per-melody values, ``nan`` skipped: the band a set of real
+    tunes spans, so a generated set's mean or median can be judged as inside or outside it."""
+    arr = np.asarray(values, dtype=np.float64)
+    arr = arr[~np.isnan(arr)]
+    if len(arr) == 0:
+        return float("nan"), float("nan")
+    low, high = np.percentile(arr, percentiles)
+    return float(low), float(high)
 
 
 # --- memorization -------------------------------------------------------------------------
@@ -297,20 +434,46 @@ class BarWindowIndex:
 # --- set summary --------------------------------------------------------------------------
 
 
-def pooled_histograms(melodies: Iterable, keys: Iterable[Key]) -> dict[str, np.ndarray]:
+def pooled_histograms(melodies: Iterable, keys: Iterable[Key], meters: Iterable[str] | None = None) -> dict[str, np.ndarray]:
     """Pitch-class, interval and duration histograms of a whole set, pooled over its notes
-    (every note weighs the same, so long tunes weigh more). Use as ``reference_hists``."""
+    (every note weighs the same, so long tunes weigh more). Use as ``reference_hists``.
+
+    Given ``meters`` (one per melody) also "onset_position": each meter's onset positions in a
+    block of bins of its own (2/4, 3/4, 4/4, 6/8 in METER_STEPS order, 48 bins), each block
+    normalised to the share of the set's melodies in that meter. So 3/4 and 6/8, both 12-step
+    bars, never share a bin (beat 2 of 3/4 is step 4, of 6/8 step 6); a meter weighs by its
+    melodies, not its notes, so a set that writes busier 6/8 bars is not judged on 6/8 more;
+    and between two sets with the same meters, the overlap is the melody-weighted mean of the
+    per-meter overlaps.
+    """
+    melodies, keys = list(melodies), list(keys)
+    meters = None if meters is None else list(meters)
     pc = np.zeros(12)
     iv = np.zeros(2 * MAX_INTERVAL + 1)
     du = np.zeros(MAX_DURATION)
-    for notes, key in zip(melodies, keys):
+    layout = _onset_layout(meters) if meters is not None else {}
+    onset_counts = {meter: np.zeros(spb) for meter, spb in METER_STEPS.items()}
+    melodies_of = dict.fromkeys(METER_STEPS, 0)
+    for i, (notes, key) in enumerate(zip(melodies, keys)):
         arr = _notes(notes)
         if len(arr) == 0:
             continue
         pc += np.bincount((arr[:, 0] - int(key[0])) % 12, minlength=12)
         iv += np.bincount(np.clip(np.diff(arr[:, 0]), -MAX_INTERVAL, MAX_INTERVAL) + MAX_INTERVAL, minlength=len(iv))
         du += np.bincount(np.clip(arr[:, 2] - arr[:, 1], 1, MAX_DURATION) - 1, minlength=MAX_DURATION)
-    return {"pitch_class": _normalized(pc), "interval": _normalized(iv), "duration": _normalized(du)}
+        if meters is not None:
+            meter = meters[i]
+            onset_counts[meter] += np.bincount(arr[:, 1] % METER_STEPS[meter], minlength=METER_STEPS[meter])
+            melodies_of[meter] += 1
+    out = {"pitch_class": _normalized(pc), "interval": _normalized(iv), "duration": _normalized(du)}
+    if meters is not None:
+        onset = np.zeros(sum(METER_STEPS.values()))
+        total = sum(melodies_of.values())
+        for meter, block in layout.items():
+            if melodies_of[meter]:
+                onset[block] = _normalized(onset_counts[meter]) * melodies_of[meter] / total
+        out["onset_position"] = onset
+    return out
 
 
 def _nanmean(values: list[float]) -> float:
@@ -325,40 +488,62 @@ def summarize(
     steps_per_bar_list: Sequence[int],
     reference_hists: dict[str, np.ndarray] | None = None,
     index: BarWindowIndex | None = None,
+    meters: Sequence[str] | None = None,
 ) -> dict:
     """The metrics above, averaged over a set of melodies (per-melody values by nanmean).
 
     Returns a dict with
       n, notes_per_bar (onsets per bar of the melody's length),
       in_scale_rate, repetition_share, repetition_share_transposed,
+      rhythm_variety (mean :func:`dominant_rhythm_share`), pitch_range (mean), pitch_range_median,
+      {repetition_share, rhythm_variety, pitch_range}_p10 and _p90 (the set's spread, :func:`spread`),
       hist_pitch_class, hist_interval, hist_duration (pooled over the set, see
       :func:`pooled_histograms`),
+    plus, given ``meters`` (one per melody: they tell 3/4 from 6/8),
+      hist_onset_position, and the endings ends_on_tonic, ends_long, approached_by_step
+      (shares of melodies; they mean something only where the melodies are whole pieces or
+      tunes' last bars),
     plus, given ``reference_hists`` (e.g. the training set's pooled histograms),
-      overlap_pitch_class, overlap_interval, overlap_duration,
+      overlap_pitch_class, overlap_interval, overlap_duration (and overlap_onset_position when
+      both have it),
     plus, given ``index``, for each stored k: copied_share_k{k} = share of melodies whose
       longest_copied_bars >= k, and longest_copied_bars_mean.
     """
     melodies, keys, spbs = list(melodies), list(keys), [int(s) for s in steps_per_bar_list]
-    if not len(melodies) == len(keys) == len(spbs):
-        raise ValueError("melodies, keys and steps_per_bar_list must have the same length")
-    per = {"in_scale_rate": [], "repetition_share": [], "repetition_share_transposed": [], "notes_per_bar": []}
+    if not len(melodies) == len(keys) == len(spbs) == (len(melodies) if meters is None else len(meters)):
+        raise ValueError("melodies, keys, steps_per_bar_list (and meters) must have the same length")
+    names = ["in_scale_rate", "repetition_share", "repetition_share_transposed", "notes_per_bar", "rhythm_variety", "pitch_range"]
+    if meters is not None:
+        names += ["ends_on_tonic", "ends_long", "approached_by_step"]
+    per: dict[str, list[float]] = {name: [] for name in names}
     longest = []
-    for notes, key, spb in zip(melodies, keys, spbs):
+    for i, (notes, key, spb) in enumerate(zip(melodies, keys, spbs)):
         arr = _notes(notes)
         per["in_scale_rate"].append(in_scale_rate(arr, key))
         per["repetition_share"].append(repetition_share(arr, spb))
         per["repetition_share_transposed"].append(repetition_share(arr, spb, transposed=True))
         n_bars = -(-int(arr[:, 2].max()) // spb) if len(arr) else 0
         per["notes_per_bar"].append(len(arr) / n_bars if n_bars else float("nan"))
+        per["rhythm_variety"].append(dominant_rhythm_share(arr, spb))
+        per["pitch_range"].append(pitch_range(arr))
+        if meters is not None:
+            per["ends_on_tonic"].append(ends_on_tonic(arr, key))
+            per["ends_long"].append(ends_long(arr, beat_steps(meters[i])))
+            per["approached_by_step"].append(approached_by_step(arr))
         if index is not None:
             longest.append(index.longest_copied_bars(arr, spb))
     out: dict = {"n": len(melodies)}
     out.update({name: _nanmean(values) for name, values in per.items()})
-    hists = pooled_histograms(melodies, keys)
+    ranges = np.asarray(per["pitch_range"], dtype=np.float64)
+    out["pitch_range_median"] = float(np.nanmedian(ranges)) if np.any(~np.isnan(ranges)) else float("nan")
+    for name in ("repetition_share", "rhythm_variety", "pitch_range"):
+        out[f"{name}_p{SPREAD[0]}"], out[f"{name}_p{SPREAD[1]}"] = spread(per[name])
+    hists = pooled_histograms(melodies, keys, meters)
     out.update({f"hist_{name}": h for name, h in hists.items()})
     if reference_hists is not None:
         for name, h in hists.items():
-            out[f"overlap_{name}"] = histogram_overlap(h, reference_hists[name])
+            if name in reference_hists:
+                out[f"overlap_{name}"] = histogram_overlap(h, reference_hists[name])
     if index is not None:
         longest_arr = np.asarray(longest)
         for k in index.ks:

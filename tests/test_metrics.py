@@ -8,13 +8,22 @@ import pytest
 from models.markov import PITCH_MAX, PITCH_MIN, MarkovMelody, _reflect, random_melody
 from models.metrics import (
     BarWindowIndex,
+    approached_by_step,
+    bar_rhythms,
+    beat_steps,
+    dominant_rhythm_share,
     duration_histogram,
+    ends_long,
+    ends_on_tonic,
     histogram_overlap,
     in_scale_rate,
     interval_histogram,
+    onset_position_histogram,
     pitch_class_histogram,
+    pitch_range,
     pooled_histograms,
     repetition_share,
+    spread,
     summarize,
     window_hashes,
 )
@@ -86,6 +95,43 @@ def test_histogram_overlap():
         histogram_overlap(p, np.ones(4) / 4)
 
 
+def test_onset_position_histogram_folds_onto_the_bar():
+    # 3/4 (12 steps): onsets at 0, 4, 8, then 12 (= 0 of bar 1), 18 (= 6) -> bins 0 (2), 4, 8, 6
+    notes = legato([60, 62, 64, 65, 67], [4, 4, 4, 6, 6])
+    h = onset_position_histogram(notes, 12)
+    assert h.shape == (12,) and h.sum() == pytest.approx(1.0)
+    assert h[0] == 0.4 and h[4] == 0.2 and h[8] == 0.2 and h[6] == 0.2
+    assert onset_position_histogram(np.zeros((0, 3), int), 8).sum() == 0.0
+
+
+def test_pooled_onset_positions_keep_3_4_and_6_8_apart():
+    three_four = legato([60, 62, 64] * 2, [4] * 6)  # beats of 3/4: steps 0, 4, 8
+    six_eight = legato([60, 62] * 2, [6] * 4)  # beats of 6/8: steps 0, 6
+    keys = [(0, "major")] * 2
+    one = pooled_histograms([three_four, six_eight], keys, ["3/4", "6/8"])["onset_position"]
+    assert one.shape == (48,) and one.sum() == pytest.approx(1.0)
+    # blocks in order 2/4 (0..7), 3/4 (8..19), 4/4 (20..35), 6/8 (36..47); each meter half the weight
+    assert one[8] == one[12] == one[16] == pytest.approx(1 / 6)
+    assert one[36] == one[42] == pytest.approx(1 / 4)
+    # the same 12-step rhythms under swapped meter labels: pooled by steps_per_bar (12 for both)
+    # the two sets would look identical; kept apart, only the downbeats agree
+    swapped = pooled_histograms([three_four, six_eight], keys, ["6/8", "3/4"])["onset_position"]
+    assert histogram_overlap(one, swapped) == pytest.approx(1 / 6 + 1 / 6)
+    # a meter weighs by melodies, not notes: twice the notes in 6/8 change nothing
+    busier = legato([60, 62] * 4, [3] * 8)  # onsets 0, 3, 6, 9 per bar
+    h = pooled_histograms([three_four, busier], keys, ["3/4", "6/8"])["onset_position"]
+    assert h[36:48].sum() == pytest.approx(0.5)
+    assert "onset_position" not in pooled_histograms([three_four], keys[:1])
+    with pytest.raises(ValueError):
+        pooled_histograms([three_four], keys[:1], ["5/4"])
+
+
+def test_beat_steps_tell_3_4_from_6_8():
+    assert beat_steps("3/4") == 4 and beat_steps("6/8") == 6 and beat_steps("2/4") == beat_steps("4/4") == 4
+    with pytest.raises(ValueError):
+        beat_steps("12")
+
+
 # --- repetition ----------------------------------------------------------------------------
 
 
@@ -113,6 +159,64 @@ def test_repetition_share_skips_empty_bars_and_cuts_at_bar_lines():
     )
     assert repetition_share(notes, spb) == 1 / 2
     assert math.isnan(repetition_share(legato([60, 62], [2, 2]), 4))  # one bar: nothing to judge
+
+
+# --- rhythm variety, range, endings ----------------------------------------------------
+
+
+def test_dominant_rhythm_share_worked_example():
+    spb = 8
+    quarters = [(60, 0, 4), (62, 4, 8)]  # onsets (0, 4)
+    eighths = [(64, 0, 2), (65, 2, 4), (67, 4, 6), (65, 6, 8)]  # onsets (0, 2, 4, 6)
+    bars = [quarters, eighths, [(p + 5, s, e) for p, s, e in quarters], [(72, 0, 8)], quarters]
+    notes = np.array([(p, s + i * spb, e + i * spb) for i, bar in enumerate(bars) for p, s, e in bar])
+    assert bar_rhythms(notes, spb) == [(0, 4), (0, 2, 4, 6), (0, 4), (0,), (0, 4)]
+    assert dominant_rhythm_share(notes, spb) == 3 / 5  # pitches do not matter, only onsets
+    # a whole note held over the next bar: that bar's rhythm is the empty one
+    held = np.array([(60, 0, 16), (62, 16, 20), (64, 20, 24)])
+    assert bar_rhythms(held, spb) == [(0,), (), (0, 4)]
+    assert dominant_rhythm_share(held, spb) == 1 / 3
+    assert dominant_rhythm_share(legato([60] * 8, [2] * 8), spb) == 1.0  # running eighths
+    assert dominant_rhythm_share(held, spb, bars=6) == 4 / 6  # bars 1, 3, 4, 5 empty: the empty rhythm wins
+    assert math.isnan(dominant_rhythm_share(np.zeros((0, 3), int), spb))
+
+
+def test_pitch_range():
+    assert pitch_range(C_MAJOR_SCALE) == 12.0
+    assert pitch_range(legato([67, 55, 76], [2] * 3)) == 21.0
+    assert pitch_range(legato([60], [4])) == 0.0
+    assert math.isnan(pitch_range(np.zeros((0, 3), int)))
+
+
+def test_endings_tonic_and_length():
+    # ... E D C: ends on C, a quarter (4 steps) long
+    notes = legato([64, 62, 60], [2, 2, 4])
+    assert ends_on_tonic(notes, (0, "major")) == 1.0
+    assert ends_on_tonic(notes, (9, "minor")) == 0.0  # C in A minor is the third
+    assert ends_on_tonic(notes + [12, 0, 0], (0, "minor")) == 1.0  # any octave
+    assert ends_long(notes, beat_steps("3/4")) == 1.0
+    assert ends_long(notes, beat_steps("6/8")) == 0.0  # a quarter is short of a dotted quarter
+    # a rest after the last note does not lengthen it
+    assert ends_long(np.array([(60, 0, 2), (62, 10, 12)]), 4) == 0.0
+    assert math.isnan(ends_on_tonic(np.zeros((0, 3), int), (0, "major")))
+    assert math.isnan(ends_long(np.zeros((0, 3), int), 4))
+
+
+def test_approached_by_step():
+    assert approached_by_step(legato([67, 62, 60], [2] * 3)) == 1.0  # D C: falls a tone
+    assert approached_by_step(legato([62, 71, 72], [2] * 3)) == 1.0  # B C: rises a semitone
+    assert approached_by_step(legato([62, 67, 60], [2] * 3)) == 0.0  # G C: a leap
+    assert approached_by_step(legato([62, 60, 60, 60], [2] * 4)) == 1.0  # repeated final notes skipped
+    assert approached_by_step(legato([55, 60, 60], [2] * 3)) == 0.0
+    assert math.isnan(approached_by_step(legato([60, 60], [2, 2])))
+    assert math.isnan(approached_by_step(np.zeros((0, 3), int)))
+
+
+def test_spread_is_the_10th_to_90th_percentile():
+    assert spread(np.arange(101.0)) == (10.0, 90.0)
+    assert spread([1.0, float("nan"), 1.0]) == (1.0, 1.0)
+    low, high = spread([float("nan")])
+    assert math.isnan(low) and math.isnan(high)
 
 
 # --- memorization --------------------------------------------------------------------------
@@ -208,6 +312,28 @@ def test_summarize_averages_and_compares():
     assert same["overlap_pitch_class"] == pytest.approx(1.0)
     assert same["overlap_interval"] == pytest.approx(1.0) and same["overlap_duration"] == pytest.approx(1.0)
     assert same["repetition_share"] == 0.0  # the scale spans 1 bar (nan, skipped), the minor line 2
+
+
+def test_summarize_with_meters_adds_onsets_and_endings():
+    # both end on C; the first with a quarter (long in 3/4), approached by step; the second with
+    # an eighth (short in 6/8), approached by a leap
+    first = legato([64, 62, 60] * 2 + [62, 60], [4] * 8)  # 3/4: 32 steps
+    second = legato([60, 67, 60] * 4, [2] * 12)  # 6/8: 24 steps
+    melodies, keys, spbs, meters = [first, second], [(0, "major")] * 2, [12, 12], ["3/4", "6/8"]
+    ref = pooled_histograms(melodies, keys, meters)
+    out = summarize(melodies, keys, spbs, reference_hists=ref, meters=meters)
+    assert out["overlap_onset_position"] == pytest.approx(1.0)
+    assert out["ends_on_tonic"] == 1.0 and out["ends_long"] == 0.5 and out["approached_by_step"] == 0.5
+    assert out["pitch_range"] == pytest.approx((4 + 7) / 2) and out["pitch_range_median"] == pytest.approx(5.5)
+    assert out["pitch_range_p10"] == pytest.approx(4.3) and out["pitch_range_p90"] == pytest.approx(6.7)
+    # 3/4 bars: (0,4,8) (0,4,8) (0,4); 6/8: every bar (0,2,4,6,8,10)
+    assert out["rhythm_variety"] == pytest.approx((2 / 3 + 1.0) / 2)
+    swapped = summarize(melodies, keys, spbs, reference_hists=ref, meters=["6/8", "3/4"])
+    assert swapped["overlap_onset_position"] < 0.6
+    plain = summarize(melodies, keys, spbs, reference_hists=ref)
+    assert "ends_on_tonic" not in plain and "overlap_onset_position" not in plain
+    with pytest.raises(ValueError):
+        summarize(melodies, keys, spbs, meters=["3/4"])
 
 
 # --- baselines -----------------------------------------------------------------------------
