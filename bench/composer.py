@@ -6,12 +6,19 @@ Prints, for a full 8-bar piece (melody + chords + bass + drums, memorization fil
   - batched throughput, batches of 64                  (target >= 300 pieces/s)
   - process RSS with every model loaded                 (target <= 400 MB)
   - checkpoint load time
+  - `python -m game_server generate`'s compose time, idle and with every core kept busy by
+    other processes                                       (target <= 40 ms a piece)
 """
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+import re
 import resource
 import statistics
+import subprocess
+import sys
 import time
 
 import torch
@@ -56,5 +63,38 @@ def main() -> None:
     print(f"RSS with all models loaded, after generating: {rss_mb():.0f} MB (target <= 400 MB)")
 
 
+def burn(stop) -> None:
+    """Keep one core busy until told to stop (the 'busy machine' of the CLI figure)."""
+    while not stop.is_set():
+        sum(i * i for i in range(10_000))
+
+
+def cli_compose_ms(runs: int = 5) -> list[float]:
+    """The compose time the CLI reports (after loading), one fresh process per run."""
+    times = []
+    for seed in range(runs):
+        result = subprocess.run([sys.executable, "-m", "game_server", "generate", "--bars", "8", "--seed", str(seed), "-o", os.devnull],
+                                capture_output=True, text=True, timeout=120, check=True)
+        times.append(float(re.search(r"composed in (\d+) ms", result.stderr).group(1)))
+    return times
+
+
+def cli_figures() -> None:
+    idle = cli_compose_ms()
+    stop = multiprocessing.Event()
+    burners = [multiprocessing.Process(target=burn, args=(stop,)) for _ in range(os.cpu_count() or 2)]
+    for p in burners:
+        p.start()
+    try:
+        busy = cli_compose_ms()
+    finally:
+        stop.set()
+        for p in burners:
+            p.join()
+    print(f"CLI generate, compose time after loading: idle median {statistics.median(idle):.0f} ms (max {max(idle):.0f}); "
+          f"with {len(burners)} busy processes median {statistics.median(busy):.0f} ms (max {max(busy):.0f}) (target <= 40 ms)")
+
+
 if __name__ == "__main__":
     main()
+    cli_figures()

@@ -36,6 +36,7 @@ from .threads import one_thread_each
 MAX_BARS = 16
 CONTINUATION_CANDIDATES = 64
 VARIATION_TEMPERATURE = 0.85
+TOP_P = 0.95  # the nucleus sampled from (sampling.py); models.evaluate measures it as served
 
 
 class ComposerError(ValueError):
@@ -88,7 +89,8 @@ class MelodyComposer:
     def _decode(self, z: torch.Tensor, bars: int, meter: str, style: str, mode: str, temperature: float, rng, forced=None, repeats=None,
                 ends_tune: bool = False, top_p: float = 1.0) -> list[np.ndarray]:
         cond = self._cond(meter, style, mode, z.shape[0])
-        endings = torch.tensor([ending_ids(bars, ends_tune)])
+        forms = [None] * z.shape[0] if repeats is None else list(repeats)
+        endings = torch.tensor([ending_ids(bars, ends_tune, form) for form in forms])
         with torch.no_grad():
             conductor = self.model.conduct(z, bars, cond, endings)
         tokens = self.decoder.decode(conductor, cond, STEPS_PER_BAR[meter], temperature, rng, forced, repeats, endings.numpy(), top_p)
@@ -114,7 +116,7 @@ class MelodyComposer:
         return mu
 
     def sample(self, bars: int, meter: str, style: str, tonic: int, mode: str, temperature: float = 1.0, seed: int | None = None, count: int = 1,
-               forms: list | None = None, ends_tune: bool = True, top_p: float = 1.0) -> list[np.ndarray]:
+               forms: list | None = None, ends_tune: bool = True, top_p: float = TOP_P) -> list[np.ndarray]:
         """`count` melodies of `bars` bars in the key (tonic, mode). `forms`: one per melody,
         which bars repeat which (models/forms.py); None writes every bar anew. `ends_tune`: the
         melody closes as a tune does (False for a fragment, such as a morph's 2-bar ends)."""

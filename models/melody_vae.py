@@ -37,13 +37,17 @@ PHRASE_BAR, PENULTIMATE, FINAL = 0, 1, 2
 ENDING_KINDS = 3
 
 
-def ending_ids(bars: int, ends_tune: bool) -> list[int]:
-    """Per-bar ending ids for a piece of `bars` bars that ends a tune (or does not)."""
+def ending_ids(bars: int, ends_tune: bool, form=None) -> list[int]:
+    """Per-bar ending ids for a piece of `bars` bars that ends a tune (or does not). With a form
+    (forms.py: bar b repeats bar form[b], or -1), a last bar that repeats an earlier one passes
+    its id on to that bar, so the copy is written as the cadence it becomes (AABB tunes end both
+    halves alike)."""
     ids = [PHRASE_BAR] * bars
     if ends_tune:
-        ids[-1] = FINAL
-        if bars >= 2:
-            ids[-2] = PENULTIMATE
+        for bar, kind in ((bars - 2, PENULTIMATE), (bars - 1, FINAL)):
+            if bar >= 0:
+                source = bar if form is None or form[bar] < 0 else int(form[bar])
+                ids[source] = kind
     return ids
 
 

@@ -115,18 +115,14 @@ class FastDecoder:
 
 
 def _nucleus(logits: np.ndarray, top_p: float) -> np.ndarray:
-    """logits [B, V] with every token outside the top-p nucleus set to -inf."""
-    order = np.argsort(-logits, axis=-1)
-    ranked = np.take_along_axis(logits, order, axis=-1)
-    probs = np.exp(ranked - ranked[:, :1])
-    cumulative = np.cumsum(probs, axis=-1) / probs.sum(axis=-1, keepdims=True)
-    outside = np.empty_like(cumulative, dtype=bool)
-    outside[:, 0] = False
-    outside[:, 1:] = cumulative[:, :-1] >= top_p  # a token is kept if those before it fall short
-    masked = np.where(outside, -np.inf, ranked)
-    out = np.empty_like(logits)
-    np.put_along_axis(out, order, masked, axis=-1)
-    return out
+    """logits [B, V] with every token outside the top-p nucleus set to -inf: the kept tokens are
+    those at least as likely as the least likely one the nucleus needs."""
+    probs = np.exp(logits - logits.max(axis=-1, keepdims=True))
+    probs /= probs.sum(axis=-1, keepdims=True)
+    ranked = -np.sort(-probs, axis=-1)  # [B, V], most likely first
+    last = (np.cumsum(ranked, axis=-1) < top_p).sum(axis=-1)  # index of the last token needed
+    threshold = ranked[np.arange(len(ranked)), np.minimum(last, ranked.shape[1] - 1)]
+    return np.where(probs >= threshold[:, None], logits, -np.inf)
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:

@@ -134,7 +134,7 @@ def evaluate_teacher_forced(model: MelodyVAE, batches) -> dict:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m models.train", description=__doc__)
     parser.add_argument("what", nargs="?", default="all", choices=["melody", "harmonizer", "drums", "all"])
-    parser.add_argument("--minutes", type=float, default=25.0, help="wall-clock budget for the melody VAE")
+    parser.add_argument("--minutes", type=float, default=100.0, help="wall-clock budget for the melody VAE")
     parser.add_argument("--steps", type=int, default=20000, help="step cap for the melody VAE")
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--seed", type=int, default=0)

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from models.encoding import FIRST_NOTE, HOLD, PITCH_LOW, REST, VOCAB, decode, encode, fit_to_range, window
 from models.melody import ComposerError, MelodyComposer, slerp
-from models.melody_vae import MelodyVAE, VAEConfig, grown_from, vae_loss
+from models.melody_vae import FINAL, PENULTIMATE, MelodyVAE, VAEConfig, ending_ids, grown_from, vae_loss
 from models.sampling import FastDecoder
 
 SMALL = VAEConfig(token_embed=8, cond_embed=4, encoder_hidden=16, z_dim=8, conductor_hidden=16, decoder_hidden=24, bar_input=8)
@@ -74,6 +74,15 @@ def test_numpy_decoder_matches_torch(composer, endings):
         tokens = FastDecoder(model).decode(conductor, cond, 16, 0.0, np.random.default_rng(0), endings=None if ends is None else ends.numpy())
         logits = model.decode_bars(conductor, torch.from_numpy(tokens), cond, ends)
     assert np.array_equal(logits.argmax(-1).numpy(), tokens)
+
+
+def test_ending_ids_mark_the_last_two_bars_or_the_bars_they_repeat():
+    assert ending_ids(4, False) == [0, 0, 0, 0]
+    assert ending_ids(4, True) == [0, 0, PENULTIMATE, FINAL]
+    assert ending_ids(1, True) == [FINAL]
+    # bars 6 and 7 repeat bars 2 and 3: those are written as the cadence the copies become
+    assert ending_ids(8, True, (-1, -1, -1, -1, -1, -1, 2, 3)) == [0, 0, PENULTIMATE, FINAL, 0, 0, 0, 0]
+    assert ending_ids(8, True, (-1, -1, -1, -1, -1, -1, -1, 3)) == [0, 0, 0, FINAL, 0, 0, PENULTIMATE, 0]
 
 
 def test_grown_model_computes_what_the_old_one_did():
@@ -158,3 +167,18 @@ def test_interpolation_needs_two_steps(composer):
     a = np.array([[60, 0, 4]])
     with pytest.raises(ComposerError, match="n >= 2"):
         composer.interpolate(a, a, 1, 2, "4/4", "essen", 0, "major")
+
+
+def test_nucleus_keeps_the_fewest_likeliest_tokens_that_reach_top_p():
+    from models.sampling import _nucleus
+
+    logits = np.random.default_rng(0).normal(size=(16, VOCAB)) * 3
+    probs = np.exp(logits - logits.max(axis=1, keepdims=True))
+    probs /= probs.sum(axis=1, keepdims=True)
+    for top_p in (0.5, 0.9, 0.99):
+        kept = np.isfinite(_nucleus(logits, top_p))
+        for row in range(16):
+            order = np.argsort(-probs[row])
+            n = kept[row].sum()
+            assert set(np.nonzero(kept[row])[0]) == set(order[:n])
+            assert probs[row, order[:n]].sum() >= top_p > probs[row, order[: n - 1]].sum()
