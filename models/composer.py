@@ -33,7 +33,7 @@ from .metrics import BarWindowIndex
 from .threads import one_thread_each
 
 DRUM_ORDER = tuple(DrumClass)
-TEMPERATURE = 0.85  # the sampling temperature served; models.evaluate compares 0.7-1.0
+TEMPERATURE = 1.0  # the sampling temperature served (with melody.TOP_P and CADENCE_TEMPERATURE)
 MAX_COPIED_BARS = 3  # a candidate that copies 4 bars or more of a training tune is never served
 CANDIDATES = 4
 MORPH_DENSITY = 3  # latent points decoded per clip of a morph path

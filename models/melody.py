@@ -29,14 +29,15 @@ import torch
 from . import checkpoint
 from .encoding import PITCH_HIGH, PITCH_LOW, decode, encode, fit_to_range
 from .latent_prior import LatentPrior
-from .melody_vae import METERS, MODES, STEPS_PER_BAR, STYLES, MelodyVAE, VAEConfig, ending_ids
+from .melody_vae import METERS, MODES, PHRASE_BAR, STEPS_PER_BAR, STYLES, MelodyVAE, VAEConfig, ending_ids
 from .sampling import FastDecoder
 from .threads import one_thread_each
 
 MAX_BARS = 16
 CONTINUATION_CANDIDATES = 64
 VARIATION_TEMPERATURE = 0.85
-TOP_P = 0.95  # the nucleus sampled from (sampling.py); models.evaluate measures it as served
+TOP_P = 0.9  # the nucleus sampled from (sampling.py); models.evaluate measures it as served
+CADENCE_TEMPERATURE = 0.8  # times the temperature in a tune's last two bars (docs/composer.md)
 
 
 class ComposerError(ValueError):
@@ -93,6 +94,8 @@ class MelodyComposer:
         endings = torch.tensor([ending_ids(bars, ends_tune, form) for form in forms])
         with torch.no_grad():
             conductor = self.model.conduct(z, bars, cond, endings)
+        if temperature > 0 and ends_tune:  # the cadence from the likelier of its choices
+            temperature = temperature * np.where(endings.numpy() > PHRASE_BAR, CADENCE_TEMPERATURE, 1.0)
         tokens = self.decoder.decode(conductor, cond, STEPS_PER_BAR[meter], temperature, rng, forced, repeats, endings.numpy(), top_p)
         return [decode(row) for row in tokens]
 

@@ -47,14 +47,15 @@ class FastDecoder:
         conductor: torch.Tensor,
         cond: torch.Tensor,
         steps: int,
-        temperature: float,
+        temperature: float | np.ndarray,
         rng: np.random.Generator,
         forced: np.ndarray | None = None,
         repeats: np.ndarray | None = None,
         endings: np.ndarray | None = None,
         top_p: float = 1.0,
     ) -> np.ndarray:
-        """conductor [B, bars, Hc], cond [B, C] -> tokens [B, bars*S]. temperature 0 = argmax.
+        """conductor [B, bars, Hc], cond [B, C] -> tokens [B, bars*S]. temperature 0 = argmax;
+        an array [B, bars] gives each row's bars their own (all > 0).
         forced [B, F]: tokens given, not sampled, for the first F steps, except where -1 (a
         primer; or the kept bars of a variation, the new ones -1).
         repeats [B, bars]: bar b of row r is a copy of bar repeats[r, b] when that is >= 0 (a
@@ -71,8 +72,10 @@ class FastDecoder:
         out = np.empty((batch, bars * steps), dtype=np.int64)
         previous = np.full(batch, 1, dtype=np.int64)  # REST before the first step
         n_forced = 0 if forced is None else forced.shape[1]
+        per_bar = np.ndim(temperature) > 0
         for bar in range(bars):
             h, c = h0[:, bar], c0[:, bar]
+            bar_temperature = temperature[:, bar, None] if per_bar else temperature
             for step in range(steps):
                 gates = self.tok[previous] + self.pos[step] + static[:, bar] + h @ self.w_hh  # [B, 4H]
                 i, f, g, o = gates[:, :H], gates[:, H : 2 * H], gates[:, 2 * H : 3 * H], gates[:, 3 * H :]
@@ -84,8 +87,8 @@ class FastDecoder:
                     token = given
                 else:
                     logits = h @ self.w_out + self.b_out  # [B, V]
-                    if temperature > 0:
-                        logits = logits / temperature
+                    if per_bar or temperature > 0:
+                        logits = logits / bar_temperature
                         if top_p < 1:
                             logits = _nucleus(logits, top_p)
                         logits = logits + rng.gumbel(size=logits.shape)

@@ -182,3 +182,15 @@ def test_nucleus_keeps_the_fewest_likeliest_tokens_that_reach_top_p():
             n = kept[row].sum()
             assert set(np.nonzero(kept[row])[0]) == set(order[:n])
             assert probs[row, order[:n]].sum() >= top_p > probs[row, order[: n - 1]].sum()
+
+
+def test_a_temperature_per_bar_reaches_each_bar(composer):
+    """Bars given a near-zero temperature decode as greedy ones do; the others are sampled."""
+    model, decoder = composer.model, FastDecoder(composer.model)
+    z = torch.randn(3, SMALL.z_dim)
+    with torch.no_grad():
+        cond = model.condition(torch.tensor([2, 2, 2]), torch.tensor([1, 1, 1]), torch.tensor([0, 0, 0]))
+        conductor = model.conduct(z, 2, cond)
+    greedy = decoder.decode(conductor, cond, 16, 0.0, np.random.default_rng(0))
+    cold_first = decoder.decode(conductor, cond, 16, np.array([[1e-6, 5.0]] * 3), np.random.default_rng(0))
+    assert np.array_equal(cold_first[:, :16], greedy[:, :16]) and not np.array_equal(cold_first[:, 16:], greedy[:, 16:])
