@@ -39,9 +39,9 @@ evaluate: $(VENV)/.installed-train
 	$(PY) -m models.evaluate
 
 bench: $(VENV)/.installed-test
-	$(PY) bench/composer.py
+	$(PY) -m bench.composer
 	$(PY) -m bench.music
-	$(PY) bench/run_bot.py
+	$(PY) -m bench.run_bot
 
 # The long ones, outside `make test`: a live server under load, Redis scale-out, a soak.
 bench-realtime: $(VENV)/.installed-test
