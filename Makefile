@@ -58,11 +58,13 @@ $(NODE_MODULES): web_client/package.json web_client/package-lock.json
 	touch $@
 
 # The tests start real services from Debian's packages: Chromium for the browser tests, Redis and
-# PostgreSQL for the scale-out tests. Missing ones are installed (as root, as CI runs).
+# PostgreSQL for the scale-out tests; mma renders the drum grooves (tests/test_grooves.py).
+# Missing ones are installed (as root, as CI runs).
 system-packages:
 	@missing=""; \
 	test -x /usr/bin/chromium || missing="$$missing chromium"; \
 	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
+	command -v mma >/dev/null || missing="$$missing mma"; \
 	{ command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; } || missing="$$missing postgresql"; \
 	if [ -n "$$missing" ]; then echo "installing Debian packages for the tests:$$missing"; \
 	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; } \

@@ -8,8 +8,10 @@
              per bar is kept. The composer never serves a piece that copies 4 bars or more.
     chords   the harmonizer (an HMM over triads learned from the Bach chorales, Viterbi-decoded)
     bass     the chord roots; written by the MIDI writer from the chord track
-    drums    a 2-bar pattern from the drum VAE for the meter's grid, with a neighbour of it for
-             the last two bars (a fill), a crash on the first downbeat
+    drums    a 2-bar pattern from the drum VAE for the piece's meter and a drum style drawn from
+             DRUM_STYLES (the melody style's table; the first of a few draws that is not near
+             silence), a neighbour of it for the last two bars (a fill), a crash on the first
+             downbeat
 Everything draws from one numpy Generator seeded by `seed`, so a seed gives the same piece; with
 no seed a fresh one is drawn from the OS.
 """
@@ -40,13 +42,34 @@ CANDIDATES = 4
 MORPH_DENSITY = 3  # latent points decoded per clip of a morph path
 ATTEMPTS = 6
 TEMPO_RANGE = {"irish": (96, 132), "scottish": (80, 116), "essen": (84, 120), "misc": (88, 124)}
+DRUM_METER = {"4/4": "4/4", "2/4": "4/4", "3/4": "3/4", "6/8": "6/8"}  # 2/4 pieces tile the 4/4 grid
+# The drum styles (models/grooves.py) a melody style's pieces draw from, by drum meter, with
+# weights. Every melody style has its own styles in each meter, so one seed gives each melody
+# style different drums. A style the model never saw in that meter is skipped; a melody style
+# not in this table takes DEFAULT_DRUM_STYLES.
+#
+# | melody style | 4/4 and 2/4                 | 3/4                  | 6/8                     |
+# | ------------ | --------------------------- | -------------------- | ----------------------- |
+# | irish        | folk 2, country 1           | country 1            | country 1, folk 1       |
+# | scottish     | march 1                     | ballad 1             | march 1                 |
+# | essen        | polka 1                     | waltz 1              | ballad 1                |
+# | misc         | pop 1, rock 1, ballad 1     | jazz 1, latin 1      | blues 1, jazz 1, rock 1 |
+# | (any other)  | pop 1, rock 1               | waltz 1              | ballad 1                |
+DRUM_STYLES: dict[str, dict[str, tuple[tuple[str, int], ...]]] = {
+    "irish": {"4/4": (("folk", 2), ("country", 1)), "3/4": (("country", 1),), "6/8": (("country", 1), ("folk", 1))},
+    "scottish": {"4/4": (("march", 1),), "3/4": (("ballad", 1),), "6/8": (("march", 1),)},
+    "essen": {"4/4": (("polka", 1),), "3/4": (("waltz", 1),), "6/8": (("ballad", 1),)},
+    "misc": {"4/4": (("pop", 1), ("rock", 1), ("ballad", 1)), "3/4": (("jazz", 1), ("latin", 1)), "6/8": (("blues", 1), ("jazz", 1), ("rock", 1))},
+}
+DEFAULT_DRUM_STYLES = {"4/4": (("pop", 1), ("rock", 1)), "3/4": (("waltz", 1),), "6/8": (("ballad", 1),)}
+MIN_DRUM_HITS = 4  # a 2-bar groove with fewer is near silence (1 in 10 for the thinnest styles): the next draw is served
 
 
 @dataclass
 class Composer:
     melody: MelodyComposer
     harmonizer: object  # models.harmonizer.Harmonizer
-    drums: dict[int, DrumComposer]  # by steps per bar of the drum grid (16, 12)
+    drums: DrumComposer | None  # one model for every meter and drum style
     train_windows: BarWindowIndex
     forms: Forms
     keys: KeyDistribution
@@ -56,7 +79,7 @@ class Composer:
         from .harmonizer import Harmonizer
 
         one_thread_each()
-        drums = {spb: DrumComposer.load(directory / f"drums_{spb}.pt") for spb in (16, 12) if (directory / f"drums_{spb}.pt").exists()}
+        drums = DrumComposer.load(directory / "drums.pt") if (directory / "drums.pt").exists() else None
         return cls(
             melody=MelodyComposer.load(directory / "melody_vae.pt"),
             harmonizer=Harmonizer.load(directory / "harmonizer.json"),
@@ -87,7 +110,7 @@ class Composer:
         notes = self._fresh_melody(bars, meter, style, key, temperature, rng)
         melody = tuple(Note(start=int(s), end=int(e), pitch=int(p), velocity=accent(int(s), the_meter)) for p, s, e in notes)
         chords = tuple(self.harmonizer.harmonize(melody, key, the_meter, bars))
-        drums = self._drums(bars, the_meter, rng)
+        drums = self._drums(bars, the_meter, style, rng)
         return Piece(tempo=tempo, meter=the_meter, key=key, bars=bars, melody=melody, chords=chords, drums=drums)
 
     def compose_many(self, count: int, bars: int = 8, meter: str = "4/4", style: str = "irish", temperature: float = TEMPERATURE, seed: int | None = None) -> list[Piece]:
@@ -110,7 +133,7 @@ class Composer:
                 fresh += [m for m in batch if self._servable(m, bars, the_meter.steps_per_bar)]
             if len(fresh) < len(wanted):
                 raise ComposerError(f"only {len(fresh)} of {len(wanted)} melodies were fresh and full; try another seed")
-            grooves = self._grooves(len(wanted), the_meter, rng)
+            grooves = self._grooves(len(wanted), the_meter, style, rng)
             low, high = TEMPO_RANGE[style]
             for key, notes_in_c, groove in zip(wanted, fresh, grooves):
                 notes = to_key(notes_in_c, key.tonic)
@@ -134,20 +157,39 @@ class Composer:
                     return notes
         raise ComposerError(f"no melody in {ATTEMPTS * CANDIDATES} candidates was both fresh and full; try another seed")
 
-    def _grooves(self, count: int, meter: Meter, rng: np.random.Generator) -> list[np.ndarray | None]:
-        """`count` 2-bar drum patterns [T, 9] for the meter's grid (None where no model)."""
-        model = self.drums.get(16 if meter.steps_per_bar in (8, 16) else 12)
-        if model is None:
-            return [None] * count
-        return list(model.sample(seed=int(rng.integers(2**63)), count=count))
+    def _drum_choice(self, meter: Meter, style: str, seed: int) -> tuple[str, str] | None:
+        """(drum meter, drum style) for a piece, or None (no model, or a meter without drums).
+        The style is drawn by DRUM_STYLES' weights, from the piece's drum seed (so the composer's
+        own random stream is used as before), among the styles the model was trained on in that
+        meter; if none of them, the meter's commonest."""
+        drum_meter = DRUM_METER.get(str(meter))
+        if self.drums is None or drum_meter is None:
+            return None
+        table = DRUM_STYLES.get(style, DEFAULT_DRUM_STYLES)[drum_meter]
+        choices = [(s, w) for s, w in table if s in self.drums.styles and self.drums.patterns_seen(drum_meter, s) > 0]
+        if not choices:
+            return drum_meter, max(self.drums.styles, key=lambda s: self.drums.patterns_seen(drum_meter, s))
+        weights = np.array([w for _, w in choices], dtype=float)
+        return drum_meter, choices[int(np.random.default_rng(seed).choice(len(choices), p=weights / weights.sum()))][0]
 
-    def _drums(self, bars: int, meter: Meter, rng: np.random.Generator) -> tuple[DrumHit, ...]:
-        groove = self._grooves(1, meter, rng)[0]
-        if groove is None:
+    def _grooves(self, count: int, meter: Meter, style: str, rng: np.random.Generator) -> list[np.ndarray | None]:
+        """`count` 2-bar drum patterns [T, 9] for the piece's meter and melody style, in one drum
+        style (None where there are no drums)."""
+        seed = int(rng.integers(2**63))
+        choice = self._drum_choice(meter, style, seed)
+        if choice is None:
+            return [None] * count
+        return fullest(self.drums.sample(*choice, seed=seed, count=max(2 * count, count + 3)), count)
+
+    def _drums(self, bars: int, meter: Meter, style: str, rng: np.random.Generator) -> tuple[DrumHit, ...]:
+        """A groove, and a neighbour of it as the fill unless the neighbour has lost half its hits."""
+        seed = int(rng.integers(2**63))
+        choice = self._drum_choice(meter, style, seed)
+        if choice is None:
             return ()
-        model = self.drums[16 if meter.steps_per_bar in (8, 16) else 12]
-        fill = model.vary(groove, 0.6, seed=int(rng.integers(2**63)))
-        return self._drum_hits(groove, fill, bars, meter)
+        groove = fullest(self.drums.sample(*choice, seed=seed, count=4), 1)[0]
+        fill = self.drums.vary(groove, *choice, 0.6, seed=int(rng.integers(2**63)))
+        return self._drum_hits(groove, fill if 2 * fill.sum() >= groove.sum() else None, bars, meter)
 
     @staticmethod
     def _drum_hits(groove: np.ndarray | None, fill: np.ndarray | None, bars: int, meter: Meter) -> tuple[DrumHit, ...]:
@@ -198,6 +240,13 @@ class Composer:
         notes = self.melody.continue_melody(notes_of(primer), primer.bars, bars, str(primer.meter), style, primer.key.tonic, primer.key.mode, temperature, seed)
         longer = Piece(tempo=primer.tempo, meter=primer.meter, key=primer.key, bars=bars)
         return piece_with_melody(longer, notes)
+
+
+def fullest(patterns: np.ndarray, count: int) -> list[np.ndarray]:
+    """The first `count` drum patterns with MIN_DRUM_HITS hits or more, in order; sparser ones
+    only if too few are full."""
+    order = sorted(range(len(patterns)), key=lambda i: bool(patterns[i].sum() < MIN_DRUM_HITS))
+    return [patterns[i] for i in order[:count]]
 
 
 def notes_of(piece: Piece) -> np.ndarray:

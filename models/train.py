@@ -154,7 +154,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.what in ("drums", "all"):
         from .drums import main as drums_main
 
-        drums_main()
+        drums_main([])  # its own defaults, not this command line
 
 
 if __name__ == "__main__":

@@ -9,10 +9,12 @@ import sys
 
 import numpy as np
 import pytest
+import torch
 
 from models import checkpoint
-from models.composer import MAX_COPIED_BARS, Composer, default_composer, notes_of, piece_with_melody
-from models.drums import DrumComposer
+from models.composer import DEFAULT_DRUM_STYLES, DRUM_STYLES, MAX_COPIED_BARS, MIN_DRUM_HITS, Composer, default_composer, fullest, notes_of, piece_with_melody
+from models.drums import DrumComposer, second_beat_share
+from models.grooves import STYLES as DRUM_STYLE_NAMES
 from models.melody import ComposerError, MelodyComposer
 from models.metrics import BarWindowIndex
 from music import Key, Meter, Piece, read_midi
@@ -29,10 +31,11 @@ def test_every_committed_checkpoint_loads_and_says_where_it_came_from():
     melody = MelodyComposer.load()
     assert melody.meta["kind"] == "melody_vae" and melody.meta["code"]["git_commit"]
     assert melody.meta["corpus_version"] and melody.meta["environment"]["torch"]
-    drums = sorted(checkpoint.CHECKPOINT_DIR.glob("drums_*.pt"))
-    assert drums, "no drum checkpoints committed"
-    for path in drums:
-        assert DrumComposer.load(path).meta["kind"] == "drum_vae"
+    assert not list(checkpoint.CHECKPOINT_DIR.glob("drums_*.pt")), "drums.pt replaced the per-grid drum checkpoints"
+    drums = DrumComposer.load(checkpoint.CHECKPOINT_DIR / "drums.pt")
+    assert drums.meta["kind"] == "drum_vae" and drums.meta["code"]["git_commit"] and drums.meta["held_out_files"]
+    assert set(drums.meta["held_out"]["meters"]) == {"4/4", "3/4", "6/8"} and drums.styles == DRUM_STYLE_NAMES
+    assert (checkpoint.CHECKPOINT_DIR / "drums.pt").stat().st_size <= 2e6
     assert len(BarWindowIndex.load(checkpoint.CHECKPOINT_DIR / "train_windows.npz")) > 0
     provenance = json.loads((checkpoint.CHECKPOINT_DIR / "provenance.json").read_text())
     assert set(provenance["collections"]) == {"essenFolksong", "oneills1850", "ryansMammoth", "airdsAirs", "miscFolk"}
@@ -144,12 +147,77 @@ def test_batched_pieces(composer):
     assert len(pieces) == 6 and len({p.melody for p in pieces}) == 6
 
 
-def test_drum_blend_keeps_the_corners(composer):
-    drums = composer.drums[16]
-    corners = drums.sample(seed=1, count=4)
-    grid = drums.blend(corners, 4)
-    assert grid.shape == (4, 4, 32, 9)
-    assert (grid[0, 0] == corners[0]).all() and (grid[3, 3] == corners[3]).all()
+@pytest.mark.parametrize("meter, steps", [("4/4", 32), ("3/4", 24), ("6/8", 24)])
+def test_drum_blend_keeps_the_corners(composer, meter, steps):
+    drums = composer.drums
+    corners = drums.sample(meter, "jazz", seed=1, count=4)
+    grid = drums.blend(corners, 4, meter, "jazz")
+    assert grid.shape == (4, 4, steps, 9) and grid.dtype == np.uint8
+    assert (grid[0, 0] == corners[0]).all() and (grid[0, 3] == corners[1]).all()
+    assert (grid[3, 0] == corners[2]).all() and (grid[3, 3] == corners[3]).all()
+    assert drums.vary(corners[0], meter, "jazz", 0.5, seed=2).shape == (steps, 9)
+    with pytest.raises(ValueError, match="shape"):
+        drums.blend(corners[:, :16], 4, meter, "jazz")
+    with pytest.raises(ValueError, match="unknown drum style"):
+        drums.sample(meter, "klezmer")
+
+
+def test_drum_decoding_paths_agree(composer):
+    """The composer's numpy step loop (small batches), the torch LSTM loop (large batches) and
+    the teacher-forced training pass compute the same decoder."""
+    model = composer.drums.model
+    z, meters, styles = torch.randn(48, model.config.z_dim), torch.full((48,), 2), torch.full((48,), 3)
+    whole = model.generate(z, meters, styles, 24)  # one batch of 48: torch
+    parts = np.concatenate([model.generate(z[i : i + 16], meters[i : i + 16], styles[i : i + 16], 24) for i in range(0, 48, 16)])  # numpy
+    with torch.no_grad():
+        forced = model.decode(z, meters, styles, targets=torch.from_numpy(whole).float())
+    assert (whole == parts).all() and ((forced > 0).numpy() == whole.astype(bool)).all()
+
+
+@pytest.mark.parametrize("style", ["jazz", "country", "waltz", "march"])
+def test_drum_samples_follow_their_meter(composer, style):
+    """3/4 and 6/8 both have 12-step bars; a 3/4 bar accents steps 4 and 8 (beats 2 and 3), a 6/8
+    bar step 6 (its second beat). The training grooves: 0.05 in 3/4, 0.63 in 6/8 (waltz has no 6/8
+    grooves and march no 3/4 ones: the meter must carry over to a style it never saw in it)."""
+    waltz = composer.drums.sample("3/4", style, seed=7, count=64)
+    jig = composer.drums.sample("6/8", style, seed=7, count=64)
+    assert waltz.shape == jig.shape == (64, 24, 9) and (waltz != jig).any()
+    assert second_beat_share(waltz) < 0.25 < 0.5 < second_beat_share(jig)
+
+
+def test_drum_samples_differ_by_drum_style(composer):
+    samples = {style: composer.drums.sample("4/4", style, seed=3, count=16) for style in composer.drums.styles}
+    assert len({s.tobytes() for s in samples.values()}) == len(samples)
+    assert (samples["march"] != samples["folk"]).any(axis=(1, 2)).all()
+
+
+@pytest.mark.parametrize("meter", ["4/4", "6/8", "3/4"])
+def test_drums_differ_by_melody_style_for_the_same_seed(composer, meter):
+    for seed in range(4):
+        irish = composer.compose(bars=4, meter=meter, style="irish", seed=seed).drums
+        scottish = composer.compose(bars=4, meter=meter, style="scottish", seed=seed).drums
+        assert irish and scottish and irish != scottish
+
+
+def test_served_grooves_are_not_near_silence(composer):
+    sparse, full = np.zeros((24, 9), np.uint8), np.eye(24, 9, dtype=np.uint8)
+    assert [p.sum() for p in fullest(np.stack([sparse, full, sparse, full]), 2)] == [9, 9]
+    assert fullest(np.stack([sparse, sparse]), 1)[0].sum() == 0  # none full: still a pattern
+    for seed in range(12):  # irish 6/8 draws from the thinnest styles (country, folk)
+        piece = composer.compose(bars=2, meter="6/8", style="irish", seed=seed)
+        assert len([h for h in piece.drums if h.step > 0 or h.drum.value != "crash"]) >= MIN_DRUM_HITS
+
+
+def test_drum_style_table_names_real_styles(composer):
+    for table in [*DRUM_STYLES.values(), DEFAULT_DRUM_STYLES]:
+        assert set(table) == {"4/4", "3/4", "6/8"}
+        for choices in table.values():
+            assert choices and all(style in DRUM_STYLE_NAMES and weight > 0 for style, weight in choices)
+    for meter in ("4/4", "3/4", "6/8"):  # the melody styles' drum styles never overlap in a meter
+        sets = [{s for s, _ in DRUM_STYLES[m][meter]} for m in DRUM_STYLES]
+        assert sum(len(s) for s in sets) == len(set().union(*sets))
+    assert composer._drum_choice(Meter(4, 4), "klezmer", seed=1)[1] in ("pop", "rock")  # a future style
+    assert composer._drum_choice(Meter(2, 4), "irish", seed=1)[0] == "4/4"
 
 
 def run_generate(*args):
