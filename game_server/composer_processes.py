@@ -17,7 +17,7 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ProcessPoolExecutor, wait
+from concurrent.futures import CancelledError, Future, ProcessPoolExecutor, wait
 from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -101,7 +101,8 @@ class WatchedProcesses:
 
     def call(self, fn, *args, deadline: float | None = None):
         """fn(*args) in a child; ComposerUnavailable at once if the children are not up, or once
-        they have been replaced because the call outlived its deadline or a child died."""
+        they have been replaced because the call outlived its deadline or a child died (found by
+        this call, or by the idle check on another thread, which cancels the calls in flight)."""
         with self._lock:
             if not self.up():
                 raise ComposerUnavailable(self.problem())
@@ -120,6 +121,8 @@ class WatchedProcesses:
             self._replace(executor, f"did not answer within {deadline:g} s")
         except BrokenProcessPool:
             self._replace(executor, "died")
+        except CancelledError:  # another thread found the children dead and replaced them
+            pass
         finally:
             with self._lock:
                 self._in_flight -= 1

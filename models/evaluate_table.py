@@ -96,6 +96,8 @@ def print_table(fig: dict) -> None:
     print(f"\nReconstruction of held-out windows (z = posterior mean, greedy decoding){'':<6}{'steps':>8}{'onsets':>8}{'MusicVAE steps':>16}")
     for bars, r in fig["reconstruction"].items():
         print(f"  {bars:>2}-bar melody{'':<63}{_f(r['all_steps']):>8}{_f(r['note_onsets']):>8}{_f(r['musicvae_all_steps'], 2):>16}")
-    for d in fig["drums"]:
-        print(f"  drums ({d['steps_per_bar']}-step bars, 2 bars, {d['held_out']} held-out grooves): {_f(d['cell'])} of cells, {_f(d['step'])} of whole steps")
+    if fig["drums"]:
+        from .drums import evaluation_report
+
+        print("\n" + "\n".join(evaluation_report(figures=fig["drums"])))
     print(f"evaluated in {fig['seconds']:.0f} s")

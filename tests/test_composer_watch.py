@@ -103,3 +103,38 @@ def test_a_killed_composer_is_replaced_while_readyz_says_not_ready_and_starts_ar
     finally:
         pool.close()
         services_of(app).storage.close()
+
+
+def test_calls_queued_behind_children_replaced_by_another_thread_are_refused_with_the_code():
+    """The idle check (another thread) replaces dead children and cancels the calls still queued
+    for them: those callers get ComposerUnavailable, as a caller that found the death itself."""
+    import threading
+
+    from game_server.composer_processes import WatchedProcesses
+
+    line = WatchedProcesses("test", 1, 30, Deadlines(), initializer=os.getpgid)
+    try:
+        wait_until(line.up, LOAD, "children up")
+        outcomes: dict[str, BaseException | None] = {}
+
+        def call(name: str, seconds: float) -> None:
+            try:
+                line.call(time.sleep, seconds)
+                outcomes[name] = None
+            except BaseException as exc:  # the outcome is what the test checks
+                outcomes[name] = exc
+
+        running = threading.Thread(target=call, args=("running", 3))
+        running.start()
+        time.sleep(0.5)
+        # one child, busy: these wait in the executor (past the couple it hands on at once)
+        queued = [threading.Thread(target=call, args=(f"queued {i}", 0)) for i in range(4)]
+        for thread in queued:
+            thread.start()
+        time.sleep(0.5)
+        line._replace(line._executor, "died")  # what the idle check does on finding it dead
+        for thread in [running, *queued]:
+            thread.join(10)
+        assert len(outcomes) == 5 and all(isinstance(o, ComposerUnavailable) for o in outcomes.values()), outcomes
+    finally:
+        line.close()
