@@ -302,7 +302,7 @@ def evaluate(n: int, seed: int, temperature: float, checkpoint_path: Path, serve
 
 
 def drum_figures() -> dict | None:
-    """The drum VAE's held-out figures as `python -m models.drums` measured them after training
+    """The drum VAE's held-out figures as `python -m models.drum_training` measured them after training
     (stored in the checkpoint: recomputing them means rendering the mma library)."""
     path = checkpoint.CHECKPOINT_DIR / "drums.pt"
     if not path.exists():

@@ -97,7 +97,7 @@ def print_table(fig: dict) -> None:
     for bars, r in fig["reconstruction"].items():
         print(f"  {bars:>2}-bar melody{'':<63}{_f(r['all_steps']):>8}{_f(r['note_onsets']):>8}{_f(r['musicvae_all_steps'], 2):>16}")
     if fig["drums"]:
-        from .drums import evaluation_report
+        from .drum_evaluation import evaluation_report
 
         print("\n" + "\n".join(evaluation_report(figures=fig["drums"])))
     print(f"evaluated in {fig['seconds']:.0f} s")

@@ -122,7 +122,7 @@ class MelodyComposer:
                forms: list | None = None, ends_tune: bool = True, top_p: float = TOP_P) -> list[np.ndarray]:
         """`count` melodies of `bars` bars in the key (tonic, mode). `forms`: one per melody,
         which bars repeat which (models/forms.py); None writes every bar anew. `ends_tune`: the
-        melody closes as a tune does (False for a fragment, such as a morph's 2-bar ends)."""
+        melody closes as a tune does (False for a fragment that ends nothing)."""
         check_request(bars, meter, style, temperature, mode)
         rng = np.random.default_rng(seed)
         z = self.fresh_latents(bars, count, rng)

@@ -152,7 +152,7 @@ def main(argv: list[str] | None = None) -> None:
 
         harmonizer_main()
     if args.what in ("drums", "all"):
-        from .drums import main as drums_main
+        from .drum_training import main as drums_main
 
         drums_main([])  # its own defaults, not this command line
 

@@ -13,7 +13,8 @@ import torch
 
 from models import checkpoint
 from models.composer import DEFAULT_DRUM_STYLES, DRUM_STYLES, MAX_COPIED_BARS, MIN_DRUM_HITS, Composer, default_composer, fullest, notes_of, piece_with_melody
-from models.drums import DrumComposer, second_beat_share
+from models.drum_evaluation import second_beat_share
+from models.drums import DrumComposer
 from models.grooves import STYLES as DRUM_STYLE_NAMES
 from models.melody import ComposerError, MelodyComposer
 from models.metrics import BarWindowIndex
