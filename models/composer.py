@@ -133,7 +133,7 @@ class Composer:
                 fresh += [m for m in batch if self._servable(m, bars, the_meter.steps_per_bar)]
             if len(fresh) < len(wanted):
                 raise ComposerError(f"only {len(fresh)} of {len(wanted)} melodies were fresh and full; try another seed")
-            grooves = self._grooves(len(wanted), the_meter, style, rng)
+            _, grooves = self._grooves(len(wanted), the_meter, style, rng)
             low, high = TEMPO_RANGE[style]
             for key, notes_in_c, groove in zip(wanted, fresh, grooves):
                 notes = to_key(notes_in_c, key.tonic)
@@ -170,24 +170,22 @@ class Composer:
         if not choices:
             return drum_meter, max(self.drums.styles, key=lambda s: self.drums.patterns_seen(drum_meter, s))
         weights = np.array([w for _, w in choices], dtype=float)
-        return drum_meter, choices[int(np.random.default_rng(seed).choice(len(choices), p=weights / weights.sum()))][0]
+        return drum_meter, choices[int(default_rng(seed).choice(len(choices), p=weights / weights.sum()))][0]
 
-    def _grooves(self, count: int, meter: Meter, style: str, rng: np.random.Generator) -> list[np.ndarray | None]:
-        """`count` 2-bar drum patterns [T, 9] for the piece's meter and melody style, in one drum
-        style (None where there are no drums)."""
+    def _grooves(self, count: int, meter: Meter, style: str, rng: np.random.Generator) -> tuple[tuple[str, str] | None, list[np.ndarray | None]]:
+        """(drum meter, drum style) and `count` 2-bar drum patterns [T, 9] in it for the piece's
+        meter and melody style, the fullest of a few draws (None where there are no drums)."""
         seed = int(rng.integers(2**63))
         choice = self._drum_choice(meter, style, seed)
         if choice is None:
-            return [None] * count
-        return fullest(self.drums.sample(*choice, seed=seed, count=max(2 * count, count + 3)), count)
+            return None, [None] * count
+        return choice, fullest(self.drums.sample(*choice, seed=seed, count=max(2 * count, count + 3)), count)
 
     def _drums(self, bars: int, meter: Meter, style: str, rng: np.random.Generator) -> tuple[DrumHit, ...]:
         """A groove, and a neighbour of it as the fill unless the neighbour has lost half its hits."""
-        seed = int(rng.integers(2**63))
-        choice = self._drum_choice(meter, style, seed)
+        choice, [groove] = self._grooves(1, meter, style, rng)
         if choice is None:
             return ()
-        groove = fullest(self.drums.sample(*choice, seed=seed, count=4), 1)[0]
         fill = self.drums.vary(groove, *choice, 0.6, seed=int(rng.integers(2**63)))
         return self._drum_hits(groove, fill if 2 * fill.sum() >= groove.sum() else None, bars, meter)
 
