@@ -15,6 +15,7 @@ import numpy as np
 
 HOLD, REST, FIRST_NOTE = 0, 1, 2
 PITCH_LOW, PITCH_HIGH = 48, 96  # C3 .. B6, 48 pitches
+STEPS_PER_BAR = {"2/4": 8, "3/4": 12, "4/4": 16, "6/8": 12}  # the meters the composer writes
 VOCAB = FIRST_NOTE + (PITCH_HIGH - PITCH_LOW)
 
 

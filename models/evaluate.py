@@ -54,7 +54,7 @@ from .forms import Forms
 from .markov import MarkovMelody, random_melody
 from .melody import MelodyComposer
 from .melody_vae import STEPS_PER_BAR
-from .metrics import METER_STEPS, BarWindowIndex, pooled_histograms, summarize
+from .metrics import BarWindowIndex, pooled_histograms, summarize
 from .style_classifier import STYLES, StyleClassifier, confusion, melody_features
 
 EXCERPT_BARS = 8
@@ -256,7 +256,7 @@ def evaluate(n: int, seed: int, temperature: float, checkpoint_path: Path, serve
     held_vs_train = summarize([r["notes"] for r in other], [r["key"] for r in other], [r["spb"] for r in other], reference, None, [r["meter"] for r in other])
 
     per_meter = {}
-    for meter in METER_STEPS:
+    for meter in STEPS_PER_BAR:
         chosen = [i for i, m in enumerate(meters) if m == meter]
         if not chosen:
             continue

@@ -27,10 +27,9 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .encoding import VOCAB
+from .encoding import STEPS_PER_BAR, VOCAB
 
-METERS = ("2/4", "3/4", "4/4", "6/8")
-STEPS_PER_BAR = {"2/4": 8, "3/4": 12, "4/4": 16, "6/8": 12}
+METERS = tuple(STEPS_PER_BAR)  # embedding ids in this order
 STYLES = ("essen", "irish", "scottish", "misc")
 MODES = ("major", "minor")
 PHRASE_BAR, PENULTIMATE, FINAL = 0, 1, 2

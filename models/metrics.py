@@ -26,6 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .encoding import STEPS_PER_BAR
+
 MAJOR_SCALE = (0, 2, 4, 5, 7, 9, 11)
 NATURAL_MINOR_SCALE = (0, 2, 3, 5, 7, 8, 10)
 HARMONIC_SEVENTH = 11  # the raised 7th of harmonic minor, accepted in minor keys
@@ -34,7 +36,6 @@ MAX_DURATION = 16  # duration histogram bins: 1..16 steps (16 bins)
 DEFAULT_WINDOW_BARS = (2, 4)
 MIN_WINDOW_NOTES = 3
 INDEX_FORMAT_VERSION = 1
-METER_STEPS = {"2/4": 8, "3/4": 12, "4/4": 16, "6/8": 12}  # the meters the composer writes
 STEP_INTERVAL = 2  # semitones: a final note approached by at most this much is approached by step
 SPREAD = (10, 90)  # percentiles that give a set's spread of a per-melody figure
 
@@ -134,8 +135,8 @@ def beat_steps(meter: str) -> int:
     Takes the meter, not steps_per_bar, because a 12-step bar is three quarter-note beats in 3/4
     but two dotted-quarter beats in 6/8.
     """
-    if meter not in METER_STEPS:
-        raise ValueError(f"unknown meter {meter!r} (known: {', '.join(METER_STEPS)})")
+    if meter not in STEPS_PER_BAR:
+        raise ValueError(f"unknown meter {meter!r} (known: {', '.join(STEPS_PER_BAR)})")
     return 6 if meter == "6/8" else 4
 
 
@@ -154,12 +155,12 @@ def onset_position_histogram(notes, steps_per_bar: int) -> np.ndarray:
 
 
 def _onset_layout(meters: Sequence[str]) -> dict[str, slice]:
-    """meter -> its block of bins in a pooled onset-position histogram (blocks in METER_STEPS order)."""
-    unknown = sorted(set(meters) - set(METER_STEPS))
+    """meter -> its block of bins in a pooled onset-position histogram (blocks in STEPS_PER_BAR order)."""
+    unknown = sorted(set(meters) - set(STEPS_PER_BAR))
     if unknown:
-        raise ValueError(f"unknown meters {unknown} (known: {', '.join(METER_STEPS)})")
+        raise ValueError(f"unknown meters {unknown} (known: {', '.join(STEPS_PER_BAR)})")
     layout, at = {}, 0
-    for meter, spb in METER_STEPS.items():
+    for meter, spb in STEPS_PER_BAR.items():
         layout[meter] = slice(at, at + spb)
         at += spb
     return layout
@@ -439,7 +440,7 @@ def pooled_histograms(melodies: Iterable, keys: Iterable[Key], meters: Iterable[
     (every note weighs the same, so long tunes weigh more). Use as ``reference_hists``.
 
     Given ``meters`` (one per melody) also "onset_position": each meter's onset positions in a
-    block of bins of its own (2/4, 3/4, 4/4, 6/8 in METER_STEPS order, 48 bins), each block
+    block of bins of its own (2/4, 3/4, 4/4, 6/8 in STEPS_PER_BAR order, 48 bins), each block
     normalised to the share of the set's melodies in that meter. So 3/4 and 6/8, both 12-step
     bars, never share a bin (beat 2 of 3/4 is step 4, of 6/8 step 6); a meter weighs by its
     melodies, not its notes, so a set that writes busier 6/8 bars is not judged on 6/8 more;
@@ -452,8 +453,8 @@ def pooled_histograms(melodies: Iterable, keys: Iterable[Key], meters: Iterable[
     iv = np.zeros(2 * MAX_INTERVAL + 1)
     du = np.zeros(MAX_DURATION)
     layout = _onset_layout(meters) if meters is not None else {}
-    onset_counts = {meter: np.zeros(spb) for meter, spb in METER_STEPS.items()}
-    melodies_of = dict.fromkeys(METER_STEPS, 0)
+    onset_counts = {meter: np.zeros(spb) for meter, spb in STEPS_PER_BAR.items()}
+    melodies_of = dict.fromkeys(STEPS_PER_BAR, 0)
     for i, (notes, key) in enumerate(zip(melodies, keys)):
         arr = _notes(notes)
         if len(arr) == 0:
@@ -463,11 +464,11 @@ def pooled_histograms(melodies: Iterable, keys: Iterable[Key], meters: Iterable[
         du += np.bincount(np.clip(arr[:, 2] - arr[:, 1], 1, MAX_DURATION) - 1, minlength=MAX_DURATION)
         if meters is not None:
             meter = meters[i]
-            onset_counts[meter] += np.bincount(arr[:, 1] % METER_STEPS[meter], minlength=METER_STEPS[meter])
+            onset_counts[meter] += np.bincount(arr[:, 1] % STEPS_PER_BAR[meter], minlength=STEPS_PER_BAR[meter])
             melodies_of[meter] += 1
     out = {"pitch_class": _normalized(pc), "interval": _normalized(iv), "duration": _normalized(du)}
     if meters is not None:
-        onset = np.zeros(sum(METER_STEPS.values()))
+        onset = np.zeros(sum(STEPS_PER_BAR.values()))
         total = sum(melodies_of.values())
         for meter, block in layout.items():
             if melodies_of[meter]:
