@@ -30,6 +30,7 @@ from torch.nn import functional as F
 
 from . import checkpoint
 from .grooves import BEAT_STEPS, METERS, STEPS_PER_BAR, STYLES
+from .sampling import lstm_cell, sigmoid
 
 N_CLASSES = 9
 CHECKPOINT = checkpoint.CHECKPOINT_DIR / "drums.pt"
@@ -143,18 +144,10 @@ def _numpy_steps(fixed, w_previous, w_hidden, w_out, b_out, h, c, uniforms, temp
     """The decoder LSTM's step loop in numpy: fixed [B, T, 4H] (input part that does not depend
     on the previous step), w_previous [9, 4H], w_hidden [H, 4H], w_out [H, 9], h and c [B, H],
     uniforms [B, T, 9] or None (greedy) -> hits [B, T, 9] uint8."""
-
-    def sigmoid(x: np.ndarray) -> np.ndarray:
-        return 0.5 * (1.0 + np.tanh(0.5 * x))
-
-    size = h.shape[1]
     hits = np.zeros(fixed.shape[:2] + (N_CLASSES,), dtype=np.uint8)
     previous = np.zeros((fixed.shape[0], N_CLASSES), dtype=np.float32)
     for t in range(fixed.shape[1]):
-        gates = fixed[:, t] + previous @ w_previous + h @ w_hidden
-        i, f, g, o = (gates[:, k * size : (k + 1) * size] for k in range(4))  # torch's gate order
-        c = sigmoid(f) * c + sigmoid(i) * np.tanh(g)
-        h = sigmoid(o) * np.tanh(c)
+        h, c = lstm_cell(fixed[:, t] + previous @ w_previous + h @ w_hidden, c)
         logits = h @ w_out + b_out
         hit = logits > 0 if uniforms is None else uniforms[:, t] < sigmoid(logits / temperature)
         hits[:, t] = hit
@@ -236,6 +229,3 @@ class DrumComposer:
     def _check(self, patterns: np.ndarray, meter: str) -> None:
         if patterns.shape[1:] != (self.steps(meter), N_CLASSES):
             raise ValueError(f"{meter} patterns must have shape (T={self.steps(meter)}, {N_CLASSES}), got {patterns.shape[1:]}")
-
-
-# ---- training ----------------------------------------------------------------------------------

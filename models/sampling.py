@@ -40,7 +40,6 @@ class FastDecoder:
             self.w_out = model.output.weight.T.contiguous().numpy()  # [H, V]
             self.b_out = model.output.bias.numpy()
         self.model = model
-        self.hidden = c.decoder_hidden
 
     def decode(
         self,
@@ -61,7 +60,7 @@ class FastDecoder:
         repeats [B, bars]: bar b of row r is a copy of bar repeats[r, b] when that is >= 0 (a
         form, models/forms.py); the copy also feeds the next bar its last token.
         endings [B, bars] or [1, bars]: ending ids (melody_vae.ending_ids); None = PHRASE_BAR."""
-        m, H = self.model, self.hidden
+        m = self.model
         with torch.no_grad():
             h0, c0 = torch.tanh(m.bar_to_decoder(conductor)).chunk(2, dim=-1)  # [B, bars, H] each
             bar_in = m.bar_to_input(conductor).numpy()  # [B, bars, b]
@@ -77,10 +76,7 @@ class FastDecoder:
             h, c = h0[:, bar], c0[:, bar]
             bar_temperature = temperature[:, bar, None] if per_bar else temperature
             for step in range(steps):
-                gates = self.tok[previous] + self.pos[step] + static[:, bar] + h @ self.w_hh  # [B, 4H]
-                i, f, g, o = gates[:, :H], gates[:, H : 2 * H], gates[:, 2 * H : 3 * H], gates[:, 3 * H :]
-                c = _sigmoid(f) * c + _sigmoid(i) * np.tanh(g)
-                h = _sigmoid(o) * np.tanh(c)
+                h, c = lstm_cell(self.tok[previous] + self.pos[step] + static[:, bar] + h @ self.w_hh, c)
                 t = bar * steps + step
                 given = forced[:, t] if t < n_forced else None
                 if given is not None and (given >= 0).all():
@@ -128,5 +124,13 @@ def _nucleus(logits: np.ndarray, top_p: float) -> np.ndarray:
     return np.where(probs >= threshold[:, None], logits, -np.inf)
 
 
-def _sigmoid(x: np.ndarray) -> np.ndarray:
+def lstm_cell(gates: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """One LSTM step from its summed gate inputs [B, 4H] (torch's order: input, forget, cell,
+    output) and the cell state [B, H] -> the new h, c [B, H] each."""
+    i, f, g, o = np.split(gates, 4, axis=-1)
+    c = sigmoid(f) * c + sigmoid(i) * np.tanh(g)
+    return sigmoid(o) * np.tanh(c), c
+
+
+def sigmoid(x: np.ndarray) -> np.ndarray:
     return 0.5 * (np.tanh(0.5 * x) + 1.0)
