@@ -258,10 +258,9 @@ def piece_with_melody(piece: Piece, notes: np.ndarray) -> Piece:
 
 def accent(step: int, meter: Meter) -> int:
     """Velocity from metrical position: downbeat, beat, offbeat."""
-    beat = 6 if meter.denominator == 8 else 4
     if step % meter.steps_per_bar == 0:
         return 100
-    return 88 if step % beat == 0 else 76
+    return 88 if step % meter.beat_steps == 0 else 76
 
 
 @lru_cache(maxsize=2)

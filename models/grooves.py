@@ -66,15 +66,15 @@ from pathlib import Path
 
 import numpy as np
 
-from music import DRUM_CLASSES, GM_DRUM_CLASSES, DrumClass
+from music import DRUM_CLASSES, GM_DRUM_CLASSES, DrumClass, Meter
 
 VERSION = 2
 LIBRARY = Path("/usr/share/mma/lib")
 TEMPO = 120
 BARS = 4  # rendered per groove: bars 1-2 and 3-4 become two patterns
 METERS = ("4/4", "3/4", "6/8")
-STEPS_PER_BAR = {"4/4": 16, "3/4": 12, "6/8": 12}
-BEAT_STEPS = {"4/4": 4, "3/4": 4, "6/8": 6}  # 16ths a felt beat: 6/8 is counted in two
+STEPS_PER_BAR = {meter: Meter.parse(meter).steps_per_bar for meter in METERS}
+BEAT_STEPS = {meter: Meter.parse(meter).beat_steps for meter in METERS}  # 6/8 is felt in two
 STYLE_RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("polka", ("polka",)),
     ("march", ("march",)),

@@ -26,6 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
+from music import Meter
+
 from .encoding import STEPS_PER_BAR
 
 MAJOR_SCALE = (0, 2, 4, 5, 7, 9, 11)
@@ -130,14 +132,11 @@ def histogram_overlap(p, q) -> float:
 
 
 def beat_steps(meter: str) -> int:
-    """Steps in one beat of ``meter``: 6 (a dotted quarter) in 6/8, otherwise 4 (a quarter).
-
-    Takes the meter, not steps_per_bar, because a 12-step bar is three quarter-note beats in 3/4
-    but two dotted-quarter beats in 6/8.
-    """
+    """Steps in one beat of ``meter`` (music.Meter.beat_steps). Takes the meter, not
+    steps_per_bar, because a 12-step bar is three beats in 3/4 but two in 6/8."""
     if meter not in STEPS_PER_BAR:
         raise ValueError(f"unknown meter {meter!r} (known: {', '.join(STEPS_PER_BAR)})")
-    return 6 if meter == "6/8" else 4
+    return Meter.parse(meter).beat_steps
 
 
 def onset_position_histogram(notes, steps_per_bar: int) -> np.ndarray:

@@ -76,6 +76,15 @@ class Meter:
     def steps_per_bar(self) -> int:
         return self.numerator * 16 // self.denominator
 
+    @property
+    def beat_steps(self) -> int:
+        """16th steps in one felt beat: a dotted quarter (6) in the compound meters (3/8, 6/8, 9/8,
+        12/8, counted in threes of eighths), otherwise one note of the denominator. So 3/4 and 6/8,
+        both 12-step bars, differ: three beats of 4 against two of 6."""
+        if self.denominator == 8 and self.numerator % 3 == 0:
+            return 6
+        return 16 // self.denominator
+
     @classmethod
     def parse(cls, text: str) -> Meter:
         try:

@@ -15,6 +15,11 @@ def test_steps_per_bar(meter, steps):
     assert make(meter=Meter(*meter)).total_steps == 2 * steps
 
 
+@pytest.mark.parametrize("meter, beat", [((4, 4), 4), ((3, 4), 4), ((2, 4), 4), ((6, 8), 6), ((12, 8), 6), ((3, 8), 6), ((2, 2), 8)])
+def test_beat_steps_count_compound_meters_in_dotted_quarters(meter, beat):
+    assert Meter(*meter).beat_steps == beat
+
+
 @pytest.mark.parametrize(
     "overrides, message",
     [
