@@ -1,0 +1,1 @@
+"""Beat Hunt (after Google's Beat Blender): find a hidden beat on a blended drum grid by ear."""
