@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 from numpy.random import default_rng  # imported with the models: numpy loads it lazily, ~6 ms on the first piece
 
-from music import DrumClass, DrumHit, Key, Meter, Note, Piece
+from music import DrumHit, Key, Meter, Note, Piece, accent, drum_hits
 
 from . import checkpoint
 from .drums import DrumComposer
@@ -35,7 +35,6 @@ from .melody import ComposerError, MelodyComposer, check_request, to_key
 from .metrics import BarWindowIndex
 from .threads import one_thread_each
 
-DRUM_ORDER = tuple(DrumClass)
 TEMPERATURE = 1.0  # the sampling temperature served (with melody.TOP_P and CADENCE_TEMPERATURE)
 MAX_COPIED_BARS = 3  # a candidate that copies 4 bars or more of a training tune is never served
 CANDIDATES = 4
@@ -199,9 +198,7 @@ class Composer:
         tiled = np.concatenate([groove] * (-(-total // groove.shape[0])))[:total].copy()
         if fill is not None and total >= 2 * groove.shape[0]:
             tiled[total - groove.shape[0] :] = fill
-        hits = {(int(s), DRUM_ORDER[int(d)]) for s, d in zip(*np.nonzero(tiled))}
-        hits.add((0, DrumClass.CRASH))
-        return tuple(DrumHit(step, drum, accent(step, meter)) for step, drum in sorted(hits, key=lambda h: (h[0], DRUM_ORDER.index(h[1]))))
+        return drum_hits(tiled, meter, crash=True)
 
     def morph(self, n: int, meter: str = "4/4", style: str = "irish", seed: int | None = None) -> list[Piece]:
         """A morph puzzle's path: two fresh 2-bar melodies in one key and tempo, and n clips of
@@ -256,11 +253,6 @@ def piece_with_melody(piece: Piece, notes: np.ndarray) -> Piece:
     return Piece(tempo=piece.tempo, meter=piece.meter, key=piece.key, bars=piece.bars, melody=melody)
 
 
-def accent(step: int, meter: Meter) -> int:
-    """Velocity from metrical position: downbeat, beat, offbeat."""
-    if step % meter.steps_per_bar == 0:
-        return 100
-    return 88 if step % meter.beat_steps == 0 else 76
 
 
 @lru_cache(maxsize=2)

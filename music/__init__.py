@@ -13,6 +13,8 @@ from .piece import (
     Note,
     Piece,
     PieceError,
+    accent,
+    drum_hits,
 )
 from .slicing import concatenate, content_key, slice_piece
 
@@ -30,8 +32,10 @@ __all__ = [
     "Piece",
     "PieceError",
     "PieceFormatError",
+    "accent",
     "concatenate",
     "content_key",
+    "drum_hits",
     "estimate_key",
     "piece_from_dict",
     "piece_from_json",

@@ -249,3 +249,20 @@ def _check_int(value: object, low: int, high: int | None, what: str) -> None:
     if value < low or (high is not None and value > high):
         bound = f"{low}..{high}" if high is not None else f">= {low}"
         raise PieceError(f"{what} {value} is out of range {bound}")
+
+
+def accent(step: int, meter: Meter) -> int:
+    """A velocity from metrical position: 100 on the downbeat, 88 on a beat, 76 off the beat."""
+    if step % meter.steps_per_bar == 0:
+        return 100
+    return 88 if step % meter.beat_steps == 0 else 76
+
+
+def drum_hits(pattern, meter: Meter, crash: bool = False) -> tuple[DrumHit, ...]:
+    """A multi-hot drum pattern (a numpy array [steps, 9], columns in DRUM_CLASSES order) as
+    DrumHits in order, velocities by accent. `crash`: a crash on step 0 too, as a piece opens."""
+    hits = {(int(step), DRUM_CLASSES[int(drum)]) for step, drum in zip(*pattern.nonzero())}
+    if crash:
+        hits.add((0, DrumClass.CRASH))
+    return tuple(sorted((DrumHit(step, drum, accent(step, meter)) for step, drum in hits), key=DrumHit.sort_key))
+
