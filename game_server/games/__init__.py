@@ -8,7 +8,7 @@ from importlib import import_module
 
 from .base import Game
 
-PLAYED = ("sort", "run")
+PLAYED = ("sort", "run", "blend")
 
 GAMES: dict[str, Game] = {game.name: game for game in (import_module(f"{__name__}.{folder}").GAME for folder in PLAYED)}
 

@@ -22,6 +22,7 @@ the shell: nothing here knows Socket.IO, Flask or the database.
 
 from __future__ import annotations
 
+import secrets
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -45,6 +46,17 @@ class Refused(Exception):
 
 def new_round_id() -> str:
     return "r_" + uuid.uuid4().hex[:16]
+
+
+def heard_only_token() -> str:
+    """The secret part of the address of music heard only (`Game.heard_only`): 128 random bits,
+    so an address cannot be guessed, only learnt from what the game sent."""
+    return secrets.token_urlsafe(16)
+
+
+def heard_only_path(round_id: str, token: str) -> str:
+    """Where a round's heard-only music is served as a WAV (game_server/http.py's `clip_audio`)."""
+    return f"/api/rounds/{round_id}/clips/{token}.wav"
 
 
 @dataclass
@@ -181,8 +193,9 @@ class Game:
 
     def heard_only(self, setup: dict, token: str) -> Piece | None:
         """Music of a stored round (its `setup`) that its players may hear but not read, found by
-        the unguessable token a move's reply gave them (GET /api/rounds/<id>/clips/<token>.wav
-        serves it as sound). None for a token it never gave; a game without such music has none."""
+        the unguessable token (`heard_only_token`) a reply or a view gave them at its address
+        (`heard_only_path`: GET /api/rounds/<id>/clips/<token>.wav serves it as sound). None for a
+        token it never gave; a game without such music has none."""
         return None
 
     def tick(self, state: RoundState) -> Outcome:

@@ -16,7 +16,7 @@ from music import Piece, piece_from_dict, piece_to_dict, piece_to_json
 
 from ...material import PieceRequest
 from ...protocol import ProtocolError, Strict
-from ..base import Checked, Game, Move, Outcome, Result, RoundState, Started, Table, levels_for_people, new_round_id
+from ..base import Checked, Game, Move, Outcome, Result, RoundState, Started, Table, heard_only_path, levels_for_people, new_round_id
 from . import rules
 from .material import MorphRequest
 from .plausible import implausible
@@ -72,17 +72,12 @@ def sort_move(state: SortRound, p: SortMove, player: str, coop: bool) -> Checked
     return Checked(p.move.model_dump(), apply)
 
 
-def clip_audio_path(round_id: str, token: str) -> str:
-    """Where a hidden clip's sound is served (game_server/http.py's `clip_audio`)."""
-    return f"/api/rounds/{round_id}/clips/{token}.wav"
-
-
 def heard_clip(state: SortRound, clip: rules.Clip) -> dict:
     """The listen reply's clip: a visible clip's notes; a hidden clip's sound only, as the address
     of a WAV (the player's ears, not a script, tell it from the others) and its length."""
     if not clip.hidden:
         return {"id": clip.clip_id, "hidden": False, "piece": piece_to_dict(clip.piece)}
-    return {"id": clip.clip_id, "hidden": True, "audio": clip_audio_path(state.round_id, clip.audio), "seconds": round(clip.piece.duration_seconds, 3)}
+    return {"id": clip.clip_id, "hidden": True, "audio": heard_only_path(state.round_id, clip.audio), "seconds": round(clip.piece.duration_seconds, 3)}
 
 
 class Sort(Game):

@@ -37,7 +37,7 @@ import numpy as np
 
 from music import Piece, content_key, slice_piece
 
-from ..base import Refused
+from ..base import Refused, heard_only_token
 
 
 class MoveRefused(Refused):
@@ -119,14 +119,8 @@ def new_clip_id() -> str:
     return secrets.token_urlsafe(9)
 
 
-def new_audio_token() -> str:
-    """The secret part of a hidden clip's sound address: 128 random bits, so an address cannot be
-    guessed, only learnt from a listen."""
-    return secrets.token_urlsafe(16)
-
-
 def _clip(cid: str, piece: Piece, key: str, hidden: bool) -> Clip:
-    return Clip(cid, piece, key, hidden, new_audio_token() if hidden else "")
+    return Clip(cid, piece, key, hidden, heard_only_token() if hidden else "")
 
 
 def slices_puzzle(piece: Piece, level: SortLevel, rng) -> tuple[Puzzle, Board]:
