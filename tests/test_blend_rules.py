@@ -334,3 +334,9 @@ def test_the_target_found_without_hearing_any_other_beat_is_flagged():
     assert implausible(centre_target) is None  # never moved, and rightly so
     missed = play(hunt, [{"kind": "move", "player": "ada", "t": 4.0, "x": 9, "y": 2}, {"kind": "submit", "player": "ada", "t": 12.0}])
     assert implausible(missed) is None  # a wrong answer is never flagged for this
+
+
+def test_an_answer_on_the_target_or_beside_it_clears_the_level():
+    assert score(L5, (2, 2), (2, 2), 0, 10).breakdown["cleared"]
+    assert score(L5, (2, 2), (2, 3), 6, 89).breakdown["cleared"]
+    assert not score(L5, (2, 2), (3, 3), 0, 5).breakdown["cleared"]  # diagonal: 1.41 cells

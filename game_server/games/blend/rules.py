@@ -204,6 +204,7 @@ def apply(hunt: Hunt, step: Step) -> Hunt:
 
 CLOSE_POINTS, TIME_POINTS, EXACT_POINTS = 700, 200, 100
 LISTEN_COST, LISTEN_FLOOR = 0.08, 0.5
+CLEAR_DISTANCE = 1  # an answer on the target or a cell beside it (not diagonally) clears the level
 
 
 @dataclass(frozen=True)
@@ -222,6 +223,7 @@ def score(lvl: Level, target: Cell, answer: Cell, listens: int, seconds: float) 
 
     Time only multiplies closeness, so a quick submit far off earns nothing for its speed, and
     it weighs less (200) than closeness (700). 1000 = an exact hit at once with no listen again.
+    The level is cleared by an answer within CLEAR_DISTANCE of the target, whatever the points.
     """
     distance = math.dist(target, answer)
     closeness = max(0.0, 1 - distance / (lvl.grid / 2))
@@ -229,7 +231,7 @@ def score(lvl: Level, target: Cell, answer: Cell, listens: int, seconds: float) 
     heard = max(LISTEN_FLOOR, 1 - LISTEN_COST * listens)
     exact = distance == 0
     points = round(heard * (CLOSE_POINTS * closeness + TIME_POINTS * closeness * pace + EXACT_POINTS * exact))
-    breakdown = {"distance": round(distance, 3), "closeness": round(closeness, 4), "exact": exact, "listens": listens,
+    breakdown = {"distance": round(distance, 3), "closeness": round(closeness, 4), "exact": exact, "cleared": distance <= CLEAR_DISTANCE, "listens": listens,
                  "seconds": round(seconds, 3), "pace": round(pace, 4), "heard": round(heard, 4),
                  "target": list(target), "answer": list(answer)}
     return Scored(points, breakdown)

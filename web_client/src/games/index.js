@@ -38,7 +38,8 @@
 //       the names also name stored level ids (Run adds a two-avatar board on chord levels).
 //   unmount()
 //       Off the stage (the result, the lobby, another game): stop, leave the container.
+import { blendPage } from "./blend.js";
 import { runPage } from "./run.js";
 import { sortPage } from "./sort.js";
 
-export const PAGES = { sort: sortPage, run: runPage };
+export const PAGES = { sort: sortPage, run: runPage, blend: blendPage };
