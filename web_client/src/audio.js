@@ -9,7 +9,30 @@
 // currentTime) is the clock the games read.
 const Tone = window.Tone;
 
-const DRUM_OF = { kick: "kick", snare: "snare", closed_hat: "hat", open_hat: "hat", ride: "hat", crash: "hat", low_tom: "tom", mid_tom: "tom", high_tom: "tom" };
+// The nine drum classes (music.DRUM_CLASSES), each its own synth, so that each is heard and told
+// apart. music/audio.py renders the same nine for the sounds the server sends (a Sort clip heard
+// only, Beat Hunt's target), which players compare with these by ear: change both together.
+// `hit(synth, time, velocity)` plays one hit; `through`: a filter between the synth and the output.
+const metal = (decay, release, options = {}) => new Tone.MetalSynth({ envelope: { attack: 0.001, decay, release }, harmonicity: 5.1, resonance: 4000, ...options });
+const membrane = () => new Tone.MembraneSynth({ pitchDecay: 0.02 });
+const tom = (note) => ({ synth: membrane, volume: -16, hit: (s, t, v) => s.triggerAttackRelease(note, "16n", t, v) });
+export const DRUMS = {
+  kick: { synth: () => new Tone.MembraneSynth(), volume: -8, hit: (s, t, v) => s.triggerAttackRelease("C1", "16n", t, v) },
+  snare: { synth: () => new Tone.NoiseSynth({ envelope: { attack: 0.001, decay: 0.15, sustain: 0 } }), volume: -18, hit: (s, t, v) => s.triggerAttackRelease("16n", t, v) },
+  closed_hat: { synth: () => metal(0.05, 0.01), volume: -30, hit: (s, t, v) => s.triggerAttackRelease("C6", "32n", t, v * 0.6) },
+  open_hat: { synth: () => metal(0.4, 0.05), volume: -34, hit: (s, t, v) => s.triggerAttackRelease("C6", 0.4, t, v * 0.6) },
+  low_tom: tom("G2"),
+  mid_tom: tom("C3"),
+  high_tom: tom("F3"),
+  crash: {
+    synth: () => new Tone.NoiseSynth({ envelope: { attack: 0.001, decay: 1.5, sustain: 0, release: 0.2 } }),
+    through: () => new Tone.Filter({ type: "highpass", frequency: 3000, Q: 0 }),
+    volume: -28,
+    hit: (s, t, v) => s.triggerAttackRelease(1.5, t, v),
+  },
+  ride: { synth: () => metal(1.2, 0.2, { modulationIndex: 0, resonance: 2500, octaves: 0 }), volume: -38, hit: (s, t, v) => s.triggerAttackRelease(400, 1.2, t, v) },
+};
+const RINGING = ["open_hat", "crash", "ride"]; // the drums still sounding a while after their step
 const CHORD_INTERVALS = { maj: [0, 4, 7], min: [0, 3, 7], dim: [0, 3, 6], aug: [0, 4, 8], sus4: [0, 5, 7], dom7: [0, 4, 7, 10], maj7: [0, 4, 7, 11], min7: [0, 3, 7, 10] };
 const LOOK_AHEAD = 0.2; // seconds: notes are handed to the synths this long before they sound
 const TOO_LATE = 0.05; // a note whose time passed by more than this is dropped, not played late
@@ -47,20 +70,19 @@ const midiHz = (pitch) => 440 * 2 ** ((pitch - 69) / 12);
 function instrumentsOnce() {
   if (instruments) return instruments;
   const out = (output = new Tone.Gain(0.8).toDestination());
-  const make = (synth, volume) => {
+  const make = (synth, volume, through) => {
     synth.volume.value = volume;
-    return synth.connect(out);
+    if (through) synth.chain(through, out);
+    else synth.connect(out);
+    return synth;
   };
   instruments = {
     melody: make(new Tone.Synth({ oscillator: { type: "triangle" }, envelope: { attack: 0.005, decay: 0.12, sustain: 0.35, release: 0.15 } }), 0),
     chords: make(new Tone.PolySynth(Tone.Synth, { oscillator: { type: "sine" }, envelope: { attack: 0.02, decay: 0.3, sustain: 0.4, release: 0.4 } }), -14),
     bass: make(new Tone.MonoSynth({ oscillator: { type: "square" }, filter: { Q: 1, type: "lowpass" }, envelope: { attack: 0.01, decay: 0.2, sustain: 0.5, release: 0.2 } }), -16),
-    kick: make(new Tone.MembraneSynth(), -8),
-    snare: make(new Tone.NoiseSynth({ envelope: { attack: 0.001, decay: 0.15, sustain: 0 } }), -18),
-    hat: make(new Tone.MetalSynth({ envelope: { attack: 0.001, decay: 0.05, release: 0.01 }, harmonicity: 5.1, resonance: 4000 }), -30),
-    tom: make(new Tone.MembraneSynth({ pitchDecay: 0.02 }), -16),
     click: make(new Tone.Synth({ oscillator: { type: "square" }, envelope: { attack: 0.001, decay: 0.04, sustain: 0, release: 0.01 } }), -10),
   };
+  for (const [drum, d] of Object.entries(DRUMS)) instruments[drum] = make(d.synth(), d.volume, d.through?.());
   Tone.getContext().setInterval(schedule, SCHEDULE_EVERY);
   return instruments;
 }
@@ -138,14 +160,15 @@ export class Playback {
     if (drums) {
       const used = new Set();
       for (const d of piece.drums || []) {
-        const voice = DRUM_OF[d.drum];
-        if (used.has(`${voice}:${d.step}`)) continue; // one hit per voice per step: a synth plays one at a time
-        used.add(`${voice}:${d.step}`);
+        const drum = DRUMS[d.drum];
+        if (!drum || used.has(`${d.drum}:${d.step}`)) continue; // one hit per voice per step: a synth plays one at a time
+        used.add(`${d.drum}:${d.step}`);
         const v = d.velocity / 127;
-        if (voice === "kick") this.#add(at(d.step), voice, (t) => kit.kick.triggerAttackRelease("C1", "16n", t, v));
-        else if (voice === "snare") this.#add(at(d.step), voice, (t) => kit.snare.triggerAttackRelease("16n", t, v));
-        else if (voice === "tom") this.#add(at(d.step), voice, (t) => kit.tom.triggerAttackRelease("G2", "16n", t, v));
-        else this.#add(at(d.step), voice, (t) => kit.hat.triggerAttackRelease("C6", "32n", t, v * 0.6));
+        this.#add(at(d.step), d.drum, (t) => {
+          // a closed hat chokes the open hat struck before it (not one on its own step: both sound)
+          if (d.drum === "closed_hat" && t > (lastAt.open_hat ?? Infinity)) kit.open_hat.triggerRelease(t);
+          drum.hit(kit[d.drum], t, v);
+        });
       }
     }
     this.endsAt = Math.max(this.endsAt, last);
@@ -186,6 +209,7 @@ export class Playback {
     release("melody", this.kit.melody);
     release("click", this.kit.click);
     release("chords", this.kit.bass); // the bass is handed its notes with the chords
+    for (const drum of RINGING) release(drum, this.kit[drum]);
     this.kit.chords.releaseAll(lastAt.chords);
     for (const source of this.sources) source.stop(t);
     this.sources.clear();
