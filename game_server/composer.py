@@ -215,13 +215,19 @@ class PiecePool:
             if (problem := line.problem()) is not None:
                 self._schedule_refill(request)  # made once the line is back
                 raise ComposerUnavailable(problem) from None
-            composed = self._compose_now(request) if self._depth_of(request) <= 0 else self._wait_for_refill(request, q, line)
+            composed = self.compose_now(request) if self._depth_of(request) <= 0 else self._wait_for_refill(request, q, line)
         if self._compose_batch is None or request in self._one_at_a_time or q.qsize() <= q.maxsize // 2:
             self._schedule_refill(request)
         return composed
 
-    def _compose_now(self, request) -> Composed:
-        """No pool for this shape: compose on the urgent thread (not behind refills)."""
+    def compose_now(self, request) -> Composed:
+        """Compose `request` now, with no queue kept for it (a take of a shape without a pool, or
+        a game's tool: games.base.Tool): on the urgent thread, not behind refills, in the line's
+        child processes where the pool has them. ComposerUnavailable at once when that line's
+        composer is down, ComposeTimeout after the pool's timeout; an error of the request's own
+        compose is raised as it is."""
+        if (problem := self._line_of(request).problem()) is not None:
+            raise ComposerUnavailable(problem)
         future = self._urgent.submit(self._make, request)
         try:
             return future.result(timeout=self._timeout)

@@ -1,5 +1,6 @@
-"""REST endpoints: health, leaderboards, rounds, their MIDI and the sound of their hidden clips, and
-the browser client at `/`."""
+"""REST endpoints: health, leaderboards, rounds, their MIDI and the sound of their hidden clips, the
+games' tools (`POST /api/games/<game>/<tool>`: requests a game answers outside any round), and the
+browser client at `/` (and at `/<game>`, where the page shows a game's roundless view, if it has one)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,17 @@ VENDOR = {"socket.io.esm.min.js": "socket.io-client/dist/socket.io.esm.min.js", 
 
 @http.get("/")
 def index():
+    return send_from_directory(WEB_CLIENT, "index.html")
+
+
+@http.get("/<game>")
+def game_page(game: str):
+    """The page, opened at a game's own address (`/blend`: Beat Blender's instrument); the page
+    (main.js) shows the game's roundless view there when its page module has one."""
+    from .games import GAMES
+
+    if game not in GAMES:
+        abort(404)
     return send_from_directory(WEB_CLIENT, "index.html")
 
 
@@ -91,6 +103,50 @@ def games():
     from .games import catalog
 
     return jsonify(catalog())
+
+
+MAX_TOOL_BODY = 64 * 1024  # bytes: a tool's JSON (a 64-beat path of 4/4 beats is ~10 kB)
+
+
+@http.post("/api/games/<game>/<tool>")
+def game_tool(game: str, tool: str):
+    """A game's tool (games.base.Tool), for every game alike: the JSON body validated by the tool's
+    model (400 `bad_payload`), its answer as JSON or as the tool's media type; a rule of the
+    tool's own refuses with its code (400); the composer behind (503 `composer_busy`) or down
+    (503 `composer_unavailable`); an unknown game or tool is 404."""
+    from flask import Response, current_app, request
+    from pydantic import ValidationError
+
+    from .composer import ComposerUnavailable, ComposeTimeout
+    from .games import GAMES
+    from .games.base import Refused
+
+    found = GAMES.get(game)
+    if found is None or tool not in found.tools:
+        return jsonify(error={"code": "unknown_tool", "message": f"no tool {tool!r} for game {game!r}"}), 404
+    spec = found.tools[tool]
+    if (request.content_length or 0) > MAX_TOOL_BODY:
+        return jsonify(error={"code": "bad_payload", "message": f"the body is over {MAX_TOOL_BODY} bytes"}), 400
+    body = request.get_json(silent=True)
+    if body is None:
+        return jsonify(error={"code": "bad_payload", "message": "the body must be a JSON object"}), 400
+    try:
+        payload = spec.model.model_validate(body)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}" for e in exc.errors(include_url=False)[:5])
+        return jsonify(error={"code": "bad_payload", "message": problems}), 400
+    pool = current_app.extensions["melody_arcade.services"].pool
+    try:
+        answer = spec.answer(payload, pool.compose_now)
+    except Refused as exc:
+        return jsonify(error={"code": exc.code, "message": exc.reason}), 400
+    except ComposeTimeout as exc:
+        return jsonify(error={"code": "composer_busy", "message": str(exc)}), 503
+    except ComposerUnavailable:
+        return jsonify(error={"code": "composer_unavailable", "message": "the composer is restarting: try again in a few seconds"}), 503
+    if isinstance(answer, bytes):
+        return Response(answer, mimetype=spec.media_type)
+    return jsonify(answer)
 
 
 @http.get("/api/leaderboard")

@@ -14,7 +14,13 @@ results, telling the partner, the clock. It asks the game only what is its own:
 - `tick`: for a game with a clock (`clock = True`), what happens as time passes;
 - `heard_only`: music its players hear as sound only, for the HTTP route that renders it;
 - `unchanging`: the types of a round's parts that never change once it has started (a store
-  that copies rooms between processes keeps those once, not with every move).
+  that copies rooms between processes keeps those once, not with every move);
+- `tools`: requests it answers outside any round (Beat Blender's instrument: a grid, presets, a
+  MIDI file), each a `Tool` (a payload model and `answer(payload, compose)`), which
+  `game_server/http.py` serves at `POST /api/games/<game>/<tool>` for every game alike. `compose`
+  runs a material request (a frozen dataclass with `compose(composer, seed)`) in the composer
+  processes now, with no queue kept for it (PiecePool.compose_now), and returns its `Composed`;
+  a tool refuses a payload its model passes but its rules do not by raising `Refused`.
 
 The lifecycle is Colyseus' Room's (create, join, message, tick, leave) with the rules kept out of
 the shell: nothing here knows Socket.IO, Flask or the database.
@@ -154,6 +160,20 @@ class Started:
     setup: dict  # what the rules need to replay the stored moves
 
 
+@dataclass(frozen=True)
+class Tool:
+    """A request a game answers outside any round, served at `POST /api/games/<game>/<name>`: the
+    JSON body is validated by `model` (400 `bad_payload` otherwise), then `answer(payload,
+    compose)` returns a dict (sent as JSON) or bytes (sent as `media_type`). `compose(request)` ->
+    `Composed` runs a material request in the composer now (ComposeTimeout, ComposerUnavailable:
+    503 `composer_busy`, `composer_unavailable`); `Refused(code, reason)` from `answer` is a 400
+    with that code."""
+
+    model: type[BaseModel]
+    answer: Callable[[Any, Callable[[Any], Any]], dict | bytes]
+    media_type: str = "application/json"
+
+
 class Game:
     """The interface; a game subclasses it. The defaults are a game's without a clock, options or
     room rules."""
@@ -165,6 +185,7 @@ class Game:
     unchanging: ClassVar[tuple[type, ...]] = ()
     start_model: ClassVar[type[BaseModel]] = StartRound  # start_round's payload in this game
     clock: ClassVar[bool] = False  # True: `tick` is called for its live rounds, ten times a second
+    tools: ClassVar[dict[str, Tool]] = {}  # requests answered outside any round (POST /api/games/<game>/<tool>)
 
     def ladders(self) -> dict[str, list]:
         """Ladder name -> its levels, in order."""

@@ -82,14 +82,55 @@ function notify(error, info = false) {
   notify.timer = setTimeout(() => (box.hidden = true), 6000);
 }
 
-/** Show one view: "lobby", "stage" (the game page's) or "result". Off the stage, the page stops. */
+/** Show one view: "lobby", "stage" (the game page's) or "result". Off the stage, the page stops;
+ * a game's roundless view (openTool) closes. */
 function show(view) {
+  closeTool();
   for (const v of document.querySelectorAll(".view")) v.hidden = v.id !== view;
   if (view !== "stage") page?.unmount();
   if (view === "lobby") audio.stopAll();
 }
 app.notify = notify;
 app.show = show;
+
+// --- a game's roundless view: /<game> ------------------------------------------------------------
+// A page module with `tool(container, ctx) -> close()` has a view outside any round (Beat
+// Hunt's: the Beat Blender instrument), shown on the stage at /<game> (the server serves the
+// page there): opened from its lobby card (ctx.openTool(game)), a link, or back and forward.
+
+let tool = null; // {game, close} of the roundless view on the stage
+
+function openTool(game, push = true) {
+  if (!PAGES[game]?.tool || !gameOf(game)) return false;
+  if (tool?.game === game) return true;
+  show("stage"); // closes another tool
+  page?.unmount(); // a round's page, if one was on the stage
+  page = null;
+  if (push && location.pathname !== `/${game}`) history.pushState(null, "", `/${game}`);
+  tool = { game, close: PAGES[game].tool(stage, app) };
+  return true;
+}
+
+function closeTool(push = true) {
+  if (!tool) return;
+  const open = tool;
+  tool = null;
+  open.close?.();
+  stage.replaceChildren();
+  if (push && location.pathname !== "/") history.pushState(null, "", "/");
+}
+
+/** The view the address asks for: a game's roundless view at /<game>, else the lobby. */
+function route() {
+  const game = decodeURIComponent(location.pathname.slice(1));
+  if (game && openTool(game, false)) return;
+  if (tool) {
+    closeTool(false);
+    show("lobby");
+  }
+}
+addEventListener("popstate", route);
+app.openTool = openTool;
 
 // --- connection --------------------------------------------------------------------------------
 
@@ -400,6 +441,7 @@ const ready = catalog
     games = found;
     buildLobby();
     loadLeaderboard();
+    route();
     return true;
   })
   .catch((error) => {

@@ -116,3 +116,47 @@ test("the score's parts add up to the server's points (rules.score examples)", (
   // 9 × 9, far away: nothing
   assert.equal(g.breakdown({ distance: 9.899, closeness: 0, exact: false, listens: 5, seconds: 80, pace: 0, heard: 0.6 }).total, 0);
 });
+
+test("corners pack into a share link and back; anything else reads as none", () => {
+  const corners = [0, 1, 2, 3].map((c) => Array.from({ length: 24 }, (_, s) => (s * 37 + c * 101) % 512));
+  corners[3][23] = 511;
+  const packed = g.packCorners(corners);
+  assert.match(packed, /^[A-Za-z0-9_-]+$/);
+  assert.equal(packed.length, 144); // 4 × 24 × 9 bits
+  assert.deepEqual(g.unpackCorners(packed, 24), corners);
+  assert.equal(g.unpackCorners(packed, 32), null);
+  assert.equal(g.unpackCorners(packed.slice(0, -2) + "!!", 24), null);
+  const settings = { corners, n: 9, meter: "3/4", style: "waltz", tempo: 96 };
+  assert.deepEqual(g.readShareHash("#" + g.shareHash(settings)), settings);
+  assert.equal(g.readShareHash(""), null);
+  assert.equal(g.readShareHash(g.shareHash({ ...settings, n: 12 })), null);
+  assert.equal(g.readShareHash(g.shareHash({ ...settings, meter: "4/4" })), null); // 24-step corners in 4/4
+});
+
+test("the loop hands each step once, on time, and follows a tempo change from the next step", () => {
+  const loop = g.newLoop(1);
+  const handed = [];
+  const hand = (step, at) => handed.push([step, at]);
+  assert.equal(g.scheduleLoop(loop, 0.95, 0.125, 0.1, hand), -1);
+  assert.deepEqual(handed, [[0, 1]]);
+  assert.equal(g.scheduleLoop(loop, 1.13, 0.125, 0.15, hand), 1);
+  assert.deepEqual(handed.map(([s]) => s), [0, 1, 2]);
+  g.scheduleLoop(loop, 1.3, 0.25, 0.1, hand); // slower: step 3 is due 0.125 after step 2 (set then), then 0.25 apart
+  assert.deepEqual(handed.at(-1), [3, 1.375]);
+  g.scheduleLoop(loop, 1.56, 0.25, 0.1, hand);
+  assert.deepEqual(handed.at(-1), [4, 1.625]);
+  g.scheduleLoop(loop, 9.05, 0.25, 0.1, hand); // a stalled page skips what it missed
+  assert.deepEqual(handed.slice(-2), [[4, 1.625], [34, 9.125]]);
+});
+
+test("a path plays bar by bar, each bar from the next cell's beat; a hit toggles", () => {
+  const path = [[0, 0], [1, 0], [2, 1]];
+  assert.deepEqual(g.pathAt(path, 0, 16, 32), { cell: [0, 0], step: 0 });
+  assert.deepEqual(g.pathAt(path, 17, 16, 32), { cell: [1, 0], step: 17 });
+  assert.deepEqual(g.pathAt(path, 40, 16, 32), { cell: [2, 1], step: 8 });
+  assert.deepEqual(g.pathAt(path, 48, 16, 32), { cell: [0, 0], step: 16 });
+  assert.deepEqual(g.toggleHit([0, 3, 0], 1, 1), [0, 1, 0]);
+  assert.deepEqual(g.toggleHit([0, 3, 0], 2, 8), [0, 3, 256]);
+  assert.equal(g.cellColour(0, 0, 5), "rgb(255 107 122 / 0.3)");
+  assert.deepEqual(g.cornerCells(5), [[0, 0], [4, 0], [0, 4], [4, 4]]);
+});

@@ -25,6 +25,9 @@ beat can be heard once, or an exact hit on a 9 x 9 grid or larger with the puck 
 cell than the centre and the target. A script that wanders over a few cells and waits a few
 seconds first is not caught; making it costlier would need the sound itself varied per round.
 
+The instrument (Beat Blender's free grid, no round: corners to pick, edit and share, MIDI
+export) is this game's tools, in instrument.py.
+
 Co-op: the first seat steers x, the second y (`rules.owners_for`); either may listen again or
 submit, once, for both. Each accepted move is told to the partner as `hunt`, with the puck. A
 hunt does not wait for a partner whose connection dropped (`waits_for_partner=False`): its clock
@@ -48,6 +51,7 @@ from music import DRUM_CLASSES, Meter, Piece, piece_to_json
 from ...protocol import ProtocolError, Strict
 from ..base import Checked, Game, Move, Outcome, Refused, Result, RoundState, Started, Table, heard_only_path, heard_only_token, levels_for_people, new_round_id
 from . import rules
+from .instrument import TOOLS
 from .material import BeatGrid, GridRequest
 
 LADDER = "hunt"
@@ -137,6 +141,7 @@ class BeatHunt(Game):
     moves = {"hunt_move": Move(HuntMove, hunt_move, waits_for_partner=False)}
     unchanging = (BeatGrid, rules.Level)
     clock = True
+    tools = TOOLS  # Beat Blender's instrument, outside any round: instrument.py
 
     def ladders(self) -> dict[str, list]:
         return {LADDER: list(rules.LADDER)}

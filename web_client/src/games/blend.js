@@ -18,27 +18,19 @@
 // The page module (games/index.js: the interface the shell uses) is at the end: the lobby card,
 // the markup, the result (the target and the answer on the board, the score's parts).
 import * as audio from "../audio.js";
-import { MoveOutbox, arrowMove, beatPiece, breakdown, cellAt, cellName, moveFields, stepPiece, stepRows, steer } from "./blend_grid.js";
-import { fromTemplate, levelCard, stylesheet } from "./kit.js";
+import { MoveOutbox, arrowMove, beatPiece, breakdown, cellAt, cellColour, cellName, moveFields, newLoop, scheduleLoop, stepPiece, steer } from "./blend_grid.js";
+import { buildBoard, buildSteps, drawSteps, markPlayhead } from "./beat_board.js";
+import { instrument } from "./blend_instrument.js";
+import { el, fromTemplate, levelCard, stylesheet } from "./kit.js";
 
 const LEAD = 0.12; // s: a loop step is handed to the playback this long before it sounds (the change's delay)
 const SCHEDULE_MS = 25; // ms between two passes of the loop's scheduler (and the clock's redraw)
 const START_DELAY = 0.05; // s: a sound starts this long after it is asked for
-const CORNERS = [[255, 107, 122], [255, 184, 77], [107, 184, 255], [110, 231, 168]]; // cells (0,0), (n-1,0), (0,n-1), (n-1,n-1)
-const DRUM_LABEL = { kick: "kick", snare: "snare", closed_hat: "closed hat", open_hat: "open hat", low_tom: "low tom", mid_tom: "mid tom", high_tom: "high tom", crash: "crash", ride: "ride" };
 const AXIS_WORDS = { x: "left and right", y: "up and down" };
 const PARTNER_SAY_MS = 700; // the partner's moves are said once they pause this long (not every cell)
 
 const same = (a, b) => a[0] === b[0] && a[1] === b[1];
 const formatTime = (s) => `${Math.floor(s / 60)}:${String(Math.floor(s % 60)).padStart(2, "0")}`;
-
-/** A cell's colour: the four corners' colours blended by its place, as the beats are. */
-function cellColour(x, y, n) {
-  const u = n > 1 ? x / (n - 1) : 0, v = n > 1 ? y / (n - 1) : 0;
-  const w = [(1 - u) * (1 - v), u * (1 - v), (1 - u) * v, u * v];
-  const c = [0, 1, 2].map((i) => Math.round(CORNERS.reduce((sum, corner, k) => sum + w[k] * corner[i], 0)));
-  return `rgb(${c[0]} ${c[1]} ${c[2]} / .3)`;
-}
 
 export class HuntView {
   /** `root`: the markup (VIEW below), in the document or not yet. */
@@ -272,23 +264,15 @@ export class HuntView {
     const sps = 60 / (h.tempo * 4);
     let playhead = -1;
     if (this.loopWanted && t >= this.targetUntil) {
-      if (!this.loop) this.loop = { start: t + START_DELAY, next: 0 };
-      const loop = this.loop;
-      while (loop.start + loop.next * sps < t + LEAD) {
-        const at = loop.start + loop.next * sps;
-        const step = loop.next % h.steps;
-        loop.next += 1;
-        if (at < t - 0.02) continue; // a page that stalled skips what it missed
-        const piece = stepPiece(h, this.puck, step);
+      if (!this.loop) this.loop = newLoop(t + START_DELAY);
+      const step = scheduleLoop(this.loop, t, sps, LEAD, (next, at) => {
+        const piece = stepPiece(h, this.puck, next % h.steps);
         if (piece.drums.length) this.#playbackNow().piece(piece, at);
-      }
-      if (t >= loop.start) playhead = Math.floor((t - loop.start) / sps) % h.steps;
+      });
+      if (step >= 0) playhead = step % h.steps;
     } else if (this.loopWanted) this.loop = null;
-    if (playhead !== this.playhead) {
-      this.columns[this.playhead]?.forEach((c) => c.classList.remove("now"));
-      this.columns[playhead]?.forEach((c) => c.classList.add("now"));
-      this.playhead = playhead;
-    }
+    markPlayhead(this.stepGrid, this.playhead, playhead);
+    this.playhead = playhead;
     this.#drawClock();
   }
 
@@ -358,42 +342,9 @@ export class HuntView {
 
   /** The round's board (n × n cells) and its step grid (a row per drum), made once a round. */
   #build() {
-    const h = this.hunt, n = h.grid;
-    const board = this.el.board;
-    board.style.setProperty("--n", n);
-    const cells = [];
-    this.cells = new Map();
-    for (let y = 0; y < n; y++) {
-      for (let x = 0; x < n; x++) {
-        const cell = document.createElement("div");
-        cell.className = "cell";
-        cell.dataset.x = x;
-        cell.dataset.y = y;
-        cell.style.background = cellColour(x, y, n);
-        this.cells.set(`${x},${y}`, cell);
-        cells.push(cell);
-      }
-    }
-    board.replaceChildren(...cells, this.el.rail, this.el.puck);
-    const steps = this.el.steps;
-    steps.style.setProperty("--steps", h.steps);
-    this.stepCells = [];
-    this.columns = Array.from({ length: h.steps }, () => []);
+    this.cells = buildBoard(this.el.board, this.hunt.grid, [this.el.rail, this.el.puck]);
+    this.stepGrid = buildSteps(this.el.steps, this.hunt);
     this.playhead = -1;
-    const rows = [];
-    h.drums.forEach((drum, d) => {
-      rows.push(Object.assign(document.createElement("span"), { className: "drum", textContent: DRUM_LABEL[drum] ?? drum }));
-      this.stepCells[d] = [];
-      for (let step = 0; step < h.steps; step++) {
-        const i = document.createElement("i");
-        if (step % h.beat_steps === 0) i.classList.add("beat");
-        if (step % h.steps_per_bar === 0) i.classList.add("bar");
-        this.stepCells[d].push(i);
-        this.columns[step].push(i);
-        rows.push(i);
-      }
-    });
-    steps.replaceChildren(...rows);
   }
 
   #visit() {
@@ -418,10 +369,8 @@ export class HuntView {
     rail.style.setProperty("--py", y);
     this.el.board.setAttribute("aria-label", `Beat grid, ${this.hunt.grid} by ${this.hunt.grid}: the puck on ${name}`);
     this.el.cell.textContent = name;
-    const rows = stepRows(this.hunt, this.puck);
-    rows.forEach((row, d) => row.forEach((on, step) => this.stepCells[d][step].classList.toggle("on", on)));
+    const heard = drawSteps(this.stepGrid, this.hunt, this.puck);
     this.el.steps.dataset.cell = `${x},${y}`;
-    const heard = rows.map((row, d) => (row.some(Boolean) ? DRUM_LABEL[this.hunt.drums[d]] : null)).filter(Boolean);
     this.el.steps.setAttribute("aria-label", `The beat under the puck (${name}): ${heard.join(", ") || "silence"}`);
     this.#drawControls();
   }
@@ -534,11 +483,17 @@ export const blendPage = {
   lobbyCard(entry, ctx) {
     section = fromTemplate(VIEW);
     view = new HuntView(ctx, section);
+    const free = el("button", { id: "blend-instrument", type: "button", className: "secondary", textContent: "Instrument: Beat Blender" });
+    free.addEventListener("click", () => ctx.openTool("blend"));
     return levelCard(entry, ctx, {
       about: "A grid of drum beats blended between four corners. Hear the hidden target beat, slide the puck until the beat under it sounds the same, and submit its cell.",
       levelHint: (l) => `What changes: ${l.changes}. ${l.listens} listens again, ${l.seconds} s.`,
+      options: [el("p", { className: "hint" }, "Or play the grid freely, with corners of your own: ", free)],
     }).card;
   },
+
+  /** Beat Blender's instrument, at /blend (blend_instrument.js): no round, no connection. */
+  tool: instrument,
 
   mount(container, round) {
     if (section.parentNode !== container) container.replaceChildren(section);

@@ -131,3 +131,105 @@ export function breakdown(d) {
   const before = closeness + pace + exact;
   return { closeness, pace, exact, before, heard: d.heard, lost: before - before * d.heard, total: Math.round(before * d.heard) };
 }
+
+// --- shared with Beat Blender's instrument (blend_instrument.js) ----------------------------------
+
+export const CORNER_COLOURS = [[255, 107, 122], [255, 184, 77], [107, 184, 255], [110, 231, 168]]; // cells (0,0), (n-1,0), (0,n-1), (n-1,n-1)
+
+/** A cell's colour: the four corners' colours blended by its place, as the beats are. */
+export function cellColour(x, y, n, alpha = 0.3) {
+  const u = n > 1 ? x / (n - 1) : 0, v = n > 1 ? y / (n - 1) : 0;
+  const w = [(1 - u) * (1 - v), u * (1 - v), (1 - u) * v, u * v];
+  const c = [0, 1, 2].map((i) => Math.round(CORNER_COLOURS.reduce((sum, corner, k) => sum + w[k] * corner[i], 0)));
+  return `rgb(${c[0]} ${c[1]} ${c[2]} / ${alpha})`;
+}
+
+/** The corner cells of an n × n grid, in the order a grid's `corners` lists them. */
+export function cornerCells(n) {
+  return [[0, 0], [n - 1, 0], [0, n - 1], [n - 1, n - 1]];
+}
+
+/** A beat loop's state: its next step is `next`, due at `at` (s, the audio clock). */
+export function newLoop(start) {
+  return { at: start, next: 0, handed: [] };
+}
+
+/** The loop's steps due before `t + lead` handed over (`hand(step, at)`; `step` counts on from 0
+ * for as long as the loop runs), one every `secondsPerStep` as it is now (a tempo change takes
+ * effect from the next step on); steps a stalled page missed are skipped. Returns the step
+ * sounding at `t` (-1 before the first). */
+export function scheduleLoop(loop, t, secondsPerStep, lead, hand) {
+  while (loop.at < t + lead) {
+    const at = loop.at, step = loop.next;
+    loop.next += 1;
+    loop.at += secondsPerStep;
+    if (at < t - 0.02) continue;
+    hand(step, at);
+    loop.handed.push([at, step]);
+  }
+  while (loop.handed.length > 1 && loop.handed[1][0] <= t) loop.handed.shift();
+  return loop.handed.length && loop.handed[0][0] <= t ? loop.handed[0][1] : -1;
+}
+
+/** A beat with one hit toggled: drum `d` on step `step`. */
+export function toggleHit(beat, step, d) {
+  return beat.map((mask, s) => (s === step ? mask ^ (1 << d) : mask));
+}
+
+/** What a path plays at loop step `step` (counting from 0): bar by bar, the path's next cell,
+ * that bar of its beat. Returns {cell, step} (the step in the cell's 2-bar beat). */
+export function pathAt(path, step, stepsPerBar, steps) {
+  const bar = Math.floor(step / stepsPerBar);
+  return { cell: path[bar % path.length], step: step % steps };
+}
+
+const B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+/** Four corner beats (T hit masks each, 9 bits a mask) packed bit by bit as base64url: 4 × 32
+ * steps in 192 characters. */
+export function packCorners(corners) {
+  let bits = "";
+  for (const beat of corners) for (const mask of beat) bits += mask.toString(2).padStart(9, "0");
+  bits += "0".repeat((6 - (bits.length % 6)) % 6);
+  let out = "";
+  for (let i = 0; i < bits.length; i += 6) out += B64[parseInt(bits.slice(i, i + 6), 2)];
+  return out;
+}
+
+/** The inverse of packCorners for beats of `steps` steps; null for text that is not four of them. */
+export function unpackCorners(text, steps) {
+  let bits = "";
+  for (const ch of text) {
+    const v = B64.indexOf(ch);
+    if (v < 0) return null;
+    bits += v.toString(2).padStart(6, "0");
+  }
+  const need = 4 * steps * 9;
+  if (bits.length < need || bits.length >= need + 6) return null;
+  const corners = [];
+  for (let c = 0; c < 4; c++) {
+    const beat = [];
+    for (let s = 0; s < steps; s++) beat.push(parseInt(bits.slice((c * steps + s) * 9, (c * steps + s + 1) * 9), 2));
+    corners.push(beat);
+  }
+  return corners;
+}
+
+export const METER_STEPS = { "4/4": 32, "3/4": 24, "6/8": 24 };
+
+/** An instrument's settings as the share link's hash: "c=<corners>&n=11&m=4/4&s=jazz&t=120". */
+export function shareHash({ corners, n, meter, style, tempo }) {
+  const q = new URLSearchParams({ c: packCorners(corners), n: String(n), m: meter, s: style, t: String(tempo) });
+  return q.toString();
+}
+
+/** The settings a share link's hash carries (`#` or not), or null when it carries none that fit. */
+export function readShareHash(hash) {
+  const q = new URLSearchParams(String(hash).replace(/^#/, ""));
+  const meter = q.get("m");
+  if (!q.get("c") || !(meter in METER_STEPS)) return null;
+  const corners = unpackCorners(q.get("c"), METER_STEPS[meter]);
+  const n = Number(q.get("n")), tempo = Number(q.get("t"));
+  if (!corners || !Number.isInteger(n) || n < 5 || n > 11 || !Number.isInteger(tempo) || tempo < 60 || tempo > 180) return null;
+  return { corners, n, meter, style: q.get("s") || "jazz", tempo };
+}

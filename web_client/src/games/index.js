@@ -5,7 +5,8 @@
 // Every page module exports an object with the same members. `ctx` is the shell's `app` (also
 // `window.arcade`): net, room, round, offset, send(event, payload) (a move with the next sequence
 // number, refusals shown), serial(work), notify(text, info), levelName(id), show("lobby" | "stage"
-// | "result"), quit() (leave the room, back to the lobby), play(game, mode, {ladder, level}).
+// | "result"), quit() (leave the room, back to the lobby), play(game, mode, {ladder, level}),
+// openTool(game) (the game's roundless view, `tool` below).
 //
 //   lobbyCard(entry, ctx) -> Element
 //       Called once, when /api/games has come (before the page connects, so before any round):
@@ -38,6 +39,12 @@
 //       the names also name stored level ids (Run adds a two-avatar board on chord levels).
 //   unmount()
 //       Off the stage (the result, the lobby, another game): stop, leave the container.
+//   tool?(container, ctx) -> close()
+//       Optional: the game's view outside any round (Beat Hunt's Beat Blender instrument), shown
+//       on the stage at the address /<game> (the server serves the page there) or by
+//       ctx.openTool(game) (a lobby card's button); it may need no connection (the game's tools:
+//       POST /api/games/<game>/<tool>). The returned close() stops it when the shell shows
+//       another view; its "back" calls ctx.show("lobby").
 import { blendPage } from "./blend.js";
 import { runPage } from "./run.js";
 import { sortPage } from "./sort.js";

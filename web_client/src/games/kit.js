@@ -15,7 +15,8 @@ export function stylesheet(url) {
   document.head.append(Object.assign(document.createElement("link"), { rel: "stylesheet", href }));
 }
 
-function el(tag, props = {}, ...children) {
+/** An element with properties and children: el("button", {id, textContent}). */
+export function el(tag, props = {}, ...children) {
   const e = Object.assign(document.createElement(tag), props);
   e.append(...children);
   return e;
