@@ -90,8 +90,7 @@ class MelodyComposer:
     def _decode(self, z: torch.Tensor, bars: int, meter: str, style: str, mode: str, temperature: float, rng, forced=None, repeats=None,
                 ends_tune: bool = False, top_p: float = 1.0) -> list[np.ndarray]:
         cond = self._cond(meter, style, mode, z.shape[0])
-        forms = [None] * z.shape[0] if repeats is None else list(repeats)
-        endings = torch.tensor([ending_ids(bars, ends_tune, form) for form in forms])
+        endings = torch.tensor([ending_ids(bars, ends_tune)] * z.shape[0])
         with torch.no_grad():
             conductor = self.model.conduct(z, bars, cond, endings)
         if temperature > 0 and ends_tune:  # the cadence from the likelier of its choices
@@ -122,11 +121,16 @@ class MelodyComposer:
                forms: list | None = None, ends_tune: bool = True, top_p: float = TOP_P) -> list[np.ndarray]:
         """`count` melodies of `bars` bars in the key (tonic, mode). `forms`: one per melody,
         which bars repeat which (models/forms.py); None writes every bar anew. `ends_tune`: the
-        melody closes as a tune does (False for a fragment that ends nothing)."""
+        melody closes as a tune does (False for a fragment that ends nothing); then its last two
+        bars are written for their place, never copied by the form: a copied cadence was decoded
+        in the middle of the piece, where the model never saw a tune end, and ended on the tonic
+        less often (docs/composer.md)."""
         check_request(bars, meter, style, temperature, mode)
         rng = np.random.default_rng(seed)
         z = self.fresh_latents(bars, count, rng)
-        repeats = None if forms is None else np.asarray(forms, dtype=np.int64).reshape(count, bars)
+        repeats = None if forms is None else np.asarray(forms, dtype=np.int64).reshape(count, bars).copy()
+        if repeats is not None and ends_tune:
+            repeats[:, -2:] = -1
         return [to_key(m, tonic) for m in self._decode(z, bars, meter, style, mode, temperature, rng, repeats=repeats, ends_tune=ends_tune, top_p=top_p)]
 
     def interpolate(self, a: np.ndarray, b: np.ndarray, n: int, bars: int, meter: str, style: str, tonic: int, mode: str) -> list[np.ndarray]:

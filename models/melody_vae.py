@@ -6,8 +6,13 @@ Encoder (hierarchical, so a 16-bar melody costs 16 + 16 sequential steps, not 25
 Decoder:
     z [B, Z] -> conductor LSTM, one step per bar                -> c [B, bars, Hc]
     for each bar b: an LSTM whose state starts from tanh(W c_b) emits S tokens autoregressively;
-    its input each step is [embed(previous token), P c_b, position-in-bar, meter/style/mode].
-    (P c_b is a small projection of the bar embedding: a narrow input keeps the step cheap.)
+    its input each step is [embed(previous token), P c_b, position-in-bar, meter/style/mode,
+    ending, embed'(last note)]. (P c_b is a small projection of the bar embedding: a narrow input
+    keeps the step cheap.)
+Last note: the pitch of the latest note started before this step, across bar lines. A bar's LSTM
+starts afresh from c_b, and the previous token alone is HOLD whenever a note is tied over the
+bar line, so without it a bar would not know which pitch it continues from: a tune's last note
+would be reached by a leap as often as by a step.
 Conditioning: meter (2/4, 3/4, 4/4, 6/8) and style (the corpus collection) are embedded and fed
 to the encoder, conductor and decoder. Melodies are in C (see encoding.py); the mode (major or
 minor) is a condition too.
@@ -27,7 +32,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .encoding import STEPS_PER_BAR, VOCAB
+from .encoding import FIRST_NOTE, REST, STEPS_PER_BAR, VOCAB
 
 METERS = tuple(STEPS_PER_BAR)  # embedding ids in this order
 STYLES = ("essen", "irish", "scottish", "misc")
@@ -36,17 +41,14 @@ PHRASE_BAR, PENULTIMATE, FINAL = 0, 1, 2
 ENDING_KINDS = 3
 
 
-def ending_ids(bars: int, ends_tune: bool, form=None) -> list[int]:
-    """Per-bar ending ids for a piece of `bars` bars that ends a tune (or does not). With a form
-    (forms.py: bar b repeats bar form[b], or -1), a last bar that repeats an earlier one passes
-    its id on to that bar, so the copy is written as the cadence it becomes (AABB tunes end both
-    halves alike)."""
+def ending_ids(bars: int, ends_tune: bool) -> list[int]:
+    """Per-bar ending ids for a piece of `bars` bars that ends a tune (its last two bars
+    PENULTIMATE and FINAL) or does not (all PHRASE_BAR)."""
     ids = [PHRASE_BAR] * bars
     if ends_tune:
         for bar, kind in ((bars - 2, PENULTIMATE), (bars - 1, FINAL)):
             if bar >= 0:
-                source = bar if form is None or form[bar] < 0 else int(form[bar])
-                ids[source] = kind
+                ids[bar] = kind
     return ids
 
 
@@ -62,6 +64,7 @@ class VAEConfig:
     bar_input: int = 32
     max_steps_per_bar: int = 16
     ending_embed: int = 8
+    last_note_embed: int = 16
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -89,6 +92,7 @@ class MelodyVAE(nn.Module):
         self.embed = nn.Embedding(c.vocab, c.token_embed)
         self.position = nn.Embedding(c.max_steps_per_bar, c.cond_embed)
         self.ending = nn.Embedding(ENDING_KINDS, c.ending_embed)
+        self.last_note = nn.Embedding(c.vocab, c.last_note_embed)
         # encoder
         self.bar_encoder = nn.LSTM(c.token_embed + c.cond_embed, c.encoder_hidden, batch_first=True, bidirectional=True)
         self.song_encoder = nn.LSTM(2 * c.encoder_hidden + cond, c.encoder_hidden, batch_first=True, bidirectional=True)
@@ -99,8 +103,8 @@ class MelodyVAE(nn.Module):
         self.conductor = nn.LSTM(cond + c.ending_embed, c.conductor_hidden, batch_first=True)
         self.bar_to_decoder = nn.Linear(c.conductor_hidden, 2 * c.decoder_hidden)
         self.bar_to_input = nn.Linear(c.conductor_hidden, c.bar_input)
-        # decoder input layout: [token embed | bar input | position | conditioning | ending]
-        self.decoder = nn.LSTM(c.token_embed + c.bar_input + c.cond_embed + cond + c.ending_embed, c.decoder_hidden, batch_first=True)
+        # decoder input layout: [token embed | bar input | position | conditioning | ending | last note]
+        self.decoder = nn.LSTM(c.token_embed + c.bar_input + c.cond_embed + cond + c.ending_embed + c.last_note_embed, c.decoder_hidden, batch_first=True)
         self.output = nn.Linear(c.decoder_hidden, c.vocab)
 
     # ---- encoder -------------------------------------------------------------------------
@@ -152,7 +156,8 @@ class MelodyVAE(nn.Module):
         pos = self.position.weight[:steps].expand(batch * bars, steps, -1)
         cond_rep = cond.repeat_interleave(bars, dim=0)[:, None, :].expand(-1, steps, -1)
         ending = self.endings_of(endings, batch, bars).reshape(batch * bars, 1, -1).expand(-1, steps, -1)
-        out, _ = self.decoder(torch.cat([x, bar_input, pos, cond_rep, ending], dim=-1), self._bar_state(flat))  # [B*bars, S, Hd]
+        last = self.last_note(last_notes(tokens).reshape(batch * bars, steps))  # [B*bars, S, L]
+        out, _ = self.decoder(torch.cat([x, bar_input, pos, cond_rep, ending, last], dim=-1), self._bar_state(flat))  # [B*bars, S, Hd]
         return self.output(out).reshape(batch, total, -1)
 
     def forward(self, tokens: torch.Tensor, bars: int, cond: torch.Tensor, endings: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -162,10 +167,19 @@ class MelodyVAE(nn.Module):
         return self.decode_teacher_forced(z, tokens, bars, cond, endings), mu, logvar
 
 
+def last_notes(tokens: torch.Tensor) -> torch.Tensor:
+    """tokens [B, T] -> [B, T]: at each step the latest NOTE token before it, REST where none has
+    started yet (HOLD and REST tokens in between are passed over)."""
+    steps = torch.arange(tokens.shape[1], device=tokens.device).expand_as(tokens)
+    latest = torch.where(tokens >= FIRST_NOTE, steps, -1).cummax(dim=1).values  # at or before each step
+    at_or_before = torch.where(latest >= 0, tokens.gather(1, latest.clamp(min=0)), REST)
+    return torch.cat([torch.full_like(tokens[:, :1], REST), at_or_before[:, :-1]], dim=1)
+
+
 def grown_from(old_state: dict[str, torch.Tensor], config: VAEConfig) -> MelodyVAE:
     """A model with `config` whose weights are an older model's wherever the shapes agree; the
-    inputs added since (the ending embedding's columns of the conductor and decoder LSTMs) start
-    at zero, so the grown model computes exactly what the old one did until it is trained."""
+    inputs added since (the ending and last-note columns of the conductor and decoder LSTMs)
+    start at zero, so the grown model computes exactly what the old one did until it is trained."""
     new = MelodyVAE(config)
     new_state = new.state_dict()
     for name, old_value in old_state.items():

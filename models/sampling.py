@@ -4,8 +4,9 @@ Autoregressive decoding is 8-16 x 16 tiny sequential steps; torch spends ~0.1-0.
 per step at batch 1, numpy a few microseconds. Everything in the decoder input that does not
 change step to step is folded into tables once:
 
-    gates_t = Tok[prev_t] + Pos[step_t] + Bar_b + h_{t-1} @ W_hh^T        # [B, 4H]
-    Tok = embed.weight @ W_tok^T [V, 4H],  Pos = position.weight @ W_pos^T [S, 4H],
+    gates_t = Tok[prev_t] + Last[last_note_t] + Pos[step_t] + Bar_b + h_{t-1} @ W_hh^T   # [B, 4H]
+    Tok = embed.weight @ W_tok^T [V, 4H],  Last = last_note.weight @ W_last^T [V, 4H],
+    Pos = position.weight @ W_pos^T [S, 4H],
     Bar_b = bar_input(c_b) @ W_bar^T + cond @ W_cond^T + End[ending_b] + b_ih + b_hh   [B, 4H]
 
 which is the same arithmetic as MelodyVAE.decode_teacher_forced (tests/test_composer.py checks
@@ -20,6 +21,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from .encoding import FIRST_NOTE, REST
 from .melody_vae import MelodyVAE
 
 
@@ -34,7 +36,9 @@ class FastDecoder:
             self.w_bar = w_ih[:, e : e + b].T.numpy()  # [b, 4H]
             conditioning = e + b + p + 3 * c.cond_embed
             self.w_cond = w_ih[:, e + b + p : conditioning].T.numpy()  # [C, 4H]
-            self.ending = (model.ending.weight @ w_ih[:, conditioning:].T).numpy()  # [ENDING_KINDS, 4H]
+            last = conditioning + c.ending_embed
+            self.ending = (model.ending.weight @ w_ih[:, conditioning:last].T).numpy()  # [ENDING_KINDS, 4H]
+            self.last = (model.last_note.weight @ w_ih[:, last:].T).numpy()  # [V, 4H]
             self.bias = (model.decoder.bias_ih_l0 + model.decoder.bias_hh_l0).numpy()  # [4H]
             self.w_hh = model.decoder.weight_hh_l0.T.contiguous().numpy()  # [H, 4H]
             self.w_out = model.output.weight.T.contiguous().numpy()  # [H, V]
@@ -69,14 +73,15 @@ class FastDecoder:
         static = static + self.ending[0 if endings is None else np.asarray(endings)]
         batch, bars = static.shape[:2]
         out = np.empty((batch, bars * steps), dtype=np.int64)
-        previous = np.full(batch, 1, dtype=np.int64)  # REST before the first step
+        previous = np.full(batch, REST, dtype=np.int64)  # before the first step
+        last_note = previous.copy()  # the latest NOTE token so far (melody_vae.last_notes)
         n_forced = 0 if forced is None else forced.shape[1]
         per_bar = np.ndim(temperature) > 0
         for bar in range(bars):
             h, c = h0[:, bar], c0[:, bar]
             bar_temperature = temperature[:, bar, None] if per_bar else temperature
             for step in range(steps):
-                h, c = lstm_cell(self.tok[previous] + self.pos[step] + static[:, bar] + h @ self.w_hh, c)
+                h, c = lstm_cell(self.tok[previous] + self.last[last_note] + self.pos[step] + static[:, bar] + h @ self.w_hh, c)
                 t = bar * steps + step
                 given = forced[:, t] if t < n_forced else None
                 if given is not None and (given >= 0).all():
@@ -93,11 +98,16 @@ class FastDecoder:
                         token = np.where(given >= 0, given, token)
                 out[:, t] = token
                 previous = token
+                last_note = np.where(token >= FIRST_NOTE, token, last_note)
             if repeats is not None:
                 rows = np.nonzero(repeats[:, bar] >= 0)[0]
                 for row in rows:
                     source = repeats[row, bar]
-                    out[row, bar * steps : (bar + 1) * steps] = out[row, source * steps : (source + 1) * steps]
+                    copy = out[row, source * steps : (source + 1) * steps]
+                    out[row, bar * steps : (bar + 1) * steps] = copy
+                    notes = copy[copy >= FIRST_NOTE]
+                    if len(notes):
+                        last_note[row] = notes[-1]
                 previous = out[:, (bar + 1) * steps - 1].copy()
         return out
 

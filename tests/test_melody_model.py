@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from models.encoding import FIRST_NOTE, HOLD, PITCH_LOW, REST, VOCAB, decode, encode, fit_to_range, window
 from models.melody import ComposerError, MelodyComposer, slerp
-from models.melody_vae import FINAL, PENULTIMATE, MelodyVAE, VAEConfig, ending_ids, grown_from, vae_loss
+from models.melody_vae import FINAL, PENULTIMATE, MelodyVAE, VAEConfig, ending_ids, grown_from, last_notes, vae_loss
 from models.sampling import FastDecoder
 
 SMALL = VAEConfig(token_embed=8, cond_embed=4, encoder_hidden=16, z_dim=8, conductor_hidden=16, decoder_hidden=24, bar_input=8)
@@ -76,21 +76,19 @@ def test_numpy_decoder_matches_torch(composer, endings):
     assert np.array_equal(logits.argmax(-1).numpy(), tokens)
 
 
-def test_ending_ids_mark_the_last_two_bars_or_the_bars_they_repeat():
+def test_ending_ids_mark_the_last_two_bars():
     assert ending_ids(4, False) == [0, 0, 0, 0]
     assert ending_ids(4, True) == [0, 0, PENULTIMATE, FINAL]
     assert ending_ids(1, True) == [FINAL]
-    # bars 6 and 7 repeat bars 2 and 3: those are written as the cadence the copies become
-    assert ending_ids(8, True, (-1, -1, -1, -1, -1, -1, 2, 3)) == [0, 0, PENULTIMATE, FINAL, 0, 0, 0, 0]
-    assert ending_ids(8, True, (-1, -1, -1, -1, -1, -1, -1, 3)) == [0, 0, 0, FINAL, 0, 0, PENULTIMATE, 0]
 
 
 def test_grown_model_computes_what_the_old_one_did():
-    """Going on training from an older checkpoint: the added ending inputs start at zero."""
+    """Going on training from an older checkpoint: the added ending and last-note inputs start at
+    zero, so neither changes a logit until training moves them."""
     old = MelodyVAE(SMALL)
-    old_state = {k: v for k, v in old.state_dict().items() if not k.startswith("ending")}
+    old_state = {k: v for k, v in old.state_dict().items() if not k.startswith(("ending", "last_note"))}
     old_state["conductor.weight_ih_l0"] = old_state["conductor.weight_ih_l0"][:, : -SMALL.ending_embed]
-    old_state["decoder.weight_ih_l0"] = old_state["decoder.weight_ih_l0"][:, : -SMALL.ending_embed]
+    old_state["decoder.weight_ih_l0"] = old_state["decoder.weight_ih_l0"][:, : -(SMALL.ending_embed + SMALL.last_note_embed)]
     grown = grown_from(old_state, SMALL)
     tokens = torch.randint(0, VOCAB, (2, 32))
     cond = grown.condition(torch.tensor([2, 2]), torch.tensor([0, 1]), torch.tensor([0, 1]))
@@ -98,7 +96,30 @@ def test_grown_model_computes_what_the_old_one_did():
     with torch.no_grad():
         plain = grown.decode_teacher_forced(z, tokens, 2, cond)
         ending = grown.decode_teacher_forced(z, tokens, 2, cond, torch.tensor([[1, 2], [1, 2]]))
-    assert torch.equal(plain, ending)
+        grown.last_note.weight.normal_()
+        other_last_notes = grown.decode_teacher_forced(z, tokens, 2, cond)
+    assert torch.equal(plain, ending) and torch.equal(plain, other_last_notes)
+
+
+def test_last_notes_pass_over_holds_and_rests_across_bar_lines():
+    c, d = FIRST_NOTE + 12, FIRST_NOTE + 14
+    tokens = torch.tensor([[REST, c, HOLD, HOLD, REST, HOLD, d, HOLD]])
+    assert last_notes(tokens).tolist() == [[REST, REST, c, c, c, c, c, d]]
+
+
+def test_numpy_decoder_follows_the_last_note_out_of_a_repeated_bar(composer):
+    """After a copied bar, the next bar is decoded from the copy's last note (greedy tokens of
+    every bar that is not a copy are the argmax of torch's teacher-forced logits)."""
+    model = composer.model
+    z = torch.randn(2, SMALL.z_dim)
+    repeats = np.array([[-1, -1, 0, -1], [-1, -1, -1, 1]])
+    with torch.no_grad():
+        cond = model.condition(torch.tensor([2, 2]), torch.tensor([1, 3]), torch.tensor([0, 1]))
+        conductor = model.conduct(z, 4, cond)
+        tokens = FastDecoder(model).decode(conductor, cond, 16, 0.0, np.random.default_rng(0), repeats=repeats)
+        predicted = model.decode_bars(conductor, torch.from_numpy(tokens), cond).argmax(-1).numpy().reshape(2, 4, 16)
+    written = repeats < 0
+    assert np.array_equal(predicted[written], tokens.reshape(2, 4, 16)[written])
 
 
 def test_seed_gives_same_melody_and_no_seed_differs(composer):
@@ -194,3 +215,14 @@ def test_a_temperature_per_bar_reaches_each_bar(composer):
     greedy = decoder.decode(conductor, cond, 16, 0.0, np.random.default_rng(0))
     cold_first = decoder.decode(conductor, cond, 16, np.array([[1e-6, 5.0]] * 3), np.random.default_rng(0))
     assert np.array_equal(cold_first[:, :16], greedy[:, :16]) and not np.array_equal(cold_first[:, 16:], greedy[:, 16:])
+
+
+def test_a_tune_ending_writes_its_last_two_bars_whatever_the_form(composer):
+    """The form's other repeats hold; its repeats of the last two bars do not, for a piece that
+    ends a tune (the same melody as with those bars marked fresh); a fragment keeps them all."""
+    form, fresh_end = (-1, -1, -1, -1, 0, 1, 0, 1), (-1, -1, -1, -1, 0, 1, -1, -1)
+    ending = composer.sample(8, "4/4", "irish", 0, "major", seed=5, forms=[form])[0]
+    assert np.array_equal(ending, composer.sample(8, "4/4", "irish", 0, "major", seed=5, forms=[fresh_end])[0])
+    fragment = composer.sample(8, "4/4", "irish", 0, "major", seed=5, forms=[form], ends_tune=False)[0]
+    tokens = encode(fragment, 8 * 16).reshape(8, 16)
+    assert np.array_equal(tokens[6:], tokens[0:2]) and np.array_equal(tokens[4:6], tokens[0:2])
