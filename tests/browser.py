@@ -140,3 +140,17 @@ def human_plan(view: dict, lane: int, sigma_ms: float = 35) -> list[tuple[int, s
         if all(reaches_goal([(tick + late, key, down) for tick, key, down in inputs]) for late in (0, 1, 2)):
             return inputs
     raise AssertionError("the human-model bot finished none of 20 tries: the level should not have been served")
+
+
+def touch_drag(page, cdp, points: list[tuple[float, float]], pause_ms: int) -> None:
+    """A finger down on the first point, slid over the others in small steps (CDP touch events:
+    the page sees pointer events of type touch), resting `pause_ms` on each, lifted."""
+    x0, y0 = points[0]
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": x0, "y": y0, "id": 1}]})
+    for x1, y1 in points[1:]:
+        for i in range(1, 5):
+            cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [{"x": x0 + (x1 - x0) * i / 4, "y": y0 + (y1 - y0) * i / 4, "id": 1}]})
+        x0, y0 = x1, y1
+        page.wait_for_timeout(pause_ms)
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+

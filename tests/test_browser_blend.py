@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import time
 
-from .browser import PHONE, SHOTS
+from .browser import PHONE, SHOTS, touch_drag
 
 STARTED = "import('/static/audio.js').then((audio) => audio.startedSounds())"  # rendered sounds started (read only)
 PAUSE_MS = 120  # a person's hand over one cell of the board
@@ -55,18 +55,9 @@ def mouse_drag(page, path: list[tuple[int, int]]) -> list[str]:
     return shown
 
 
-def touch_drag(page, cdp, path: list[tuple[int, int]]) -> None:
-    """A finger on the first cell of `path`, slid over the others (CDP touch events: the page sees
-    pointer events of type touch), settled, lifted."""
-    x0, y0 = cell_centre(page, *path[0])
-    cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": x0, "y": y0, "id": 1}]})
-    for x, y in path[1:]:
-        x1, y1 = cell_centre(page, x, y)
-        for i in range(1, 5):
-            cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [{"x": x0 + (x1 - x0) * i / 4, "y": y0 + (y1 - y0) * i / 4, "id": 1}]})
-        x0, y0 = x1, y1
-        page.wait_for_timeout(PAUSE_MS)
-    cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+def touch_drag_cells(page, cdp, path: list[tuple[int, int]]) -> None:
+    """A finger slid over the cells of `path` (browser.touch_drag), resting on each as a hand does."""
+    touch_drag(page, cdp, [cell_centre(page, x, y) for x, y in path], PAUSE_MS)
 
 
 def stored_moves(server, round_id: str) -> list[dict]:
@@ -209,10 +200,10 @@ def test_a_hunt_on_a_phone_by_touch(players):
     cdp = page.context.new_cdp_session(page)
     scrolled = page.evaluate("window.scrollY")
     before = steps_shown(page)
-    touch_drag(page, cdp, [(2, 2), (1, 1), (0, 0)])
+    touch_drag_cells(page, cdp, [(2, 2), (1, 1), (0, 0)])
     assert puck(page) == (0, 0)
     assert steps_shown(page) != before
-    touch_drag(page, cdp, [(0, 0), (1, 0), (2, 0), (3, 1)])
+    touch_drag_cells(page, cdp, [(0, 0), (1, 0), (2, 0), (3, 1)])
     assert puck(page) == (3, 1)
     assert page.evaluate("window.scrollY") == scrolled  # a finger on the board drags the puck, it does not scroll the page
     phone.shot("blend-phone")

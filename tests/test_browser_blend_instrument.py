@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from music import DRUM_CLASSES, read_midi
 
-from .browser import DESKTOP, PHONE, SHOTS
+from .browser import DESKTOP, PHONE, SHOTS, touch_drag
 from .test_browser_blend import PAUSE_MS
 
 STEPS = 32  # 4/4, the instrument's default meter
@@ -178,21 +178,8 @@ def test_the_instrument_on_a_phone_by_touch(players):
         assert box["x"] + box["width"] <= 390 and box["height"] >= 28
     cdp = page.context.new_cdp_session(page)
     before = steps_shown(page)
-    touch_drag_instrument(page, cdp, [(5, 5), (4, 4), (3, 3), (2, 2), (1, 1), (0, 0)])
+    touch_drag(page, cdp, [cell_centre(page, x, y) for x, y in [(5, 5), (4, 4), (3, 3), (2, 2), (1, 1), (0, 0)]], PAUSE_MS)
     assert puck(page) == (0, 0)
     assert steps_shown(page) != before
     SHOTS.mkdir(parents=True, exist_ok=True)
     phone.shot("blend-instrument-phone", full_page=True)
-
-
-def touch_drag_instrument(page, cdp, path: list[tuple[int, int]]) -> None:
-    """A finger on the first cell of `path`, slid over the others (CDP touch events), lifted."""
-    x0, y0 = cell_centre(page, *path[0])
-    cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": x0, "y": y0, "id": 1}]})
-    for x, y in path[1:]:
-        x1, y1 = cell_centre(page, x, y)
-        for i in range(1, 5):
-            cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [{"x": x0 + (x1 - x0) * i / 4, "y": y0 + (y1 - y0) * i / 4, "id": 1}]})
-        x0, y0 = x1, y1
-        page.wait_for_timeout(PAUSE_MS)
-    cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})

@@ -2,7 +2,7 @@
 // board of n × n cells coloured by their place between the four corners, and the step grid of a
 // beat (a row per drum, a column per 16th, beats and bars marked). The pure parts are in
 // blend_grid.js.
-import { cellColour, stepRows } from "./blend_grid.js";
+import { cellColour, cellName, stepRows } from "./blend_grid.js";
 
 export const DRUM_LABEL = { kick: "kick", snare: "snare", closed_hat: "closed hat", open_hat: "open hat", low_tom: "low tom", mid_tom: "mid tom", high_tom: "high tom", crash: "crash", ride: "ride" };
 
@@ -66,3 +66,22 @@ export function markPlayhead(grid, before, after) {
   grid.columns[before]?.forEach((c) => c.classList.remove("now"));
   grid.columns[after]?.forEach((c) => c.classList.add("now"));
 }
+
+/** Put the puck on `cell` of an n × n board and show that cell's beat of `view`: the puck, the
+ * cell's name, the step grid and what a screen reader says of them. `els`: {board, puck, cell,
+ * steps}; returns the cell's name. */
+export function showPuck(els, stepGrid, view, n, cell) {
+  const [x, y] = cell;
+  els.puck.style.setProperty("--px", x);
+  els.puck.style.setProperty("--py", y);
+  els.puck.dataset.x = x;
+  els.puck.dataset.y = y;
+  const name = cellName(cell);
+  els.cell.textContent = name;
+  const heard = drawSteps(stepGrid, view, cell);
+  els.steps.dataset.cell = `${x},${y}`;
+  els.steps.setAttribute("aria-label", `The beat under the puck (${name}): ${heard.join(", ") || "silence"}`);
+  els.board.setAttribute("aria-label", `Beat grid, ${n} by ${n}: the puck on ${name}`);
+  return name;
+}
+

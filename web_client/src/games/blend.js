@@ -18,8 +18,8 @@
 // The page module (games/index.js: the interface the shell uses) is at the end: the lobby card,
 // the markup, the result (the target and the answer on the board, the score's parts).
 import * as audio from "../audio.js";
-import { MoveOutbox, arrowMove, beatPiece, breakdown, cellAt, cellColour, cellName, moveFields, newLoop, scheduleLoop, stepPiece, steer } from "./blend_grid.js";
-import { buildBoard, buildSteps, drawSteps, markPlayhead } from "./beat_board.js";
+import { MoveOutbox, arrowMove, beatPiece, breakdown, cellAt, cellName, moveFields, newLoop, scheduleLoop, stepPiece, steer } from "./blend_grid.js";
+import { buildBoard, buildSteps, markPlayhead, showPuck } from "./beat_board.js";
 import { instrument } from "./blend_instrument.js";
 import { el, fromTemplate, levelCard, stylesheet } from "./kit.js";
 
@@ -356,22 +356,12 @@ export class HuntView {
 
   #draw() {
     const [x, y] = this.puck;
-    const puck = this.el.puck;
-    puck.style.setProperty("--px", x);
-    puck.style.setProperty("--py", y);
-    puck.dataset.x = x;
-    puck.dataset.y = y;
-    const name = cellName(this.puck);
+    showPuck(this.el, this.stepGrid, this.hunt, this.hunt.grid, this.puck);
     const rail = this.el.rail;
     rail.hidden = this.axes.length !== 1; // co-op: the line your puck slides on
     rail.className = `hunt-rail ${this.axes}`;
     rail.style.setProperty("--px", x);
     rail.style.setProperty("--py", y);
-    this.el.board.setAttribute("aria-label", `Beat grid, ${this.hunt.grid} by ${this.hunt.grid}: the puck on ${name}`);
-    this.el.cell.textContent = name;
-    const heard = drawSteps(this.stepGrid, this.hunt, this.puck);
-    this.el.steps.dataset.cell = `${x},${y}`;
-    this.el.steps.setAttribute("aria-label", `The beat under the puck (${name}): ${heard.join(", ") || "silence"}`);
     this.#drawControls();
   }
 
@@ -459,23 +449,13 @@ let view = null;
 function resultBoard(n, target, answer) {
   const board = document.createElement("div");
   board.className = "hunt-result-board";
-  board.style.setProperty("--n", n);
   board.setAttribute("role", "img");
   board.setAttribute("aria-label", `The target ${cellName(target)}, your answer ${cellName(answer)}`);
-  for (let y = 0; y < n; y++) {
-    for (let x = 0; x < n; x++) {
-      const cell = document.createElement("div");
-      cell.className = "cell";
-      cell.dataset.x = x;
-      cell.dataset.y = y;
-      cell.style.background = cellColour(x, y, n);
-      const isTarget = same([x, y], target), isAnswer = same([x, y], answer);
-      if (isTarget) cell.classList.add("target");
-      if (isAnswer) cell.classList.add("answer");
-      cell.textContent = isTarget ? "★" : isAnswer ? "●" : "";
-      board.append(cell);
-    }
-  }
+  const cells = buildBoard(board, n);
+  cells.get(`${answer}`).classList.add("answer");
+  cells.get(`${answer}`).textContent = "●";
+  cells.get(`${target}`).classList.add("target");
+  cells.get(`${target}`).textContent = "★"; // the target's mark wins where the answer is exact
   return board;
 }
 

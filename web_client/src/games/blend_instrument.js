@@ -10,7 +10,7 @@
 // tempo: opening it rebuilds the same grid, with no state on the server.
 import * as audio from "../audio.js";
 import { cellAt, cellName, cornerCells, newLoop, pathAt, readShareHash, scheduleLoop, shareHash, stepPiece, toggleHit } from "./blend_grid.js";
-import { buildBoard, buildSteps, drawSteps, markPlayhead } from "./beat_board.js";
+import { buildBoard, buildSteps, drawSteps, markPlayhead, showPuck } from "./beat_board.js";
 import { fromTemplate } from "./kit.js";
 
 const LEAD = 0.12; // s: a step is handed to the playback this long before it sounds
@@ -391,18 +391,7 @@ class Instrument {
   // --- drawing, export, share -----------------------------------------------------------------
 
   #draw() {
-    const [x, y] = this.puck;
-    const puck = this.el.puck;
-    puck.style.setProperty("--px", x);
-    puck.style.setProperty("--py", y);
-    puck.dataset.x = x;
-    puck.dataset.y = y;
-    const name = cellName(this.puck);
-    this.el.cell.textContent = name;
-    const heard = drawSteps(this.stepGrid, this.grid, this.puck);
-    this.el.steps.dataset.cell = `${x},${y}`;
-    this.el.steps.setAttribute("aria-label", `The beat under the puck (${name}): ${heard.join(", ") || "silence"}`);
-    this.el.board.setAttribute("aria-label", `Beat grid, ${this.grid.n} by ${this.grid.n}: the puck on ${name}`);
+    showPuck(this.el, this.stepGrid, this.grid, this.grid.n, this.puck);
   }
 
   async #export(beats, filename) {
