@@ -1,7 +1,7 @@
 """Many players against one server process, beside the same load against a bare echo server.
 
 Run: `.venv/bin/python bench/realtime.py [players=500] [seconds=30] [Sort moves per second per player=1]
-[one player in N plays Run=5; 0: none]`
+[one player in N plays Run=5; 0: none] [one player in M plays Beat Hunt=5; 0: none]`
 (`make bench-realtime`). Starts a game server (with its default pool, once the pool is full) and
 bench/echo_server.py, each on a free loopback port; then, for each in turn, opens the same number
 of python-socketio AsyncClient connections (websocket), dealt over $LOAD_PROCESSES (default 2)
@@ -12,8 +12,14 @@ moves at a fixed rate for the measured seconds, each player on its own schedule 
 
 - game: most players play Sort (solo slices-0: a swap of two slots per move, on the board
   version they hold), 1 in N play Run level 0 (the scripted bot's inputs, sent live as a client
-  would; a new round when one ends). Every ack is a move served: moves/s and move-to-ack latency
-  p50 / p99; round starts: their latency p50 / p99, for Sort and Run apart (ramp included).
+  would; a new round when one ends), 1 in M (of all players; taken from those not on Run) play
+  Beat Hunt (solo, their levels spread over the ladder's 0..4: at the Sort players' move rate
+  (the third argument), a `hunt_move` to a random cell of the grid, every 10th a listen while
+  listens are left; a submit after 20-40 moves, then the next round at once). Every ack is a
+  move served: moves/s and move-to-ack latency p50 / p99, in all and per game; round starts:
+  their latency p50 / p99, per game (ramp included), and Beat Hunt's per level. While the
+  players play, /healthz is read once a second: the fewest pieces each shape of the pool had
+  ready, and in how many reads none (a start then waits for the refill).
 - echo: the same connections send a payload of the same size, same rate; moves/s and latency.
 For each, the CPU time the servers, the game server's child processes (composers, database
 writer) and the load generator used over the measured window (per move: what an event costs).
@@ -35,6 +41,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -45,6 +52,7 @@ sys.path.insert(0, str(ROOT))
 import socketio  # noqa: E402
 
 from game_server.config import Config  # noqa: E402
+from game_server.games.blend import rules as hunt_rules  # noqa: E402
 from game_server.games.run import bot as run_bot  # noqa: E402
 from game_server.games.run.physics import Lane, Platform  # noqa: E402
 from tests.server import ServerProcess, free_port  # noqa: E402
@@ -98,31 +106,38 @@ def pct(values: list[float], q: float) -> float:
 class Stats:
     def __init__(self):
         self.latencies: list[float] = []
-        self.round_starts: dict[str, list[float]] = {"sort": [], "run": []}  # game -> seconds, ramp included
+        self.moves: dict[str, list[float]] = {"sort": [], "run": [], "blend": []}  # game -> the move acks' seconds (of `latencies`)
+        self.round_starts: dict[str, list[float]] = {"sort": [], "run": [], "blend": []}  # game -> seconds, ramp included
+        self.hunt_starts: dict[int, list[float]] = {}  # Beat Hunt's round starts by level
         self.refused: dict[str, int] = {}
         self.start_refusals: dict[str, int] = {}
         self.counting = False
         self.cpu: dict[str, float] = {}  # seconds of CPU over the measured window, per process
 
 
-async def timed_call(sio, stats: Stats, event: str, data: dict) -> dict:
+async def timed_call(sio, stats: Stats, event: str, data: dict, game: str | None = None) -> dict:
+    """A move, timed to its ack (counted, as `game`'s too, once the window is open)."""
     started = time.perf_counter()
     reply = await sio.call(event, data, timeout=30)
     if stats.counting:
         stats.latencies.append(time.perf_counter() - started)
+        if game is not None:
+            stats.moves[game].append(stats.latencies[-1])
         if not reply.get("ok", True):
             code = reply["error"]["code"]
             stats.refused[code] = stats.refused.get(code, 0) + 1
     return reply
 
 
-async def start_round(sio, stats: Stats, game: str) -> dict:
-    """Timed; a refusal (composer_busy: the pool ran dry and composing on demand took over 10 s)
-    is counted and retried a second later."""
+async def start_round(sio, stats: Stats, game: str, level: int | None = None) -> dict:
+    """Timed (`level`: Beat Hunt's, kept apart too); a refusal (composer_busy: the pool ran dry
+    and composing on demand took over 10 s) is counted and retried a second later."""
     while True:
         started = time.perf_counter()
         reply = await sio.call("start_round", {}, timeout=30)
         stats.round_starts[game].append(time.perf_counter() - started)
+        if level is not None:
+            stats.hunt_starts.setdefault(level, []).append(stats.round_starts[game][-1])
         if reply["ok"]:
             return reply["round"]
         stats.start_refusals[reply["error"]["code"]] = stats.start_refusals.get(reply["error"]["code"], 0) + 1
@@ -150,7 +165,7 @@ async def run_player(sio, stats: Stats, stop: float, planner) -> None:
             if time.monotonic() >= stop:
                 return
             seq += 1
-            reply = await timed_call(sio, stats, "run_input", {"round_id": view["round_id"], "seq": seq, "inputs": inputs})
+            reply = await timed_call(sio, stats, "run_input", {"round_id": view["round_id"], "seq": seq, "inputs": inputs}, "run")
             if not reply.get("ok") and reply["error"]["code"] in ("round_over", "lane_over"):
                 break
         try:
@@ -168,6 +183,41 @@ def bot_inputs(platforms: list, goal: int, start_x: int, tempo: int) -> list[tup
     return sorted(by_tick.items())
 
 
+async def hunt_player(sio, stats: Stats, interval: float, stop: float, level: int) -> None:
+    """Beat Hunt, solo, at `level`: a round; then, every `interval` (`on_schedule`), the puck to a
+    random cell of the grid, every 10th event a listen again while the level has listens left;
+    a submit after 20-40 of them, and the next round at once (timed), as Run's players go on.
+    `seq` counts on over the rounds (one counter per seat)."""
+    await sio.call("create_room", {"game": "blend", "level": level}, timeout=30)
+    schedule = on_schedule(interval, stop)
+    seq = 0
+    while time.monotonic() < stop:
+        view = await start_round(sio, stats, "blend", level)
+        hunt = view["hunt"]
+        cells, listens_left, submit_after = hunt["grid"], hunt["listens_left"], random.randint(20, 40)
+        sent = 0
+        while True:
+            if await anext(schedule, None) is None:
+                return
+            sent += 1
+            if sent > submit_after:
+                event = {"kind": "submit"}
+            elif sent % 10 == 0 and listens_left > 0:
+                event = {"kind": "listen"}
+            else:
+                event = {"kind": "move", "x": random.randrange(cells), "y": random.randrange(cells)}
+            seq += 1
+            reply = await timed_call(sio, stats, "hunt_move", {"round_id": view["round_id"], "seq": seq, **event}, "blend")
+            if reply.get("ok"):
+                listens_left = reply["hunt"]["listens_left"]
+                if "result" in reply:
+                    break
+            elif reply["error"]["code"] in ("round_over", "wrong_round"):
+                break
+            elif reply["error"]["code"] == "too_late":  # the level's time is up: a submit is still taken
+                submit_after = 0
+
+
 async def echo_player(sio, stats: Stats, interval: float, stop: float) -> None:
     payload = {"round_id": "r_0123456789abcdef", "seq": 0, "version": 0, "move": {"kind": "swap", "slot": 0, "other": 1}}
     async for _ in on_schedule(interval, stop):
@@ -182,12 +232,14 @@ def load(url: str, players: int, seconds: float, rate: float, echo: bool, rss_of
     generator's; and, as "its children", the child processes of `children_of` when the window
     opens (the database writer starts with the first write)."""
     context = multiprocessing.get_context("spawn")
+    everyone = roles(players, RUN_EVERY, HUNT_EVERY)
     pipes, workers = [], []
     try:
         for share in range(LOAD_PROCESSES):
             here, there = context.Pipe()
             # Not daemonic: each has a child of its own (the Run bot's planner); ended below.
-            worker = context.Process(target=load_share, args=(there, url, range(share, players, LOAD_PROCESSES), seconds, rate, echo, RAMP_SECONDS, RUN_EVERY))
+            indices = range(share, players, LOAD_PROCESSES)
+            worker = context.Process(target=load_share, args=(there, url, indices, seconds, rate, echo, RAMP_SECONDS, [everyone[i] for i in indices]))
             worker.start()
             pipes.append(here)
             workers.append(worker)
@@ -210,8 +262,12 @@ def load(url: str, players: int, seconds: float, rate: float, echo: bool, rss_of
         stats.elapsed = max(share.elapsed for share in shares)
         for share in shares:
             stats.latencies += share.latencies
+            for game, acks in share.moves.items():
+                stats.moves[game] += acks
             for game, starts in share.round_starts.items():
                 stats.round_starts[game] += starts
+            for level, starts in share.hunt_starts.items():
+                stats.hunt_starts.setdefault(level, []).extend(starts)
             for mine, theirs in ((stats.refused, share.refused), (stats.start_refusals, share.start_refusals)):
                 for code, count in theirs.items():
                     mine[code] = mine.get(code, 0) + count
@@ -224,13 +280,25 @@ def load(url: str, players: int, seconds: float, rate: float, echo: bool, rss_of
                 worker.terminate()
 
 
-def load_share(pipe, url: str, indices: range, seconds: float, rate: float, echo: bool, ramp: float, run_every: int) -> None:
+def roles(players: int, run_every: int, hunt_every: int) -> list[tuple[str, int]]:
+    """Each player's game and level: 1 in `run_every` plays Run (every run_every-th, as before
+    Beat Hunt came), `players // hunt_every` play Beat Hunt, spread evenly over the others, their
+    levels in turn over the ladder; the rest Sort (0: nobody on that game)."""
+    everyone = [("run" if run_every and i % run_every == run_every - 1 else "sort", 0) for i in range(players)]
+    rest = [i for i, (game, _) in enumerate(everyone) if game == "sort"]
+    hunters = min(len(rest), players // hunt_every) if hunt_every else 0
+    for k in range(hunters):
+        everyone[rest[k * len(rest) // hunters]] = ("blend", k % len(hunt_rules.LADDER))
+    return everyone
+
+
+def load_share(pipe, url: str, indices: range, seconds: float, rate: float, echo: bool, ramp: float, games: list[tuple[str, int]]) -> None:
     """One load-generator process: connects its players, tells the parent, waits for the common
-    start, plays, and sends back its Stats."""
-    asyncio.run(play_share(pipe, url, indices, seconds, rate, echo, ramp, run_every))
+    start, plays, and sends back its Stats. `games`: each player's game and level (`roles`)."""
+    asyncio.run(play_share(pipe, url, indices, seconds, rate, echo, ramp, games))
 
 
-async def play_share(pipe, url: str, indices: range, seconds: float, rate: float, echo: bool, ramp: float, run_every: int) -> None:
+async def play_share(pipe, url: str, indices: range, seconds: float, rate: float, echo: bool, ramp: float, games: list[tuple[str, int]]) -> None:
     stats, clients = Stats(), []
     sem = asyncio.Semaphore(50)  # connect 50 at a time
 
@@ -256,13 +324,15 @@ async def play_share(pipe, url: str, indices: range, seconds: float, rate: float
     warmup = ramp + 2
     stop = time.monotonic() + warmup + seconds
     tasks = []
-    plays_run = not echo and run_every > 0
+    plays_run = not echo and any(game == "run" for game, _ in games)
     planner = concurrent.futures.ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) if plays_run else None
-    for i, sio in zip(indices, connected):
+    for (game, level), sio in zip(games, connected):
         if echo:
             tasks.append(echo_player(sio, stats, 1 / rate, stop))
-        elif run_every and i % run_every == run_every - 1:
+        elif game == "run":
             tasks.append(arrive(run_player(sio, stats, stop, planner), ramp))
+        elif game == "blend":
+            tasks.append(arrive(hunt_player(sio, stats, 1 / rate, stop, level), ramp))
         else:
             tasks.append(arrive(sort_player(sio, stats, 1 / rate, stop), ramp))
     runner = asyncio.gather(*tasks)
@@ -280,6 +350,7 @@ async def play_share(pipe, url: str, indices: range, seconds: float, rate: float
 
 RAMP_SECONDS = 60.0
 RUN_EVERY = 5  # one player in RUN_EVERY plays Run (0: nobody)
+HUNT_EVERY = 5  # one player in HUNT_EVERY plays Beat Hunt (0: nobody)
 LOAD_PROCESSES = int(os.environ.get("LOAD_PROCESSES", "2"))  # the load generator's processes
 
 
@@ -310,7 +381,7 @@ async def sort_player(sio, stats: Stats, interval: float, stop: float) -> None:
     version, seq = view["board"]["version"], 0
     async for _ in on_schedule(interval, stop):
         seq += 1
-        reply = await timed_call(sio, stats, "sort_move", {"round_id": view["round_id"], "seq": seq, "version": version, "move": {"kind": "swap", "slot": 0, "other": 1}})
+        reply = await timed_call(sio, stats, "sort_move", {"round_id": view["round_id"], "seq": seq, "version": version, "move": {"kind": "swap", "slot": 0, "other": 1}}, "sort")
         if reply.get("ok"):
             version = reply["board"]["version"]
 
@@ -326,10 +397,52 @@ def report(name: str, stats: Stats, server: str) -> float:
     return per_second
 
 
+def report_games(stats: Stats) -> None:
+    """The game load's move acks per game (of the figures above), round starts per game, Beat Hunt's per level."""
+    acks = {game: [x * 1000 for x in xs] for game, xs in stats.moves.items() if xs}
+    print("       per game: " + "; ".join(f"{game} {len(xs)} moves = {len(xs) / stats.elapsed:.1f}/s, p50 {pct(xs, 50):.1f} ms, p99 {pct(xs, 99):.1f} ms" for game, xs in acks.items()))
+    starts = {game: [x * 1000 for x in xs] for game, xs in stats.round_starts.items()}
+    every = [x for xs in starts.values() for x in xs]
+    print(f"round starts: {len(every)} timed, p50 {pct(every, 50):.1f} ms, p99 {pct(every, 99):.1f} ms ("
+          + "; ".join(f"{game} {len(xs)}: {pct(xs, 50):.1f} / {pct(xs, 99):.1f}" for game, xs in starts.items() if xs)
+          + f"); refused {stats.start_refusals or 'none'}")
+    if stats.hunt_starts:
+        print("  blend starts by level (p50 / p99 / max ms): " + "; ".join(
+            f"{level} ({hunt_rules.LADDER[level].name}) {len(xs)}: {pct(ms, 50):.1f} / {pct(ms, 99):.1f} / {max(ms):.1f}"
+            for level, xs in sorted(stats.hunt_starts.items()) for ms in [[x * 1000 for x in xs]]))
+
+
+class PoolWatch(threading.Thread):
+    """/healthz's pool once a second while the game load runs: the fewest pieces each shape had
+    ready, and in how many reads it had none (a start then waits for the refill)."""
+
+    def __init__(self, server: ServerProcess):
+        super().__init__(daemon=True)
+        self.server, self.done = server, threading.Event()
+        self.reads, self.fewest, self.empty = 0, {}, {}
+
+    def run(self) -> None:
+        while not self.done.wait(1.0):
+            try:
+                pool = self.server.get("/healthz")["pool"]
+            except OSError:
+                continue
+            self.reads += 1
+            for shape, ready in pool.items():
+                self.fewest[shape] = min(ready, self.fewest.get(shape, ready))
+                self.empty[shape] = self.empty.get(shape, 0) + (ready == 0)
+
+    def report(self) -> str:
+        def short(shape: str) -> str:  # GridRequest(n=5, contrast='contrasting', ...) -> Grid 5 contrasting
+            name, _, fields = shape.partition("(")
+            return f"{name.removesuffix('Request')} " + " ".join(v.split("=")[1].strip("'") for v in fields.rstrip(")").split(", ")[:2])
+        return f"{self.reads} reads: " + ", ".join(f"{short(shape)} {fewest}" + (f" (none in {self.empty[shape]})" if self.empty[shape] else "") for shape, fewest in self.fewest.items())
+
+
 def main(players: int = 500, seconds: float = 30, rate: float = 1.0) -> None:
     tmp = Path(tempfile.mkdtemp(prefix="bench-realtime-"))
-    run_players = players // RUN_EVERY if RUN_EVERY else 0
-    sort_players = players - run_players
+    games = [game for game, _ in roles(players, RUN_EVERY, HUNT_EVERY)]
+    sort_players, run_players, hunt_players = games.count("sort"), games.count("run"), games.count("blend")
     # as served (INFO: a line per connection, room, round start and end), unless LOG_LEVEL says otherwise
     # every player is 127.0.0.1 here: no per-address cap on connections
     server = ServerProcess(tmp, extra_env={"LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO"), "MAX_CONNECTIONS_PER_ADDRESS": "0"}).start(timeout=120)
@@ -340,8 +453,13 @@ def main(players: int = 500, seconds: float = 30, rate: float = 1.0) -> None:
         while time.monotonic() < deadline and not (len(pool := server.get("/healthz")["pool"]) >= 7 and all(v >= (24 if "Piece" in k else 12 if "Run" in k else 3) for k, v in pool.items())):
             time.sleep(1)
         idle = rss_mb(server.process.pid)
-        print(f"{players} players ({sort_players} Sort, {run_players} Run), {rate:g} moves/s each for Sort, {seconds:g} s measured after a {RAMP_SECONDS:g} s ramp; both servers {Config.from_env().async_mode}")
-        game_stats, memory = load(server.url, players, seconds, rate, echo=False, rss_of=lambda: rss_mb(server.process.pid), processes={"game server": server.process.pid}, children_of=server.process.pid)
+        print(f"{players} players ({sort_players} Sort, {run_players} Run, {hunt_players} Beat Hunt), {rate:g} moves/s each for Sort and Beat Hunt, {seconds:g} s measured after a {RAMP_SECONDS:g} s ramp; both servers {Config.from_env().async_mode}")
+        watch = PoolWatch(server)
+        watch.start()
+        try:
+            game_stats, memory = load(server.url, players, seconds, rate, echo=False, rss_of=lambda: rss_mb(server.process.pid), processes={"game server": server.process.pid}, children_of=server.process.pid)
+        finally:
+            watch.done.set()
         for _ in range(100):
             try:
                 urllib.request.urlopen(f"http://127.0.0.1:{echo_port}/healthz", timeout=1)
@@ -350,12 +468,10 @@ def main(players: int = 500, seconds: float = 30, rate: float = 1.0) -> None:
                 time.sleep(0.1)
         echo_stats, _ = load(f"http://127.0.0.1:{echo_port}", players, seconds, len(game_stats.latencies) / game_stats.elapsed / players, echo=True, processes={"echo server": echo.pid})
         game = report("game", game_stats, "game server")
+        report_games(game_stats)
         base = report("echo", echo_stats, "echo server")
-        starts = {game: [x * 1000 for x in xs] for game, xs in game_stats.round_starts.items()}
-        every = starts["sort"] + starts["run"]
-        print(f"round starts: {len(every)} timed, p50 {pct(every, 50):.1f} ms, p99 {pct(every, 99):.1f} ms ("
-              + "; ".join(f"{game} {len(xs)}: {pct(xs, 50):.1f} / {pct(xs, 99):.1f}" for game, xs in starts.items() if xs)
-              + f"); refused {game_stats.start_refusals or 'none'}; pool at the end: {json.dumps(server.get('/healthz')['pool'])}")
+        print(f"pool at the end: {json.dumps(server.get('/healthz')['pool'])}")
+        print(f"pool's fewest ready while playing (ramp included), {watch.report()}")
         print(f"throughput ratio game/echo at the same offered load: {game / base:.2f}")
         print(f"game server RSS: idle {idle:.0f} MB, {players} players connected {memory['connected']:.0f} MB, with their {players} rooms live {memory['rooms']:.0f} MB"
               f" -> {(memory['connected'] - idle) * 1024 / players:.0f} KB per connected player, {(memory['rooms'] - memory['connected']) * 1024 / players:.0f} KB per live room")
@@ -368,4 +484,6 @@ if __name__ == "__main__":
     args = [float(a) for a in sys.argv[1:]]
     if len(args) > 3:
         RUN_EVERY = int(args[3])
+    if len(args) > 4:
+        HUNT_EVERY = int(args[4])
     main(int(args[0]) if args else 500, args[1] if len(args) > 1 else 30, args[2] if len(args) > 2 else 1.0)
