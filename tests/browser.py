@@ -154,3 +154,19 @@ def touch_drag(page, cdp, points: list[tuple[float, float]], pause_ms: int) -> N
         page.wait_for_timeout(pause_ms)
     cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
 
+
+def mouse_drag(page, points: list[tuple[float, float]], pause_ms: int, read) -> list:
+    """Press on the first point, move over the others in small steps, resting `pause_ms` on each
+    as a hand does, and release; returns `read()` on each point (what the page shows there)."""
+    mouse = page.mouse
+    mouse.move(*points[0])
+    mouse.down()
+    page.wait_for_timeout(pause_ms)
+    shown = [read()]
+    for point in points[1:]:
+        mouse.move(*point, steps=5)
+        page.wait_for_timeout(pause_ms)
+        shown.append(read())
+    mouse.up()
+    return shown
+

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import time
 
-from .browser import PHONE, SHOTS, touch_drag
+from .browser import PHONE, SHOTS, mouse_drag, touch_drag
 
 STARTED = "import('/static/audio.js').then((audio) => audio.startedSounds())"  # rendered sounds started (read only)
 PAUSE_MS = 120  # a person's hand over one cell of the board
@@ -40,19 +40,9 @@ def wait_for_sounds(page, more_than: int, timeout: float = 10) -> int:
     return started
 
 
-def mouse_drag(page, path: list[tuple[int, int]]) -> list[str]:
-    """Press on the first cell of `path`, move over the others in small steps, pausing on each as a
-    hand does, and release; returns the step grid as shown on each cell."""
-    mouse = page.mouse
-    mouse.move(*cell_centre(page, *path[0]))
-    mouse.down()
-    shown = [steps_shown(page)]
-    for x, y in path[1:]:
-        mouse.move(*cell_centre(page, x, y), steps=5)
-        page.wait_for_timeout(PAUSE_MS)
-        shown.append(steps_shown(page))
-    mouse.up()
-    return shown
+def mouse_drag_cells(page, path: list[tuple[int, int]]) -> list[str]:
+    """The mouse dragged over the cells of `path` (browser.mouse_drag); the step grid shown on each."""
+    return mouse_drag(page, [cell_centre(page, x, y) for x, y in path], PAUSE_MS, lambda: steps_shown(page))
 
 
 def touch_drag_cells(page, cdp, path: list[tuple[int, int]]) -> None:
@@ -97,7 +87,7 @@ def test_a_solo_beat_hunt_round_with_the_mouse(players, server):
     assert page.get_attribute("#hunt-target", "data-left") == "6"
 
     path = [(2, 2), (1, 2), (1, 1), (0, 1), (0, 0), (1, 0), (2, 0), (3, 0), (4, 0), (4, 1)]
-    shown = mouse_drag(page, path)
+    shown = mouse_drag_cells(page, path)
     assert puck(page) == (4, 1)
     assert len(set(shown)) >= 3, "the step grid should change as the puck crosses the grid"
     page.wait_for_selector("#hunt-steps i.now")  # the beat under the puck loops: its playhead moves
@@ -154,7 +144,7 @@ def test_a_coop_hunt_each_page_steers_its_own_axis(players, server):
     h.wait_for_selector("#hunt-status:has-text('Your partner steers up and down')")
     assert puck(h) == (4, 2)
 
-    mouse_drag(g, [(4, 2), (3, 3), (2, 4)])  # the guest's axis, by a mouse drag: only y follows
+    mouse_drag_cells(g, [(4, 2), (3, 3), (2, 4)])  # the guest's axis, by a mouse drag: only y follows
     assert puck(g) == (4, 4)
     h.wait_for_selector("#hunt-puck[data-x='4'][data-y='4']")
     h.wait_for_selector("#hunt-status:has-text('Yuri moved the puck to E5')")

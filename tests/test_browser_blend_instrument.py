@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from music import DRUM_CLASSES, read_midi
 
-from .browser import DESKTOP, PHONE, SHOTS, touch_drag
+from .browser import DESKTOP, PHONE, SHOTS, mouse_drag, touch_drag
 from .test_browser_blend import PAUSE_MS
 
 STEPS = 32  # 4/4, the instrument's default meter
@@ -36,18 +36,9 @@ def cell_centre(page, x: int, y: int) -> tuple[float, float]:
     return box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
 
 
-def mouse_drag(page, path: list[tuple[int, int]]) -> list[str]:
-    mouse = page.mouse
-    mouse.move(*cell_centre(page, *path[0]))
-    mouse.down()
-    page.wait_for_timeout(PAUSE_MS)
-    shown = [steps_shown(page)]
-    for x, y in path[1:]:
-        mouse.move(*cell_centre(page, x, y), steps=5)
-        page.wait_for_timeout(PAUSE_MS)
-        shown.append(steps_shown(page))
-    mouse.up()
-    return shown
+def mouse_drag_cells(page, path: list[tuple[int, int]]) -> list[str]:
+    """The mouse dragged over the cells of `path` (browser.mouse_drag); the step grid shown on each."""
+    return mouse_drag(page, [cell_centre(page, x, y) for x, y in path], PAUSE_MS, lambda: steps_shown(page))
 
 
 def click_cell(page, x: int, y: int) -> str:
@@ -81,7 +72,7 @@ def test_the_instrument_drag_edit_export_and_share(players, server, browser):
 
     # a drag across the board: the beat heard changes, and the step grid with it
     path = [(0, 0), (1, 1), (2, 2), (3, 3), (4, 4), (5, 5), (6, 6), (7, 7), (8, 8), (9, 9), (10, 10), (10, 9), (10, 8)]
-    shown = mouse_drag(page, path)
+    shown = mouse_drag_cells(page, path)
     assert puck(page) == (10, 8)
     assert len(set(shown)) >= 4, "the step grid should change as the puck crosses the grid"
     page.wait_for_selector("#blender-play[aria-pressed=true]")
@@ -127,7 +118,7 @@ def test_the_instrument_drag_edit_export_and_share(players, server, browser):
     page.click("#blender-draw")
     page.wait_for_selector("#blender-draw[aria-pressed=true]")
     drawn = [(2, 2), (3, 2), (4, 2), (4, 3), (4, 4)]
-    mouse_drag(page, drawn)
+    mouse_drag_cells(page, drawn)
     assert page.get_attribute("#blender-board", "data-path") == str(len(drawn))
     assert page.locator("#blender-board .cell.on-path").count() == len(drawn)
     page.wait_for_selector("#blender-play[aria-pressed=true]")  # the path plays, bar by bar
