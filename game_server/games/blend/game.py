@@ -43,21 +43,17 @@ import time
 from dataclasses import dataclass
 from typing import Literal
 
-import numpy as np
 from pydantic import Field
 
-from music import DRUM_CLASSES, Meter, Piece, piece_to_json
+from music import Piece, piece_to_json
 
 from ...protocol import ProtocolError, Strict
 from ..base import Checked, Game, Move, Outcome, Refused, Result, RoundState, Started, Table, heard_only_path, heard_only_token, levels_for_people, new_round_id
 from . import rules
 from .instrument import TOOLS
-from .material import BeatGrid, GridRequest
+from .material import BeatGrid, GridRequest, beat_format, masks, patterns
 
 LADDER = "hunt"
-BITS = np.arange(len(DRUM_CLASSES))  # a drum class's bit in a step's hit mask
-
-
 class HuntMove(Strict):
     """Move the puck on your axes (`x`, `y`: the cell; an axis not sent stays), listen to the target
     again, or submit the puck's cell. No time, no distance, no score: the server has those."""
@@ -85,15 +81,9 @@ def request_for(level: rules.Level) -> GridRequest:
     return GridRequest(level.grid, level.contrast)
 
 
-def beats(grid: BeatGrid) -> list:
-    """The grid as the page plays it: [x][y][step] -> hit mask, bit d = DRUM_CLASSES[d]."""
-    return (grid.grid.astype(np.int64) << BITS).sum(axis=-1).tolist()
-
-
 def grid_of(setup: dict) -> BeatGrid:
-    """A stored round's grid, from its setup (the inverse of `beats`)."""
-    masks = np.array(setup["beats"], dtype=np.int64)
-    return BeatGrid(setup["meter"], setup["style"], setup["tempo"], setup["grid"], ((masks[..., None] >> BITS) & 1).astype(np.uint8), tuple(setup["target"]))
+    """A stored round's grid, from its setup (its `beats` as the view sends them)."""
+    return BeatGrid(setup["meter"], setup["style"], setup["tempo"], setup["grid"], patterns(setup["beats"]), tuple(setup["target"]))
 
 
 def heard(state: HuntRound) -> dict:
@@ -156,15 +146,14 @@ class BeatHunt(Game):
         hunt = rules.new_hunt(level, grid.target, table.coop, rules.owners_for(table.players, table.coop))
         state = HuntRound(new_round_id(), f"{LADDER}-{rung}", table.players, table.names, time.time(), grid=grid, hunt=hunt, audio=heard_only_token())
         setup = {"level": level.name, "target": list(grid.target), "coop": table.coop, "owners": dict(hunt.owners), "audio": state.audio,
-                 "meter": grid.meter, "style": grid.style, "tempo": grid.tempo, "grid": grid.n, "beats": beats(grid)}
+                 "meter": grid.meter, "style": grid.style, "tempo": grid.tempo, "grid": grid.n, "beats": masks(grid.grid)}
         return Started(state, composed.seed, piece_to_json(grid.piece(grid.target)), setup)
 
     def view(self, state: HuntRound) -> dict:
-        grid, level, meter = state.grid, state.hunt.level, Meter.parse(state.grid.meter)
+        grid, level = state.grid, state.hunt.level
         return {"round_id": state.round_id, "game": self.name, "level": state.level_name, "result": state.result, "hunt": {
-            "grid": grid.n, "meter": grid.meter, "style": grid.style, "tempo": grid.tempo, "steps": grid.grid.shape[2],
-            "steps_per_bar": meter.steps_per_bar, "beat_steps": meter.beat_steps, "drums": [drum.value for drum in DRUM_CLASSES],
-            "beats": beats(grid), "listens": level.listens, "seconds": level.seconds, "owners": dict(state.hunt.owners),
+            "grid": grid.n, "meter": grid.meter, "style": grid.style, "tempo": grid.tempo, **beat_format(grid.meter),
+            "beats": masks(grid.grid), "listens": level.listens, "seconds": level.seconds, "owners": dict(state.hunt.owners),
             "target": heard(state), **public_hunt(state)}}
 
     def heard_only(self, setup: dict, token: str) -> Piece | None:

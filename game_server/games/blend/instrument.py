@@ -31,17 +31,16 @@ import numpy as np
 from pydantic import Field, model_validator
 
 from models.grooves import STYLES
-from music import DRUM_CLASSES, Meter, Piece, concatenate, drum_hits, to_midi_bytes
+from music import DRUM_CLASSES, Meter, concatenate, to_midi_bytes
 
 from ...protocol import Strict
 from ..base import Tool
-from .material import BARS, DEFAULT_STYLE, NO_KEY, candidates, contrasting_corners, hamming
+from .material import BARS, DEFAULT_STYLE, beat_format, beat_piece, candidates, contrasting_corners, hamming, masks, patterns
 
 PRESETS = Path(__file__).resolve().parent / "presets.json"
 MeterName = Literal["4/4", "3/4", "6/8"]
 Mask = Annotated[int, Field(ge=0, le=2 ** len(DRUM_CLASSES) - 1)]
 Beat = Annotated[list[Mask], Field(min_length=24, max_length=32)]
-BITS = np.arange(len(DRUM_CLASSES))
 MAX_PATH = 64  # beats in one MIDI export (a path of 64 cells, 128 bars)
 
 
@@ -92,16 +91,6 @@ class MidiAsk(Strict):
         return self
 
 
-def patterns(beats) -> np.ndarray:
-    """Beats as T hit masks -> [B, T, 9] uint8 multi-hot."""
-    return ((np.array(beats, dtype=np.int64)[..., None] >> BITS) & 1).astype(np.uint8)
-
-
-def masks(patterns_: np.ndarray) -> list:
-    """[..., T, 9] multi-hot -> [..., T] hit masks."""
-    return (patterns_.astype(np.int64) << BITS).sum(axis=-1).tolist()
-
-
 @dataclass(frozen=True)
 class BlendRequest:
     """An instrument's grid, made in a composer process: `corners` (4 beats as tuples of T hit
@@ -134,17 +123,12 @@ def grid(ask: GridAsk, compose) -> dict:
     cells = compose(BlendRequest(ask.n, ask.meter, ask.style, seed, corners)).pieces[0]
     beats = masks(cells)
     last = ask.n - 1
-    meter = Meter.parse(ask.meter)
     return {"n": ask.n, "meter": ask.meter, "style": ask.style, "seed": seed,
-            "corners": [beats[0][0], beats[last][0], beats[0][last], beats[last][last]], "beats": beats,
-            "steps": steps_of(ask.meter), "steps_per_bar": meter.steps_per_bar, "beat_steps": meter.beat_steps,
-            "drums": [drum.value for drum in DRUM_CLASSES]}
+            "corners": [beats[0][0], beats[last][0], beats[0][last], beats[last][last]], "beats": beats, **beat_format(ask.meter)}
 
 
 def midi(ask: MidiAsk, compose) -> bytes:
-    meter = Meter.parse(ask.meter)
-    parts = [Piece(tempo=ask.tempo, meter=meter, key=NO_KEY, bars=BARS, drums=drum_hits(pattern, meter)) for pattern in patterns(ask.beats)]
-    return to_midi_bytes(concatenate(parts))
+    return to_midi_bytes(concatenate([beat_piece(pattern, ask.meter, ask.tempo) for pattern in patterns(ask.beats)]))
 
 
 def preset_list(ask: PresetsAsk, compose) -> dict:

@@ -104,8 +104,34 @@ class BeatGrid:
 
     def piece(self, cell: Cell) -> Piece:
         """The cell's beat as a drums-only 2-bar Piece at the grid's tempo (to play or render)."""
-        meter = Meter.parse(self.meter)
-        return Piece(tempo=self.tempo, meter=meter, key=NO_KEY, bars=BARS, drums=drum_hits(self.beat(cell), meter))
+        return beat_piece(self.beat(cell), self.meter, self.tempo)
+
+
+def beat_piece(beat: np.ndarray, meter: str, tempo: int) -> Piece:
+    """A 2-bar beat [T, 9] as a drums-only Piece."""
+    the_meter = Meter.parse(meter)
+    return Piece(tempo=tempo, meter=the_meter, key=NO_KEY, bars=BARS, drums=drum_hits(beat, the_meter))
+
+
+BITS = np.arange(len(DRUM_CLASSES))  # a drum class's bit in a step's hit mask
+
+
+def masks(patterns: np.ndarray) -> list:
+    """[..., T, 9] multi-hot -> [..., T] hit masks, bit d = DRUM_CLASSES[d]: the beats as the page
+    plays them and sends them back (Beat Hunt's view, the instrument's tools)."""
+    return (patterns.astype(np.int64) << BITS).sum(axis=-1).tolist()
+
+
+def patterns(beats) -> np.ndarray:
+    """The inverse of `masks`: [..., T] hit masks -> [..., T, 9] uint8 multi-hot."""
+    return ((np.array(beats, dtype=np.int64)[..., None] >> BITS) & 1).astype(np.uint8)
+
+
+def beat_format(meter: str) -> dict:
+    """How the page reads a beat of `meter`: its steps, bars and beats, and the drums its bits name."""
+    the_meter = Meter.parse(meter)
+    return {"steps": BARS * the_meter.steps_per_bar, "steps_per_bar": the_meter.steps_per_bar, "beat_steps": the_meter.beat_steps,
+            "drums": [drum.value for drum in DRUM_CLASSES]}
 
 
 @dataclass(frozen=True)
