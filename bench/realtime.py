@@ -100,7 +100,9 @@ def read_or_empty(path: Path) -> str:
 
 
 def pct(values: list[float], q: float) -> float:
-    return statistics.quantiles(values, n=100)[q - 1] if len(values) > 1 else float("nan")
+    """The q-th percentile, interpolated between the samples (numpy's default): never past the
+    largest, as the 'exclusive' method puts a p99 of fewer than 100 samples."""
+    return statistics.quantiles(values, n=100, method="inclusive")[q - 1] if len(values) > 1 else float("nan")
 
 
 class Stats:
@@ -339,9 +341,13 @@ async def play_share(pipe, url: str, indices: range, seconds: float, rate: float
     await asyncio.sleep(warmup)
     stats.counting = True
     started = time.monotonic()
-    await runner
+    await asyncio.sleep(max(0.0, stop - time.monotonic()))
+    # The window closes at `stop`, for the figures and the CPU read with them: a player still
+    # finishing a round then (a Run start waiting on the composer) is not measured.
+    stats.counting = False
     stats.elapsed = time.monotonic() - started
     pipe.send(stats)
+    await runner
     if planner is not None:
         planner.shutdown()
     await asyncio.gather(*(c.disconnect() for c in clients), return_exceptions=True)
