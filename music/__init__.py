@@ -1,5 +1,6 @@
 """Music core: the Piece and everything that reads, writes, cuts and moves it."""
 
+from .instruments import DRUM_KITS, GM_PROGRAMS, InstrumentError, Instruments
 from .json_format import PieceFormatError, piece_from_dict, piece_from_json, piece_to_dict, piece_to_json
 from .midi import GM_DRUM_CLASSES, MidiError, estimate_key, read_midi, to_midi_bytes, write_midi
 from .piece import (
@@ -21,10 +22,14 @@ from .slicing import concatenate, content_key, slice_piece
 __all__ = [
     "CHORD_INTERVALS",
     "DRUM_CLASSES",
+    "DRUM_KITS",
+    "GM_PROGRAMS",
     "Chord",
     "DrumClass",
     "DrumHit",
     "GM_DRUM_CLASSES",
+    "InstrumentError",
+    "Instruments",
     "Key",
     "Meter",
     "MidiError",

@@ -7,7 +7,10 @@ Shape (version 1; docs/piece-json.md says the same):
      "steps_per_bar": 16,                                   # derived, written for the client's ease
      "melody": [{"pitch": 62, "start": 0, "end": 4, "velocity": 90}, ...],
      "chords": [{"root": 2, "quality": "min", "start": 0, "end": 16}, ...],
-     "drums":  [{"step": 0, "drum": "kick", "velocity": 100}, ...]}
+     "drums":  [{"step": 0, "drum": "kick", "velocity": 100}, ...],
+     "instruments": {"melody": 73, "chords": 0, "bass": 33, "drums": 0}}  # GM programs, a GM kit
+
+`instruments` may be left out on the way in (the defaults: flute, piano, finger bass, standard kit).
 
 On the way in, pydantic checks types strictly (no "60" for 60, no extra fields) and Piece checks
 the musical rules; both kinds of error come out as PieceFormatError naming the field.
@@ -20,6 +23,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from .instruments import InstrumentError, Instruments
 from .piece import Chord, DrumClass, DrumHit, Key, Meter, Note, Piece, PieceError
 
 FORMAT = "melody-arcade.piece"
@@ -59,6 +63,13 @@ class _KeyIn(_Strict):
     mode: Literal["major", "minor"]
 
 
+class _InstrumentsIn(_Strict):
+    melody: int = Field(default=73, ge=0, le=127)
+    chords: int = Field(default=0, ge=0, le=127)
+    bass: int = Field(default=33, ge=0, le=127)
+    drums: int = Field(default=0, ge=0, le=127)
+
+
 class _PieceIn(_Strict):
     format: Literal["melody-arcade.piece"]
     version: Literal[1]
@@ -70,6 +81,7 @@ class _PieceIn(_Strict):
     melody: list[_NoteIn] = Field(max_length=10_000)
     chords: list[_ChordIn] = Field(default_factory=list, max_length=10_000)
     drums: list[_DrumIn] = Field(default_factory=list, max_length=50_000)
+    instruments: _InstrumentsIn = Field(default_factory=_InstrumentsIn)
 
 
 def piece_to_dict(piece: Piece) -> dict[str, Any]:
@@ -84,6 +96,7 @@ def piece_to_dict(piece: Piece) -> dict[str, Any]:
         "melody": [{"pitch": n.pitch, "start": n.start, "end": n.end, "velocity": n.velocity} for n in piece.melody],
         "chords": [{"root": c.root, "quality": c.quality, "start": c.start, "end": c.end} for c in piece.chords],
         "drums": [{"step": h.step, "drum": h.drum.value, "velocity": h.velocity} for h in piece.drums],
+        "instruments": {"melody": piece.instruments.melody, "chords": piece.instruments.chords, "bass": piece.instruments.bass, "drums": piece.instruments.drums},
     }
 
 
@@ -107,8 +120,9 @@ def piece_from_dict(data: Any) -> Piece:
             melody=tuple(Note(start=n.start, end=n.end, pitch=n.pitch, velocity=n.velocity) for n in parsed.melody),
             chords=tuple(Chord(start=c.start, end=c.end, root=c.root, quality=c.quality) for c in parsed.chords),
             drums=tuple(DrumHit(step=d.step, drum=d.drum, velocity=d.velocity) for d in parsed.drums),
+            instruments=Instruments(**parsed.instruments.model_dump()),
         )
-    except PieceError as exc:
+    except (PieceError, InstrumentError) as exc:
         raise PieceFormatError(str(exc)) from None
 
 

@@ -1,13 +1,15 @@
 """MIDI out and in through pretty_midi.
 
 Written tracks (instrument names are how we find them again):
-- "melody"  program 73 (flute), the monophonic melody;
-- "chords"  program 0 (piano), each chord voiced in close root position from C3 upwards;
-- "bass"    program 33 (finger bass), the chord roots two octaves under the chord voicing;
-- "drums"   channel 10 (pretty_midi's is_drum), one General MIDI pitch per drum class.
+- "melody"  the piece's melody program (flute, 73, unless chosen), the monophonic melody;
+- "chords"  its chords program (piano, 0), each chord voiced in close root position from C3 upwards;
+- "bass"    its bass program (finger bass, 33), the chord roots two octaves under the chord voicing;
+- "drums"   channel 10 (pretty_midi's is_drum), one General MIDI pitch per drum class, the kit
+            as the drum channel's program.
 Tempo and time signature are always written, and a key signature.
 
-Reading takes the tracks by those names. A file from elsewhere (no "melody" track) gives its
+Reading takes the tracks by those names, and the programs of our own tracks back as the piece's
+instruments. A file from elsewhere (no "melody" track) gives its
 highest-sounding non-drum line, made monophonic by the skyline rule (at one onset the highest note
 wins; a note is cut where the next starts). Times are snapped to the 16th grid at the file's
 first tempo. A file without notes, without a tempo or without a time signature is refused: we
@@ -24,6 +26,7 @@ import mido
 import numpy as np
 import pretty_midi
 
+from .instruments import DRUM_KITS, Instruments
 from .piece import CHORD_INTERVALS, DRUM_CLASSES, Chord, DrumClass, DrumHit, Key, Meter, Note, Piece, PieceError
 
 RESOLUTION = 480  # ticks per quarter note: 120 ticks per 16th step, exact
@@ -74,16 +77,17 @@ def to_pretty_midi(piece: Piece) -> pretty_midi.PrettyMIDI:
     def seconds(step: int) -> float:
         return pm.tick_to_time(step * RESOLUTION // 4)
 
-    melody = pretty_midi.Instrument(program=73, name="melody")
+    sounds = piece.instruments
+    melody = pretty_midi.Instrument(program=sounds.melody, name="melody")
     for n in piece.melody:
         melody.notes.append(pretty_midi.Note(n.velocity, n.pitch, seconds(n.start), seconds(n.end)))
-    chords = pretty_midi.Instrument(program=0, name="chords")
-    bass = pretty_midi.Instrument(program=33, name="bass")
+    chords = pretty_midi.Instrument(program=sounds.chords, name="chords")
+    bass = pretty_midi.Instrument(program=sounds.bass, name="bass")
     for c in piece.chords:
         for interval in CHORD_INTERVALS[c.quality]:
             chords.notes.append(pretty_midi.Note(CHORD_VELOCITY, CHORD_BASE + c.root + interval, seconds(c.start), seconds(c.end)))
         bass.notes.append(pretty_midi.Note(BASS_VELOCITY, BASS_BASE + c.root, seconds(c.start), seconds(c.end)))
-    drums = pretty_midi.Instrument(program=0, is_drum=True, name="drums")
+    drums = pretty_midi.Instrument(program=sounds.drums, is_drum=True, name="drums")
     for h in piece.drums:
         drums.notes.append(pretty_midi.Note(h.velocity, DRUM_PITCH[h.drum], seconds(h.step), seconds(h.step + 1)))
     pm.instruments.extend([melody, chords, bass, drums])
@@ -182,9 +186,18 @@ def _piece_from_pretty_midi(pm: pretty_midi.PrettyMIDI) -> Piece:
     else:
         key = estimate_key([n.pitch for n in melody] or [CHORD_BASE + c.root for c in chords] or [60])
     try:
-        return Piece(tempo=tempo, meter=meter, key=key, bars=bars, melody=melody, chords=chords, drums=drums)
+        return Piece(tempo=tempo, meter=meter, key=key, bars=bars, melody=melody, chords=chords, drums=drums, instruments=_instruments_of(by_name))
     except PieceError as exc:
         raise MidiError(f"the MIDI file does not make a valid piece: {exc}") from None
+
+
+def _instruments_of(by_name: dict[str, pretty_midi.Instrument]) -> Instruments:
+    """The programs of our own named tracks (the defaults for a part a file lacks, or a kit
+    outside General Standard's)."""
+    default = Instruments()
+    programs = {part: int(by_name[part].program) if part in by_name else getattr(default, part) for part in ("melody", "chords", "bass")}
+    kit = int(by_name["drums"].program) if "drums" in by_name and by_name["drums"].program in DRUM_KITS else default.drums
+    return Instruments(**programs, drums=kit)
 
 
 def _skyline(events: list[tuple[int, int, int, int]]) -> list[Note]:

@@ -18,6 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from enum import Enum
 
+from .instruments import Instruments
+
 STEPS_PER_QUARTER = 4
 MIN_TEMPO, MAX_TEMPO = 20, 400
 MAX_BARS = 512
@@ -164,6 +166,7 @@ class Piece:
     melody: tuple[Note, ...] = ()
     chords: tuple[Chord, ...] = ()
     drums: tuple[DrumHit, ...] = field(default=())
+    instruments: Instruments = Instruments()  # the sounds it is played with (music/instruments.py)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "melody", tuple(self.melody))
@@ -207,6 +210,8 @@ def _check_piece(piece: Piece) -> None:
         raise PieceError(f"tempo {piece.tempo} is out of range {MIN_TEMPO}..{MAX_TEMPO}")
     if not isinstance(piece.meter, Meter) or not isinstance(piece.key, Key):
         raise PieceError("meter and key must be Meter and Key values")
+    if not isinstance(piece.instruments, Instruments):
+        raise PieceError("instruments must be an Instruments value")
     if not isinstance(piece.bars, int) or not 1 <= piece.bars <= MAX_BARS:
         raise PieceError(f"bars must be an integer 1..{MAX_BARS}, got {piece.bars!r}")
     total = piece.total_steps

@@ -68,3 +68,19 @@ def test_tempo_change_keeps_steps_changes_seconds():
     assert slow.melody == piece.melody
     assert slow.duration_seconds == pytest.approx(2 * piece.duration_seconds)
     assert piece.duration_seconds == pytest.approx(4.0)  # 2 bars of 4/4 at 120
+
+
+def test_instruments_are_general_midi_and_travel_with_the_piece():
+    from music import InstrumentError, Instruments, piece_from_dict, piece_to_dict
+
+    with pytest.raises(InstrumentError, match="melody"):
+        Instruments(melody=128)
+    with pytest.raises(InstrumentError, match="drum kit"):
+        Instruments(drums=3)  # not a GM kit number
+    piece = Piece(tempo=90, meter=Meter(3, 4), key=Key(0, "major"), bars=1, instruments=Instruments(melody=40, drums=32))
+    written = piece_to_dict(piece)
+    assert written["instruments"] == {"melody": 40, "chords": 0, "bass": 33, "drums": 32}
+    assert piece_from_dict(written) == piece
+    del written["instruments"]
+    assert piece_from_dict(written).instruments == Instruments()  # left out: the defaults
+    assert Instruments(drums=25).names() == {"melody": "Flute", "chords": "Acoustic Grand Piano", "bass": "Electric Bass (finger)", "drums": "TR-808 kit"}
