@@ -115,7 +115,9 @@ class PiecePool:
         return self._line(getattr(request, "slow", False))
 
     def _make(self, request) -> Composed:
-        seed = secrets.randbits(62)
+        seed = getattr(request, "seed", None)
+        if seed is None:
+            seed = secrets.randbits(62)
         return Composed(seed, tuple(self._line_of(request).call(self._compose, request, seed)))
 
     def _queue(self, request) -> queue.Queue[Composed]:
@@ -207,6 +209,8 @@ class PiecePool:
         than composing one on demand, and under a rush on-demand composes only pile up). With
         none ready and the line's composer down (frozen, dead, or its replacement loading):
         ComposerUnavailable at once, never a wait on a composer that cannot answer."""
+        if self._depth_of(request) <= 0:  # no pool for this shape (or none at all): nothing kept for it
+            return self.compose_now(request)
         q = self._queue(request)
         line = self._line_of(request)
         try:
@@ -215,7 +219,7 @@ class PiecePool:
             if (problem := line.problem()) is not None:
                 self._schedule_refill(request)  # made once the line is back
                 raise ComposerUnavailable(problem) from None
-            composed = self.compose_now(request) if self._depth_of(request) <= 0 else self._wait_for_refill(request, q, line)
+            composed = self._wait_for_refill(request, q, line)
         if self._compose_batch is None or request in self._one_at_a_time or q.qsize() <= q.maxsize // 2:
             self._schedule_refill(request)
         return composed

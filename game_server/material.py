@@ -1,7 +1,8 @@
 """What the composer's pool keeps ready. A request is a frozen dataclass naming a shape of
 material; it knows how to make that with the composer (`compose(composer, seed)`, and where the
 composer can do several at once, `compose_batch(composer, count, seed)`). Requests are pickled to
-the composer's child processes; the models are imported there only. `depth_factor`: how many
+the composer's child processes; the models are imported there only (models.options imports none).
+A request with a `seed` of its own (a player's choice) is composed from that seed. `depth_factor`: how many
 times the pool's depth to keep ready (pieces that are cheap and much asked for, more)."""
 
 from __future__ import annotations
@@ -9,19 +10,26 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
+from models.options import MusicOptions
 from music import Piece
 
 
 @dataclass(frozen=True)
 class PieceRequest:
-    """A whole fresh piece."""
+    """A whole fresh piece; with `options` (models/options.py), as a player chose it, composed
+    when asked (never pooled: PiecePool keeps no queue for a steered request), from `seed` if one
+    was chosen, so that the same choice gives the same piece."""
 
     bars: int
     meter: str = "4/4"
     style: str = "irish"
+    options: MusicOptions | None = None
+    seed: int | None = None
     depth_factor: ClassVar[int] = 8
 
     def compose(self, composer, seed: int) -> tuple[Piece, ...]:
+        if self.options is not None:
+            return (composer.compose_options(self.options, bars=self.bars, seed=seed),)
         return (composer.compose(bars=self.bars, meter=self.meter, style=self.style, seed=seed),)
 
     def compose_batch(self, composer, count: int, seed: int) -> list[tuple[Piece, ...]]:

@@ -12,6 +12,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
+from models.options import DENSITIES, GROOVES, METERS, MODES, STYLES, TEMPO_LIMITS, MusicOptions
+from music import DRUM_KITS
+
 
 def person_name(name: str) -> str:
     """A name as people will read it on a leaderboard, the same on every database: Unicode NFKC,
@@ -73,10 +76,40 @@ class JoinRoom(Strict):
     code: str = Field(min_length=1, max_length=16)
 
 
+class InstrumentsChoice(Strict):
+    """General MIDI programs for the pitched parts, and a GM drum kit (music/instruments.py)."""
+
+    melody: int = Field(default=73, ge=0, le=127)
+    chords: int = Field(default=0, ge=0, le=127)
+    bass: int = Field(default=33, ge=0, le=127)
+    drums: Literal[tuple(DRUM_KITS)] = 0  # type: ignore[valid-type]
+
+
+class MusicChoice(Strict):
+    """The music of a round as a player chose it (models/options.py says what each does); unset
+    fields are the style's own. `seed`: the same choice and seed give the same piece (the studio's
+    "play this" starts a round on the piece the player heard)."""
+
+    style: Literal[STYLES] = "irish"  # type: ignore[valid-type]
+    mood: Literal[MODES] | None = None  # type: ignore[valid-type]
+    tempo: int | None = Field(default=None, ge=TEMPO_LIMITS[0], le=TEMPO_LIMITS[1])
+    meter: Literal[METERS] = "4/4"  # type: ignore[valid-type]
+    key: int | None = Field(default=None, ge=0, le=11)
+    density: Literal[DENSITIES] | None = None  # type: ignore[valid-type]
+    groove: Literal[GROOVES] | None = None  # type: ignore[valid-type]
+    instruments: InstrumentsChoice = Field(default_factory=InstrumentsChoice)
+    seed: int | None = Field(default=None, ge=0, le=2**62)
+
+    def options(self) -> MusicOptions:
+        return MusicOptions.from_dict(self.model_dump(exclude={"seed"}))
+
+
 class StartRound(Strict):
-    """A game with start options extends this (Run: `lanes`)."""
+    """A game with start options extends this (Run: `lanes`). `music`: the round's music as the
+    host chose it (None: the pool's ready pieces, drawn as the game's levels ask)."""
 
     level: int | None = Field(default=None, ge=0, le=99)
+    music: MusicChoice | None = None
 
 
 class Calibrate(Strict):

@@ -17,6 +17,8 @@ from __future__ import annotations
 import logging
 import time
 
+from models.options import OptionsError
+
 from .composer import ComposerUnavailable, ComposeTimeout
 from .games import GAMES
 from .games.base import Outcome, Result, RoundState, Table
@@ -67,6 +69,8 @@ class Rounds:
                 if (refused := self._end(room, room.round, room.round.ending)) is not None:
                     raise refused  # its result still cannot be stored: nothing else changed
 
+            if options.music is not None and not game.steered:
+                raise ProtocolError("music_not_steered", f"{game.title} plays its own music: it takes no music choice")
             level = room.level if options.level is None else options.level
             game.check_level(room.ladder, level)
             seats = [(seat.player_id, seat.name) for seat in room.seats]
@@ -78,9 +82,12 @@ class Rounds:
                 raise ProtocolError("composer_busy", str(exc)) from None
             except ComposerUnavailable:  # it is down: no wait, try again in a few seconds
                 raise composer_unavailable() from None
+            except OptionsError as exc:  # a choice the models cannot honour (a groove they never learnt in that meter)
+                raise ProtocolError("unsupported_music", str(exc)) from None
             state = started.state
+            setup = started.setup if options.music is None else {**started.setup, "music": options.music.model_dump(exclude={"seed"})}
             try:  # committed before the start is acknowledged: a round that is played is stored
-                self.s.storage.add_round(state.round_id, game.name, state.level_name, code, started.seed, state.players, started.piece_json, started.setup)
+                self.s.storage.add_round(state.round_id, game.name, state.level_name, code, started.seed, state.players, started.piece_json, setup)
             except StorageError:
                 log.warning("round %s of room %s not started: its row was not stored", state.round_id, code, exc_info=True)
                 raise storage_unavailable() from None

@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 from numpy.random import default_rng  # imported with the models: numpy loads it lazily, ~6 ms on the first piece
 
-from music import DrumHit, Key, Meter, Note, Piece, accent, drum_hits
+from music import DrumHit, Instruments, Key, Meter, Note, Piece, accent, drum_hits
 
 from . import checkpoint
 from .drums import DrumComposer
@@ -33,11 +33,13 @@ from .forms import Forms
 from .keys import KeyDistribution
 from .melody import ComposerError, MelodyComposer, check_request, to_key
 from .metrics import BarWindowIndex
+from .options import MusicOptions, OptionsError
 from .threads import one_thread_each
 
 TEMPERATURE = 1.0  # the sampling temperature served (with melody.TOP_P and CADENCE_TEMPERATURE)
 MAX_COPIED_BARS = 3  # a candidate that copies 4 bars or more of a training tune is never served
 CANDIDATES = 4
+DENSITY_CANDIDATES = 8  # candidates a sparse or busy melody is chosen from (by its number of notes)
 MORPH_DENSITY = 3  # latent points decoded per clip of a morph path
 ATTEMPTS = 6
 TEMPO_RANGE = {"irish": (96, 132), "scottish": (80, 116), "essen": (84, 120), "misc": (88, 124)}
@@ -97,20 +99,38 @@ class Composer:
         tempo: int | None = None,
         temperature: float = TEMPERATURE,
         seed: int | None = None,
+        *,
+        mood: str | None = None,
+        tonic: int | None = None,
+        density: str | None = None,
+        groove: str | None = None,
+        instruments: Instruments | None = None,
     ) -> Piece:
-        check_request(bars, meter, style, temperature, key.mode if key else "major")
+        """`key` fixes tonic and mode; otherwise the key is drawn from the style's (in `mood`, on
+        `tonic`, where given). `density`, `groove`, `instruments`: models/options.py."""
+        check_request(bars, meter, style, temperature, key.mode if key else mood or "major")
+        if groove is not None and not self.has_groove(meter, groove):
+            known = [g for g in (self.drums.styles if self.drums else ()) if self.has_groove(meter, g)]
+            raise OptionsError(f"groove: the drum model learnt no {groove} grooves in {meter} (it has {', '.join(known) or 'none'})")
         rng = default_rng(seed)
         if key is None:
-            key = self.keys.draw(style, rng)
+            key = self.keys.draw(style, rng, mode=mood)
+            if tonic is not None:
+                key = Key(tonic, key.mode)
         if tempo is None:
             low, high = TEMPO_RANGE[style]
             tempo = int(rng.integers(low, high + 1))
         the_meter = Meter.parse(meter)
-        notes = self._fresh_melody(bars, meter, style, key, temperature, rng)
+        notes = self._fresh_melody(bars, meter, style, key, temperature, rng, density)
         melody = tuple(Note(start=int(s), end=int(e), pitch=int(p), velocity=accent(int(s), the_meter)) for p, s, e in notes)
         chords = tuple(self.harmonizer.harmonize(melody, key, the_meter, bars))
-        drums = self._drums(bars, the_meter, style, rng)
-        return Piece(tempo=tempo, meter=the_meter, key=key, bars=bars, melody=melody, chords=chords, drums=drums)
+        drums = self._drums(bars, the_meter, style, rng, groove, density)
+        return Piece(tempo=tempo, meter=the_meter, key=key, bars=bars, melody=melody, chords=chords, drums=drums, instruments=instruments or Instruments())
+
+    def compose_options(self, options: MusicOptions, bars: int = 8, seed: int | None = None, temperature: float = TEMPERATURE) -> Piece:
+        """A piece as a player chose it: the same options and seed give the same piece."""
+        return self.compose(bars, options.meter, options.style, tempo=options.tempo, temperature=temperature, seed=seed, mood=options.mood,
+                            tonic=options.key, density=options.density, groove=options.groove, instruments=options.instruments)
 
     def compose_many(self, count: int, bars: int = 8, meter: str = "4/4", style: str = "irish", temperature: float = TEMPERATURE, seed: int | None = None) -> list[Piece]:
         """`count` pieces at once: the melodies (and drum grooves) of a batch are decoded
@@ -146,17 +166,21 @@ class Composer:
         """At least a note per bar on average, and no 4-bar window copied from a training tune."""
         return len(notes) >= bars and self.train_windows.longest_copied_bars(notes, steps_per_bar) <= MAX_COPIED_BARS
 
-    def _fresh_melody(self, bars, meter, style, key, temperature, rng) -> np.ndarray:
+    def _fresh_melody(self, bars, meter, style, key, temperature, rng, density: str | None = None) -> np.ndarray:
+        """The first servable candidate; for a `density` of sparse or busy, the servable one of a
+        batch of DENSITY_CANDIDATES with the fewest or the most notes."""
         steps = Meter.parse(meter).steps_per_bar
+        count = DENSITY_CANDIDATES if density in ("sparse", "busy") else CANDIDATES
         for _ in range(ATTEMPTS):
             seed = int(rng.integers(2**63))
-            forms = [self.forms.draw(bars, rng) for _ in range(CANDIDATES)]
-            for notes in self.melody.sample(bars, meter, style, key.tonic, key.mode, temperature, seed, count=CANDIDATES, forms=forms):
-                if self._servable(notes, bars, steps):
-                    return notes
+            forms = [self.forms.draw(bars, rng) for _ in range(count)]
+            servable = [notes for notes in self.melody.sample(bars, meter, style, key.tonic, key.mode, temperature, seed, count=count, forms=forms)
+                        if self._servable(notes, bars, steps)]
+            if servable:
+                return servable[0] if count == CANDIDATES else (min if density == "sparse" else max)(servable, key=len)
         raise ComposerError(f"no melody in {ATTEMPTS * CANDIDATES} candidates was both fresh and full; try another seed")
 
-    def _drum_choice(self, meter: Meter, style: str, seed: int) -> tuple[str, str] | None:
+    def _drum_choice(self, meter: Meter, style: str, seed: int, groove: str | None = None) -> tuple[str, str] | None:
         """(drum meter, drum style) for a piece, or None (no model, or a meter without drums).
         The style is drawn by DRUM_STYLES' weights, from the piece's drum seed (so the composer's
         own random stream is used as before), among the styles the model was trained on in that
@@ -164,6 +188,8 @@ class Composer:
         drum_meter = DRUM_METER.get(str(meter))
         if self.drums is None or drum_meter is None:
             return None
+        if groove is not None and self.has_groove(str(meter), groove):
+            return drum_meter, groove
         table = DRUM_STYLES.get(style, DEFAULT_DRUM_STYLES)[drum_meter]
         choices = [(s, w) for s, w in table if s in self.drums.styles and self.drums.patterns_seen(drum_meter, s) > 0]
         if not choices:
@@ -171,18 +197,30 @@ class Composer:
         weights = np.array([w for _, w in choices], dtype=float)
         return drum_meter, choices[int(default_rng(seed).choice(len(choices), p=weights / weights.sum()))][0]
 
-    def _grooves(self, count: int, meter: Meter, style: str, rng: np.random.Generator) -> tuple[tuple[str, str] | None, list[np.ndarray | None]]:
+    def has_groove(self, meter: str, groove: str) -> bool:
+        """Whether the drum model learnt grooves of this drum style in this meter."""
+        drum_meter = DRUM_METER.get(meter)
+        return self.drums is not None and drum_meter is not None and groove in self.drums.styles and self.drums.patterns_seen(drum_meter, groove) > 0
+
+    def _grooves(self, count: int, meter: Meter, style: str, rng: np.random.Generator, groove: str | None = None,
+                 density: str | None = None) -> tuple[tuple[str, str] | None, list[np.ndarray | None]]:
         """(drum meter, drum style) and `count` 2-bar drum patterns [T, 9] in it for the piece's
-        meter and melody style, the fullest of a few draws (None where there are no drums)."""
+        meter and melody style (or the chosen groove), of a few draws the first full ones, or by
+        `density` the thinnest full ones or the fullest (None where there are no drums)."""
         seed = int(rng.integers(2**63))
-        choice = self._drum_choice(meter, style, seed)
+        choice = self._drum_choice(meter, style, seed, groove)
         if choice is None:
             return None, [None] * count
-        return choice, fullest(self.drums.sample(*choice, seed=seed, count=max(2 * count, count + 3)), count)
+        drawn = self.drums.sample(*choice, seed=seed, count=max(2 * count, count + 3))
+        if density == "busy":
+            return choice, sorted(drawn, key=lambda p: -int(p.sum()))[:count]
+        if density == "sparse":
+            return choice, sorted(fullest(drawn, len(drawn)), key=lambda p: int(p.sum()) if p.sum() >= MIN_DRUM_HITS else np.inf)[:count]
+        return choice, fullest(drawn, count)
 
-    def _drums(self, bars: int, meter: Meter, style: str, rng: np.random.Generator) -> tuple[DrumHit, ...]:
+    def _drums(self, bars: int, meter: Meter, style: str, rng: np.random.Generator, groove: str | None = None, density: str | None = None) -> tuple[DrumHit, ...]:
         """A groove, and a neighbour of it as the fill unless the neighbour has lost half its hits."""
-        choice, [groove] = self._grooves(1, meter, style, rng)
+        choice, [groove] = self._grooves(1, meter, style, rng, groove, density)
         if choice is None:
             return ()
         fill = self.drums.vary(groove, *choice, 0.6, seed=int(rng.integers(2**63)))
@@ -200,14 +238,22 @@ class Composer:
             tiled[total - groove.shape[0] :] = fill
         return drum_hits(tiled, meter, crash=True)
 
-    def morph(self, n: int, meter: str = "4/4", style: str = "irish", seed: int | None = None) -> list[Piece]:
+    def morph(self, n: int, meter: str = "4/4", style: str = "irish", seed: int | None = None, options: MusicOptions | None = None) -> list[Piece]:
         """A morph puzzle's path: two fresh 2-bar melodies in one key and tempo, and n clips of
-        the interpolation between them, ends included (melody only, as Sornting's clips were)."""
+        the interpolation between them, ends included (melody only, as Sornting's clips were).
+        `options` (a player's): its meter, style, mood, key, tempo and melody instrument."""
+        if options is not None:
+            meter, style = options.meter, options.style
         rng = default_rng(seed)
-        key = self.keys.draw(style, rng)
+        key = self.keys.draw(style, rng, mode=options.mood if options else None)
+        if options is not None and options.key is not None:
+            key = Key(options.key, key.mode)
         tempo = int(rng.integers(*TEMPO_RANGE[style]))
+        if options is not None and options.tempo is not None:
+            tempo = options.tempo
         ends = [self.compose(2, meter, style, key, tempo, seed=int(rng.integers(2**62))) for _ in range(2)]
-        a, b = (Piece(tempo=tempo, meter=p.meter, key=key, bars=2, melody=p.melody) for p in ends)
+        instruments = options.instruments if options is not None else Instruments()
+        a, b = (Piece(tempo=tempo, meter=p.meter, key=key, bars=2, melody=p.melody, instruments=instruments) for p in ends)
         # Neighbouring latents often decode to the same melody, so walk a denser path, drop
         # repeats, and keep n clips evenly spread over what is left (fewer if too few differ).
         dense = self.interpolate(a, b, MORPH_DENSITY * n, style)
@@ -233,7 +279,7 @@ class Composer:
 
     def continue_piece(self, primer: Piece, bars: int, style: str = "irish", temperature: float = TEMPERATURE, seed: int | None = None) -> Piece:
         notes = self.melody.continue_melody(notes_of(primer), primer.bars, bars, str(primer.meter), style, primer.key.tonic, primer.key.mode, temperature, seed)
-        longer = Piece(tempo=primer.tempo, meter=primer.meter, key=primer.key, bars=bars)
+        longer = Piece(tempo=primer.tempo, meter=primer.meter, key=primer.key, bars=bars, instruments=primer.instruments)
         return piece_with_melody(longer, notes)
 
 
@@ -250,7 +296,7 @@ def notes_of(piece: Piece) -> np.ndarray:
 
 def piece_with_melody(piece: Piece, notes: np.ndarray) -> Piece:
     melody = tuple(Note(start=int(s), end=int(e), pitch=int(p), velocity=accent(int(s), piece.meter)) for p, s, e in notes if s < piece.total_steps)
-    return Piece(tempo=piece.tempo, meter=piece.meter, key=piece.key, bars=piece.bars, melody=melody)
+    return Piece(tempo=piece.tempo, meter=piece.meter, key=piece.key, bars=piece.bars, melody=melody, instruments=piece.instruments)
 
 
 

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .encoding import FIRST_NOTE, encode, fit_to_range, window
-from .melody_vae import METERS, MODES, STEPS_PER_BAR, STYLES, ending_ids
+from .encoding import FIRST_NOTE, STEPS_PER_BAR, encode, fit_to_range, window
+from .melody_vae import METERS, MODES, STYLES, ending_ids
 
 WINDOW_BARS = (2, 4, 8, 16)
 WINDOW_WEIGHTS = (0.35, 0.15, 0.3, 0.2)

@@ -48,12 +48,11 @@ from .composer import TEMPERATURE as DEFAULT_TEMPERATURE
 from .composer import Composer, notes_of
 from .corpus import load_folk_tunes, split_of
 from .dataset import encode_tunes
-from .encoding import FIRST_NOTE, window
+from .encoding import FIRST_NOTE, STEPS_PER_BAR, window
 from .evaluate_table import print_table
 from .forms import Forms
 from .markov import MarkovMelody, random_melody
 from .melody import MelodyComposer
-from .melody_vae import STEPS_PER_BAR
 from .metrics import BarWindowIndex, pooled_histograms, summarize
 from .style_classifier import STYLES, StyleClassifier, confusion, melody_features
 

@@ -27,9 +27,9 @@ import numpy as np
 import torch
 
 from . import checkpoint
-from .encoding import PITCH_HIGH, PITCH_LOW, decode, encode, fit_to_range
+from .encoding import PITCH_HIGH, PITCH_LOW, STEPS_PER_BAR, decode, encode, fit_to_range
 from .latent_prior import LatentPrior
-from .melody_vae import METERS, MODES, PHRASE_BAR, STEPS_PER_BAR, STYLES, MelodyVAE, VAEConfig, ending_ids
+from .melody_vae import METERS, MODES, PHRASE_BAR, STYLES, MelodyVAE, VAEConfig, ending_ids
 from .sampling import FastDecoder
 from .threads import one_thread_each
 

@@ -32,11 +32,9 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .encoding import FIRST_NOTE, REST, STEPS_PER_BAR, VOCAB
+from .encoding import FIRST_NOTE, REST, VOCAB
+from .options import METERS, MODES, STYLES  # embedding ids in these orders
 
-METERS = tuple(STEPS_PER_BAR)  # embedding ids in this order
-STYLES = ("essen", "irish", "scottish", "misc")
-MODES = ("major", "minor")
 PHRASE_BAR, PENULTIMATE, FINAL = 0, 1, 2
 ENDING_KINDS = 3
 

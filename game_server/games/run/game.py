@@ -142,6 +142,7 @@ class Run(Game):
     unchanging = (rules.Level, Lane, Piece)
     start_model = RunStart
     clock = True
+    steered = True
 
     def ladders(self) -> dict[str, list]:
         return {"run": list(rules.LADDER)}
@@ -154,7 +155,11 @@ class Run(Game):
         two = table.coop or options.lanes == "both"
         if two and not spec.chords:
             raise ProtocolError("level_needs_chords", "two avatars need a level with a chord lane (level 2 and up)")
-        composed = table.take(RunRequest(rung))
+        music = options.music
+        try:
+            composed = table.take(RunRequest(rung) if music is None else RunRequest(rung, music.options(), music.seed))
+        except rules.Unplayable:
+            raise ProtocolError("unplayable_music", "no level a person can finish came from this music: try a slower tempo or another density") from None
         piece = composed.pieces[0]
         level = rules.build_level(piece, spec.chords)
         if table.coop:

@@ -6,6 +6,7 @@ import random
 from dataclasses import dataclass
 from typing import ClassVar
 
+from models.options import MusicOptions
 from music import Piece
 
 from . import rules
@@ -19,17 +20,24 @@ RUN_BATCH = 2
 @dataclass(frozen=True)
 class RunRequest:
     """A piece for rung `level` of the Run ladder, at the rung's tempo, proven playable (a level
-    the human model cannot finish is recomposed)."""
+    the human model cannot finish is recomposed). With `options` (a player's choice, composed
+    when asked, from `seed` where chosen): the rung's length, lanes and checks, the player's music,
+    at the player's tempo where one was chosen."""
 
     level: int
+    options: MusicOptions | None = None
+    seed: int | None = None
     depth_factor: ClassVar[int] = 4
     slow: ClassVar[bool] = True  # proving takes a person's tries on every lane: its own line (PiecePool)
 
     def compose(self, composer, seed: int) -> tuple[Piece, ...]:
         spec = rules.LADDER[self.level]
         draws = random.Random(seed)
-        candidates = (composer.compose(bars=spec.bars, meter="4/4", style=spec.style, seed=draws.getrandbits(62)) for _ in range(RUN_DRAWS))
-        return (rules.first_playable(candidates, spec),)
+        if self.options is None:
+            candidates = (composer.compose(bars=spec.bars, meter="4/4", style=spec.style, seed=draws.getrandbits(62)) for _ in range(RUN_DRAWS))
+            return (rules.first_playable(candidates, spec),)
+        candidates = (composer.compose_options(self.options, bars=spec.bars, seed=draws.getrandbits(62)) for _ in range(RUN_DRAWS))
+        return (rules.first_playable(candidates, spec, self.options.tempo),)
 
     def compose_batch(self, composer, count: int, seed: int) -> list[tuple[Piece, ...]]:
         """Up to RUN_BATCH levels. Extra candidates are drawn for those that fail the rung's

@@ -177,23 +177,28 @@ def playable(level: Level) -> bool:
     )
 
 
-def for_rung(piece: Piece, spec: RunLevel) -> Piece | None:
-    """The candidate at the rung's tempo if it is dense enough, leaps no further than the rung
-    allows and is proven playable at that tempo, else None (the level is recomposed)."""
-    piece = piece.with_tempo(min(MAX_TEMPO, round(piece.tempo * spec.tempo_scale)))
+def for_rung(piece: Piece, spec: RunLevel, tempo: int | None = None) -> Piece | None:
+    """The candidate at the rung's tempo (or at `tempo`, a player's choice) if it is dense enough,
+    leaps no further than the rung allows and is proven playable at that tempo, else None (the
+    level is recomposed)."""
+    piece = piece.with_tempo(tempo if tempo is not None else min(MAX_TEMPO, round(piece.tempo * spec.tempo_scale)))
     if notes_per_bar(piece) < spec.min_notes_per_bar or (spec.max_leap is not None and largest_leap(piece) > spec.max_leap):
         return None
     return piece if playable(build_level(piece, spec.chords)) else None
 
 
-def first_playable(pieces: Iterable[Piece], spec: RunLevel) -> Piece:
+class Unplayable(ValueError):
+    """No candidate made a level a person can finish (a player's tempo or density may ask for one)."""
+
+
+def first_playable(pieces: Iterable[Piece], spec: RunLevel, tempo: int | None = None) -> Piece:
     """The first candidate `for_rung` accepts."""
     tried = 0
     for piece in pieces:
         tried += 1
-        if (accepted := for_rung(piece, spec)) is not None:
+        if (accepted := for_rung(piece, spec, tempo)) is not None:
             return accepted
-    raise ValueError(f"none of {tried} pieces made a playable level")
+    raise Unplayable(f"none of {tried} pieces made a playable level")
 
 
 # --- judging -------------------------------------------------------------------------------

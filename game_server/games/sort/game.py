@@ -86,6 +86,7 @@ class Sort(Game):
     default_ladder = "slices"
     moves = {"sort_move": Move(SortMove, sort_move)}
     unchanging = (rules.Puzzle,)
+    steered = True
 
     def ladders(self) -> dict[str, list]:
         return dict(rules.LADDERS)
@@ -95,12 +96,13 @@ class Sort(Game):
 
     def start(self, table: Table, rung: int, options) -> Started:
         level = rules.LADDERS[table.ladder][rung]
+        music = options.music
         if level.mode == "slices":
-            composed = table.take(PieceRequest(bars=level.bars))
+            composed = table.take(PieceRequest(bars=level.bars) if music is None else PieceRequest(level.bars, options=music.options(), seed=music.seed))
             puzzle, board = rules.slices_puzzle(composed.pieces[0], level, random.Random(composed.seed))
             piece_json = piece_to_json(composed.pieces[0])
         else:
-            composed = table.take(MorphRequest(n=level.clips))
+            composed = table.take(MorphRequest(n=level.clips) if music is None else MorphRequest(level.clips, options=music.options(), seed=music.seed))
             puzzle, board = rules.morph_puzzle(list(composed.pieces), level, random.Random(composed.seed))
             piece_json = json.dumps([json.loads(piece_to_json(p)) for p in composed.pieces])
         state = SortRound(new_round_id(), f"{table.ladder}-{rung}", table.players, table.names, time.time(), puzzle=puzzle, board=board)
