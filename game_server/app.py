@@ -204,6 +204,6 @@ def compose_batch_with_models(model_dir: str, request, count: int, seed: int):
 def pool_depth(depth: int, request) -> int:
     """Pieces kept ready for a request shape: the pool's depth times the request's factor; none
     for a request a player steered (its options or seed): that one is composed when asked."""
-    if getattr(request, "options", None) is not None or getattr(request, "seed", None) is not None:
+    if any(getattr(request, field, None) is not None for field in ("options", "story", "sections", "seed")):
         return 0
     return depth * getattr(request, "depth_factor", 1)
