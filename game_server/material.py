@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from models.options import MusicOptions
+from models.options import MusicOptions, Section
 from music import Piece
 
 
@@ -36,3 +36,17 @@ class PieceRequest:
         """`count` pieces in one batch: the melody model decodes a batch about seven times faster
         per piece."""
         return [(piece,) for piece in composer.compose_many(count, bars=self.bars, meter=self.meter, style=self.style, seed=seed)]
+
+
+@dataclass(frozen=True)
+class StoryRequest:
+    """A story (models/story.py): one piece a section, each joined to the one before; composed
+    when asked, from `seed` if one was chosen."""
+
+    sections: tuple[Section, ...]
+    seed: int | None = None
+
+    def compose(self, composer, seed: int) -> tuple[Piece, ...]:
+        from models.story import compose_story
+
+        return compose_story(composer, self.sections, seed).pieces

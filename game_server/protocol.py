@@ -10,9 +10,10 @@ from __future__ import annotations
 import unicodedata
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
 
-from models.options import DENSITIES, GROOVES, METERS, MODES, STYLES, TEMPO_LIMITS, MusicOptions
+from models.describe import MAX_DESCRIPTION, Interpretation, interpret
+from models.options import DENSITIES, GROOVES, MAX_SECTION_BARS, MAX_SECTIONS, METERS, MIN_SECTION_BARS, MODES, STYLES, TEMPO_LIMITS, MusicOptions, Section
 from music import DRUM_KITS
 
 
@@ -31,6 +32,7 @@ def person_name(name: str) -> str:
 
 
 MAX_NAME = 24
+MAX_SECTION_NAME = 40
 Name = Annotated[str, StringConstraints(max_length=4 * MAX_NAME), AfterValidator(person_name)]
 MAX_EVENT_BYTES = 16 * 1024
 
@@ -104,12 +106,51 @@ class MusicChoice(Strict):
         return MusicOptions.from_dict(self.model_dump(exclude={"seed"}))
 
 
+class SectionChoice(Strict):
+    """A story's section: described in words (models/describe.py reads them), chosen as `music`
+    (whose fields, where given, win over the description's), or both; `name` is what the page
+    shows as it arrives (default: the description's first words)."""
+
+    name: str | None = Field(default=None, max_length=MAX_SECTION_NAME)
+    description: str | None = Field(default=None, max_length=MAX_DESCRIPTION)
+    music: MusicChoice | None = None
+    bars: int = Field(default=4, ge=MIN_SECTION_BARS, le=MAX_SECTION_BARS)
+
+    def section(self, index: int) -> tuple[Section, Interpretation | None]:
+        heard = interpret(self.description) if self.description else None
+        options = heard.options.as_dict() if heard else MusicOptions().as_dict()
+        if self.music is not None:  # what the player set by hand wins, field by field
+            options.update(self.music.model_dump(include=self.music.model_fields_set - {"seed"}))
+        name = self.name or (" ".join(self.description.split()[:5])[:MAX_SECTION_NAME] if self.description else f"section {index + 1}")
+        return Section(name, MusicOptions.from_dict(options), self.bars), heard
+
+
+class StoryChoice(Strict):
+    """Story mode: sections composed as one piece that changes as it goes (models/story.py)."""
+
+    sections: list[SectionChoice] = Field(min_length=1, max_length=MAX_SECTIONS)
+    seed: int | None = Field(default=None, ge=0, le=2**62)
+
+    def story(self) -> tuple[tuple[Section, ...], list[dict]]:
+        """The sections, and what was understood of each description (for the page to show)."""
+        read = [choice.section(i) for i, choice in enumerate(self.sections)]
+        return tuple(section for section, _ in read), [{"name": s.name, **({"heard": h.as_dict()} if h else {})} for s, h in read]
+
+
 class StartRound(Strict):
     """A game with start options extends this (Run: `lanes`). `music`: the round's music as the
-    host chose it (None: the pool's ready pieces, drawn as the game's levels ask)."""
+    host chose it; `story`: a story of sections instead (None for both: the pool's ready pieces,
+    drawn as the game's levels ask)."""
 
     level: int | None = Field(default=None, ge=0, le=99)
     music: MusicChoice | None = None
+    story: StoryChoice | None = None
+
+    @model_validator(mode="after")
+    def _one_music(self) -> StartRound:
+        if self.music is not None and self.story is not None:
+            raise ValueError("a round has either chosen music or a story, not both")
+        return self
 
 
 class Calibrate(Strict):

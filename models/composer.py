@@ -109,9 +109,7 @@ class Composer:
         """`key` fixes tonic and mode; otherwise the key is drawn from the style's (in `mood`, on
         `tonic`, where given). `density`, `groove`, `instruments`: models/options.py."""
         check_request(bars, meter, style, temperature, key.mode if key else mood or "major")
-        if groove is not None and not self.has_groove(meter, groove):
-            known = [g for g in (self.drums.styles if self.drums else ()) if self.has_groove(meter, g)]
-            raise OptionsError(f"groove: the drum model learnt no {groove} grooves in {meter} (it has {', '.join(known) or 'none'})")
+        self.check_groove(meter, groove)
         rng = default_rng(seed)
         if key is None:
             key = self.keys.draw(style, rng, mode=mood)
@@ -149,7 +147,7 @@ class Composer:
                 n = len(wanted) - len(fresh) + 2
                 forms = [self.forms.draw(bars, rng) for _ in range(n)]
                 batch = self.melody.sample(bars, meter, style, 0, mode, temperature, int(rng.integers(2**63)), count=n, forms=forms)
-                fresh += [m for m in batch if self._servable(m, bars, the_meter.steps_per_bar)]
+                fresh += [m for m in batch if self.servable(m, bars, the_meter.steps_per_bar)]
             if len(fresh) < len(wanted):
                 raise ComposerError(f"only {len(fresh)} of {len(wanted)} melodies were fresh and full; try another seed")
             _, grooves = self._grooves(len(wanted), the_meter, style, rng)
@@ -162,7 +160,7 @@ class Composer:
                 pieces.append(Piece(tempo=int(rng.integers(low, high + 1)), meter=the_meter, key=key, bars=bars, melody=melody, chords=chords, drums=drums))
         return pieces
 
-    def _servable(self, notes: np.ndarray, bars: int, steps_per_bar: int) -> bool:
+    def servable(self, notes: np.ndarray, bars: int, steps_per_bar: int) -> bool:
         """At least a note per bar on average, and no 4-bar window copied from a training tune."""
         return len(notes) >= bars and self.train_windows.longest_copied_bars(notes, steps_per_bar) <= MAX_COPIED_BARS
 
@@ -175,9 +173,9 @@ class Composer:
             seed = int(rng.integers(2**63))
             forms = [self.forms.draw(bars, rng) for _ in range(count)]
             servable = [notes for notes in self.melody.sample(bars, meter, style, key.tonic, key.mode, temperature, seed, count=count, forms=forms)
-                        if self._servable(notes, bars, steps)]
+                        if self.servable(notes, bars, steps)]
             if servable:
-                return servable[0] if count == CANDIDATES else (min if density == "sparse" else max)(servable, key=len)
+                return by_density(servable, density, len)
         raise ComposerError(f"no melody in {ATTEMPTS * CANDIDATES} candidates was both fresh and full; try another seed")
 
     def _drum_choice(self, meter: Meter, style: str, seed: int, groove: str | None = None) -> tuple[str, str] | None:
@@ -196,6 +194,17 @@ class Composer:
             return drum_meter, max(self.drums.styles, key=lambda s: self.drums.patterns_seen(drum_meter, s))
         weights = np.array([w for _, w in choices], dtype=float)
         return drum_meter, choices[int(default_rng(seed).choice(len(choices), p=weights / weights.sum()))][0]
+
+    def check_groove(self, meter: str, groove: str | None) -> None:
+        """OptionsError for a groove the drum model never learnt in this meter."""
+        if groove is not None and not self.has_groove(meter, groove):
+            known = [g for g in (self.drums.styles if self.drums else ()) if self.has_groove(meter, g)]
+            raise OptionsError(f"groove: the drum model learnt no {groove} grooves in {meter} (it has {', '.join(known) or 'none'})")
+
+    def section_drums(self, bars: int, meter: Meter, options: MusicOptions, rng: np.random.Generator) -> tuple[DrumHit, ...]:
+        """The drums of a piece (or a story's section) with these options."""
+        self.check_groove(str(meter), options.groove)
+        return self._drums(bars, meter, options.style, rng, options.groove, options.density)
 
     def has_groove(self, meter: str, groove: str) -> bool:
         """Whether the drum model learnt grooves of this drum style in this meter."""
@@ -281,6 +290,16 @@ class Composer:
         notes = self.melody.continue_melody(notes_of(primer), primer.bars, bars, str(primer.meter), style, primer.key.tonic, primer.key.mode, temperature, seed)
         longer = Piece(tempo=primer.tempo, meter=primer.meter, key=primer.key, bars=bars, instruments=primer.instruments)
         return piece_with_melody(longer, notes)
+
+
+def by_density(candidates: list, density: str | None, size):
+    """Of servable candidates (in the order drawn), the one a density asks for: the first
+    (normal, or none chosen), or the one with the fewest or the most notes (`size`)."""
+    if density == "sparse":
+        return min(candidates, key=size)
+    if density == "busy":
+        return max(candidates, key=size)
+    return candidates[0]
 
 
 def fullest(patterns: np.ndarray, count: int) -> list[np.ndarray]:

@@ -35,6 +35,7 @@ from .threads import one_thread_each
 
 MAX_BARS = 16
 CONTINUATION_CANDIDATES = 64
+JOIN = 0.5  # how far a story section's latent lies from the one before it, towards a fresh one
 VARIATION_TEMPERATURE = 0.85
 TOP_P = 0.9  # the nucleus sampled from (sampling.py); models.evaluate measures it as served
 CADENCE_TEMPERATURE = 0.8  # times the temperature in a tune's last two bars (docs/composer.md)
@@ -206,6 +207,30 @@ class MelodyComposer:
         if len(new):
             kept[:, 2] = np.minimum(kept[:, 2], new[0, 1])
         return np.concatenate([kept, new])
+
+    def join(self, previous_bar: np.ndarray, z_before: torch.Tensor | None, bars: int, meter: str, style: str, tonic: int, mode: str,
+             count: int, rng: np.random.Generator, ends_tune: bool, temperature: float = 1.0, top_p: float = TOP_P) -> tuple[list[np.ndarray], torch.Tensor]:
+        """`count` candidate melodies of `bars` bars that follow `previous_bar` (one bar of the
+        section before, its own notes, in any key) across a boundary where style, mood or key may
+        change: the decoder reads that bar, re-expressed in the new key (its notes are the pivot),
+        before writing the new bars, and each latent lies halfway, by slerp, from the previous
+        section's (`z_before`) to a fresh one. Returns the melodies (in the new key, from step 0)
+        and their latents [count, Z]."""
+        check_request(bars + 1, meter, style, temperature, mode)
+        steps = STEPS_PER_BAR[meter]
+        fresh = self.fresh_latents(bars + 1, count, rng)
+        z = fresh if z_before is None else torch.stack([slerp(z_before, f, JOIN) for f in fresh])
+        forced = np.full((count, (bars + 1) * steps), -1, dtype=np.int64)
+        if len(previous_bar):
+            forced[:, :steps] = self._tokens_in_c(previous_bar, 1, meter, tonic)[0]
+        melodies = []
+        for notes in self._decode(z, bars + 1, meter, style, mode, temperature, rng, forced=forced, ends_tune=ends_tune, top_p=top_p):
+            notes = notes[notes[:, 1] >= steps].copy()
+            notes[:, 1:] -= steps
+            # placed as every melody is (to_key), not where the bar before sounded: a story's
+            # sections would otherwise climb or sink section by section
+            melodies.append(to_key(notes, tonic))
+        return melodies, z
 
 
 def to_key(notes_in_c: np.ndarray, tonic: int) -> np.ndarray:

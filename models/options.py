@@ -32,7 +32,9 @@ DENSITIES = ("sparse", "normal", "busy")
 TEMPO_LIMITS = (40, 220)  # bpm a player may ask for: slower drags a 2-bar clip past 12 s, faster no one can run to
 STYLE_NAMES = {"essen": "German folk song (Essen collection)", "irish": "Irish folk tune", "scottish": "Scottish folk tune", "misc": "English and American folk tune"}
 
-__all__ = ["DENSITIES", "GROOVES", "METERS", "MODES", "STYLES", "STYLE_NAMES", "TEMPO_LIMITS", "MusicOptions", "OptionsError"]
+__all__ = ["DENSITIES", "GROOVES", "METERS", "MODES", "STYLES", "STYLE_NAMES", "TEMPO_LIMITS", "MusicOptions", "OptionsError", "Section"]
+MIN_SECTION_BARS, MAX_SECTION_BARS = 2, 8  # a story's section (models/story.py)
+MAX_SECTIONS = 8  # MusicLM's demo story has eight
 
 
 class OptionsError(ValueError):
@@ -75,3 +77,16 @@ class MusicOptions:
     @classmethod
     def from_dict(cls, data: dict) -> MusicOptions:
         return cls(**{**data, "instruments": Instruments(**data.get("instruments", {}))})
+
+
+@dataclass(frozen=True)
+class Section:
+    """One section of a story (models/story.py): its name as the page shows it, its music, its length."""
+
+    name: str
+    options: MusicOptions
+    bars: int
+
+    def __post_init__(self) -> None:
+        if not (isinstance(self.bars, int) and MIN_SECTION_BARS <= self.bars <= MAX_SECTION_BARS):
+            raise OptionsError(f"a story's section has {MIN_SECTION_BARS}..{MAX_SECTION_BARS} bars, got {self.bars!r}")

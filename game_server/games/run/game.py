@@ -13,9 +13,10 @@ music goes on.
 
 from __future__ import annotations
 
+import itertools
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from pydantic import Field
@@ -64,6 +65,7 @@ class RunRoundState(RoundState):
     piece: Piece
     lanes_of: dict[str, tuple[int, ...]]  # player id -> the lanes that player runs
     t0: float  # time.time() at tick 0: wall clock, so that every process reads the same round clock
+    sections: list[dict] = field(default_factory=list)  # a story level's: [{"name", "bar"}], the page names each as it arrives
     paused_at: float | None = None  # time.time() when a solo player paused; the clock stands still
 
     def tick_now(self) -> int:
@@ -155,9 +157,14 @@ class Run(Game):
         two = table.coop or options.lanes == "both"
         if two and not spec.chords:
             raise ProtocolError("level_needs_chords", "two avatars need a level with a chord lane (level 2 and up)")
-        music = options.music
+        music, story = options.music, options.story
+        sections, heard = story.story() if story is not None else ((), [])
+        if story is not None:
+            request = RunRequest(rung, seed=story.seed, story=sections)
+        else:
+            request = RunRequest(rung) if music is None else RunRequest(rung, music.options(), music.seed)
         try:
-            composed = table.take(RunRequest(rung) if music is None else RunRequest(rung, music.options(), music.seed))
+            composed = table.take(request)
         except rules.Unplayable:
             raise ProtocolError("unplayable_music", "no level a person can finish came from this music: try a slower tempo or another density") from None
         piece = composed.pieces[0]
@@ -169,9 +176,12 @@ class Run(Game):
         offsets = {lane: table.offset_of(player) for player, lanes in lanes_of.items() for lane in lanes}
         lanes = tuple(sorted(offsets))
         now = time.time()
-        state = RunRoundState(new_round_id(), f"run-{rung}" + ("-duo" if two else ""), table.players, table.names, now,
-                              game=rules.RunRound.start(level, lanes, offsets), piece=piece, lanes_of=lanes_of, t0=now + COUNTDOWN)
-        setup = {"rung": rung, "lanes": list(lanes), "offsets": {str(k): v for k, v in offsets.items()}, "lanes_of": {k: list(v) for k, v in lanes_of.items()}}
+        starts = list(itertools.accumulate((s.bars for s in sections[:-1]), initial=0))
+        named = [{"name": s.name, "bar": int(bar)} for s, bar in zip(sections, starts)]
+        state = RunRoundState(new_round_id(), f"run-{rung}" + ("-duo" if two else "") + ("-story" if story else ""), table.players, table.names, now,
+                              game=rules.RunRound.start(level, lanes, offsets), piece=piece, lanes_of=lanes_of, t0=now + COUNTDOWN, sections=named)
+        setup = {"rung": rung, "lanes": list(lanes), "offsets": {str(k): v for k, v in offsets.items()}, "lanes_of": {k: list(v) for k, v in lanes_of.items()},
+                 **({"story": [{**h, "bar": n["bar"]} for h, n in zip(heard, named)]} if story else {})}
         return Started(state, composed.seed, piece_to_json(piece), setup)
 
     def view(self, state: RunRoundState) -> dict:
@@ -180,6 +190,7 @@ class Run(Game):
             "run": {
                 **state.game.level.public(),
                 "piece": piece_to_dict(state.piece),
+                **({"sections": state.sections} if state.sections else {}),
                 "lanes_of": {player: list(lanes) for player, lanes in state.lanes_of.items()},
                 "clock_tick": state.tick_now(),
                 "paused": state.paused_at is not None,

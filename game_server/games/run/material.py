@@ -6,7 +6,7 @@ import random
 from dataclasses import dataclass
 from typing import ClassVar
 
-from models.options import MusicOptions
+from models.options import MusicOptions, Section
 from music import Piece
 
 from . import rules
@@ -27,12 +27,18 @@ class RunRequest:
     level: int
     options: MusicOptions | None = None
     seed: int | None = None
+    story: tuple[Section, ...] | None = None  # a story level: its sections end to end (Story.joined), the first one's tempo
     depth_factor: ClassVar[int] = 4
     slow: ClassVar[bool] = True  # proving takes a person's tries on every lane: its own line (PiecePool)
 
     def compose(self, composer, seed: int) -> tuple[Piece, ...]:
         spec = rules.LADDER[self.level]
         draws = random.Random(seed)
+        if self.story is not None:
+            from models.story import compose_story
+
+            candidates = (compose_story(composer, self.story, draws.getrandbits(62)).joined() for _ in range(RUN_DRAWS))
+            return (rules.first_playable(candidates, spec, self.story[0].options.tempo),)
         if self.options is None:
             candidates = (composer.compose(bars=spec.bars, meter="4/4", style=spec.style, seed=draws.getrandbits(62)) for _ in range(RUN_DRAWS))
             return (rules.first_playable(candidates, spec),)

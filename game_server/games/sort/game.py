@@ -7,14 +7,14 @@ import hmac
 import json
 import random
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from pydantic import Field
 
 from music import Piece, piece_from_dict, piece_to_dict, piece_to_json
 
-from ...material import PieceRequest
+from ...material import PieceRequest, StoryRequest
 from ...protocol import ProtocolError, Strict
 from ..base import Checked, Game, Move, Outcome, Result, RoundState, Started, Table, heard_only_path, levels_for_people, new_round_id
 from . import rules
@@ -96,8 +96,22 @@ class Sort(Game):
 
     def start(self, table: Table, rung: int, options) -> Started:
         level = rules.LADDERS[table.ladder][rung]
-        music = options.music
-        if level.mode == "slices":
+        music, story, extra = options.music, options.story, {}
+        if story is not None:  # the sections are the clips, in the rung's way (slices: deranged; morph: the ends fixed)
+            sections, heard = story.story()
+            least = 3 if level.mode == "slices" else 4  # a morph puzzle fixes both ends
+            if len(sections) < least:
+                raise ProtocolError("story_too_short", f"a story on this ladder needs {least} sections or more to put in order")
+            composed = table.take(StoryRequest(sections, story.seed))
+            level = replace(level, clips=len(sections), bars=max(s.bars for s in sections))
+            make = rules.ordered_puzzle if level.mode == "slices" else rules.morph_puzzle
+            try:
+                puzzle, board = make(list(composed.pieces), level, random.Random(composed.seed))
+            except ValueError:  # two sections came out alike: no single right order
+                raise ProtocolError("story_not_orderable", "two sections of this story sound the same: change one") from None
+            piece_json = json.dumps([json.loads(piece_to_json(p)) for p in composed.pieces])
+            extra = {"story": heard}
+        elif level.mode == "slices":
             composed = table.take(PieceRequest(bars=level.bars) if music is None else PieceRequest(level.bars, options=music.options(), seed=music.seed))
             puzzle, board = rules.slices_puzzle(composed.pieces[0], level, random.Random(composed.seed))
             piece_json = piece_to_json(composed.pieces[0])
@@ -105,8 +119,9 @@ class Sort(Game):
             composed = table.take(MorphRequest(n=level.clips) if music is None else MorphRequest(level.clips, options=music.options(), seed=music.seed))
             puzzle, board = rules.morph_puzzle(list(composed.pieces), level, random.Random(composed.seed))
             piece_json = json.dumps([json.loads(piece_to_json(p)) for p in composed.pieces])
-        state = SortRound(new_round_id(), f"{table.ladder}-{rung}", table.players, table.names, time.time(), puzzle=puzzle, board=board)
-        return Started(state, composed.seed, piece_json, rules.puzzle_setup(puzzle, board))
+        level_name = f"{table.ladder}-{rung}" + ("-story" if story is not None else "")
+        state = SortRound(new_round_id(), level_name, table.players, table.names, time.time(), puzzle=puzzle, board=board)
+        return Started(state, composed.seed, piece_json, {**rules.puzzle_setup(puzzle, board), **extra})
 
     def heard_only(self, setup: dict, token: str) -> Piece | None:
         """The hidden clip of a stored round whose sound address has this token."""

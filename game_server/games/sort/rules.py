@@ -128,7 +128,12 @@ def slices_puzzle(piece: Piece, level: SortLevel, rng) -> tuple[Puzzle, Board]:
     a slot whose right part sounds the same). A level with hidden clips is shuffled uniformly
     instead: "not in its own slot" is something the tray tells a script that never listens (with
     4 clips, reversing the tray would score 63 % of the order on average, not chance's 50 %)."""
-    parts = slice_piece(piece, parts=level.clips)
+    return ordered_puzzle(slice_piece(piece, parts=level.clips), level, rng)
+
+
+def ordered_puzzle(parts: list[Piece], level: SortLevel, rng) -> tuple[Puzzle, Board]:
+    """`parts` in their right order (a piece's slices, a story's sections) as a slices puzzle:
+    shuffled as `slices_puzzle` says, level.hidden of them heard only."""
     ids = [new_clip_id() for _ in parts]
     hidden = set(_pick(rng, range(len(parts)), level.hidden))
     clips = {cid: _clip(cid, part, content_key(part), i in hidden) for i, (cid, part) in enumerate(zip(ids, parts))}
