@@ -12,9 +12,9 @@ PORT ?= 5000
 # The page's third-party code (socket.io-client, Tone.js) comes from npm, pinned by the lockfile.
 NODE_MODULES := web_client/node_modules/.installed
 
-.PHONY: run test test-fast lint install install-test train evaluate bench bench-realtime bench-scaleout soak clean system-packages
+.PHONY: run test test-fast lint install install-test train evaluate bench bench-realtime bench-scaleout soak clean system-packages sound-packages
 
-run: $(VENV)/.installed-run $(NODE_MODULES)
+run: $(VENV)/.installed-run $(NODE_MODULES) sound-packages
 	HOST=$(HOST) PORT=$(PORT) $(PY) -m game_server serve
 
 test: lint $(NODE_MODULES) system-packages
@@ -22,7 +22,7 @@ test: lint $(NODE_MODULES) system-packages
 	$(PY) -m pytest
 
 # The in-process tests only (no server process, browser, Redis or PostgreSQL): under 90 s.
-test-fast: lint $(NODE_MODULES)
+test-fast: lint $(NODE_MODULES) sound-packages
 	cd web_client && node --test test/
 	$(PY) -m pytest -m "not slow"
 
@@ -42,6 +42,7 @@ bench: $(VENV)/.installed-test
 	$(PY) -m bench.composer
 	$(PY) -m bench.music
 	$(PY) -m bench.run_bot
+	$(PY) -m bench.render
 
 # The long ones, outside `make test`: a live server under load, Redis scale-out, a soak.
 bench-realtime: $(VENV)/.installed-test
@@ -60,7 +61,7 @@ $(NODE_MODULES): web_client/package.json web_client/package-lock.json
 # The tests start real services from Debian's packages: Chromium for the browser tests, Redis and
 # PostgreSQL for the scale-out tests; mma renders the drum grooves (tests/test_grooves.py).
 # Missing ones are installed (as root, as CI runs).
-system-packages:
+system-packages: sound-packages
 	@missing=""; \
 	test -x /usr/bin/chromium || missing="$$missing chromium"; \
 	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
@@ -69,6 +70,16 @@ system-packages:
 	if [ -n "$$missing" ]; then echo "installing Debian packages for the tests:$$missing"; \
 	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; } \
 	  || echo "could not install$$missing: the tests that need them will say so and skip"; fi
+
+# The WAV and OGG downloads' sound (music/sampled.py): FluidSynth's library and the General MIDI
+# SoundFont it plays, from Debian. Installed when missing; without them those downloads answer 503.
+sound-packages:
+	@missing=""; \
+	ls /usr/lib/*/libfluidsynth.so.3 >/dev/null 2>&1 || missing="$$missing libfluidsynth3"; \
+	test -f /usr/share/sounds/sf2/FluidR3_GM.sf2 || missing="$$missing fluid-soundfont-gm"; \
+	if [ -n "$$missing" ]; then echo "installing Debian packages for the downloads' sound:$$missing"; \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; } \
+	  || echo "could not install$$missing: WAV and OGG downloads will answer 503 synth_unavailable"; fi
 
 install: $(VENV)/.installed-run
 install-test: $(VENV)/.installed-test

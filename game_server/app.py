@@ -12,8 +12,11 @@ from pathlib import Path
 from flask import Flask
 from flask_socketio import SocketIO
 
+from music.sampled import SOUNDFONT
+
 from .composer import Deadlines, PiecePool
 from .config import Config
+from .downloads import PieceFiles
 from .games import GAMES, unchanging_types
 from .http import http
 from .rooms import AttemptLimiter, ConnectionsPerAddress, RoomStore, Tokens
@@ -55,6 +58,7 @@ def create_app(config: Config | None = None, compose=None, **overrides) -> Flask
         addresses=ConnectionsPerAddress(config.max_connections_per_address),
     )
     app.extensions["melody_arcade.services"] = services
+    app.extensions["melody_arcade.downloads"] = PieceFiles(config.model_dir, config.soundfont or SOUNDFONT)
     app.register_blueprint(http)
     # gevent when `serve` monkey-patched this process for it, threading otherwise (tests that
     # build the app in-process; ASYNC_MODE=threading): docs/deploy.md. Events are capped well

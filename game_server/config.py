@@ -61,6 +61,9 @@ class Config:
     # TRUSTED_PROXIES: reverse proxies in front of the server whose X-Forwarded-For is believed
     # (werkzeug's ProxyFix), so that the limits above count each client, not the proxy. 0: none.
     trusted_proxies: int = 0
+    # SOUNDFONT: the General MIDI SoundFont a round's WAV and Ogg downloads are played with
+    # (music/sampled.py). Empty: Debian's FluidR3_GM (fluid-soundfont-gm), which `make run` installs.
+    soundfont: str = ""
 
     ENV_NAMES = {
         "host": "HOST",
@@ -82,6 +85,7 @@ class Config:
         "max_connections_per_address": "MAX_CONNECTIONS_PER_ADDRESS",
         "join_attempts_per_minute": "JOIN_ATTEMPTS_PER_MINUTE",
         "trusted_proxies": "TRUSTED_PROXIES",
+        "soundfont": "SOUNDFONT",
     }
 
     @classmethod

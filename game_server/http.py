@@ -1,4 +1,4 @@
-"""REST endpoints: health, leaderboards, rounds, their MIDI and the sound of their hidden clips, the
+"""REST endpoints: health, leaderboards, rounds, their piece as files (MIDI, WAV, Ogg) and the sound of their hidden clips, the
 games' tools (`POST /api/games/<game>/<tool>`: requests a game answers outside any round), and the
 browser client at `/` (and at `/<game>`, where the page shows a game's roundless view, if it has one)."""
 
@@ -178,27 +178,53 @@ def get_round(round_id: str):
         "moves": stored.moves if stored.ended_at else len(stored.moves),
     }
     if stored.ended_at:
-        body.update(seed=stored.seed, answer=stored.setup.get("answer"), piece_midi=f"/api/rounds/{round_id}/piece.mid")
+        piece = f"/api/rounds/{round_id}/piece"
+        body.update(seed=stored.seed, answer=stored.setup.get("answer"), piece_midi=f"{piece}.mid", piece_wav=f"{piece}.wav", piece_ogg=f"{piece}.ogg")
     return jsonify(body)
 
 
 @http.get("/api/rounds/<round_id>/piece.mid")
 def round_midi(round_id: str):
     """The round's piece as MIDI, only once the round has ended (it would give the answer away)."""
-    import json
+    return _round_file(round_id, "mid")
 
-    from flask import Response
 
-    from music import concatenate, piece_from_dict, to_midi_bytes
+@http.get("/api/rounds/<round_id>/piece.wav")
+def round_wav(round_id: str):
+    """The round's piece played on the SoundFont's instruments: 16-bit stereo WAV at 44.1 kHz."""
+    return _round_file(round_id, "wav")
+
+
+@http.get("/api/rounds/<round_id>/piece.ogg")
+def round_ogg(round_id: str):
+    """The same sound as Ogg Vorbis, a tenth of the WAV's size."""
+    return _round_file(round_id, "ogg")
+
+
+def _round_file(round_id: str, extension: str):
+    """A finished round's piece as a file to keep (game_server/downloads.py: made once per round
+    and format, off the loop), saying what wrote it; 404 `no_such_round`, 403 `round_not_over`,
+    503 `synth_unavailable` (no FluidSynth or SoundFont here), 413 `piece_too_long`."""
+    from flask import Response, current_app
+
+    from music.sampled import PieceTooLong, SynthUnavailable
+
+    from .downloads import FORMATS, filename
 
     stored = _storage().get_round(round_id)
     if stored is None:
         return jsonify(error={"code": "no_such_round", "message": "no round has that id"}), 404
     if stored.ended_at is None:
         return jsonify(error={"code": "round_not_over", "message": "the piece is available once the round has ended"}), 403
-    data = json.loads(stored.piece)
-    piece = concatenate([piece_from_dict(p) for p in data]) if isinstance(data, list) else piece_from_dict(data)
-    return Response(to_midi_bytes(piece), mimetype="audio/midi", headers={"Content-Disposition": f"attachment; filename={round_id}.mid"})
+    try:
+        data = current_app.extensions["melody_arcade.downloads"].get(stored, extension)
+    except SynthUnavailable as exc:
+        return jsonify(error={"code": "synth_unavailable", "message": f"this server cannot render audio: {exc}"}), 503
+    except PieceTooLong as exc:
+        return jsonify(error={"code": "piece_too_long", "message": str(exc)}), 413
+    # an ended round's piece never changes: the browser may keep it
+    headers = {"Content-Disposition": f'attachment; filename="{filename(stored, extension)}"', "Cache-Control": "private, max-age=86400, immutable"}
+    return Response(data, mimetype=FORMATS[extension].media_type, headers=headers)
 
 
 TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")

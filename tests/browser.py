@@ -63,6 +63,16 @@ class Page:
             self.page.click("#run-help-start")
         self.page.wait_for_function("window.arcade.round && window.arcade.round.game === 'run' && !window.arcade.round.result")
 
+    def take_home(self) -> dict[str, str]:
+        """On a result screen: its download links (one shared row, kit.js's `downloadLinks`) must
+        point at the round that just ended; each is fetched as the browser would. Returns
+        {label: the answer's media type, or its status when not 200}."""
+        round_id = self.page.evaluate("window.arcade.round.round_id")
+        links = self.page.eval_on_selector_all("#result-details .downloads a[download]", "links => links.map(a => [a.textContent, a.getAttribute('href')])")
+        assert [href for _, href in links] == [f"/api/rounds/{round_id}/piece.{ext}" for ext in ("mid", "wav", "ogg")], links
+        fetch = "href => fetch(href).then(r => r.ok ? r.headers.get('content-type') : String(r.status))"
+        return {label: self.page.evaluate(fetch, href) for label, href in links}
+
     def join(self, host: Page) -> None:
         """Join the co-op room `host` has just made, by its code; the host sees the second seat."""
         code = host.page.wait_for_selector("#room-code:not(:empty)").inner_text()

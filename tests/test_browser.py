@@ -26,6 +26,7 @@ def test_solo_sort_round_through_the_page(players):
     assert re.fullmatch(r"\d+", ada.page.inner_text("#result-score"))
     assert ada.page.locator("#result-answer .clip").count() == 4
     ada.shot("sort-result")
+    assert ada.take_home() == {"MIDI": "audio/midi", "WAV": "audio/wav", "OGG": "audio/ogg"}
 
 
 def test_a_hidden_clip_is_heard_from_the_sound_the_server_renders(players):
@@ -91,6 +92,7 @@ def test_solo_run_level_by_key_presses(players):
     table = runner.page.inner_text("#result-details")
     assert "Melody" in table and re.fullmatch(r"\d+", runner.page.inner_text("#result-score"))
     runner.shot("run-result")
+    assert runner.take_home() == {"MIDI": "audio/midi", "WAV": "audio/wav", "OGG": "audio/ogg"}
     accepted = runner.page.evaluate("window.arcade.seq")
     assert accepted >= 2  # the key presses went to the server as accepted input batches
 

@@ -112,6 +112,7 @@ def test_a_solo_beat_hunt_round_with_the_mouse(players, server):
     details = page.inner_text("#result-details")
     assert "Closeness" in details and "Listens again: 1" in details and "Your answer D4" in details
     ada.shot("blend-result")
+    assert ada.take_home() == {"MIDI": "audio/midi", "WAV": "audio/wav", "OGG": "audio/ogg"}
     page.click("#result-play")  # the target's beat, now revealed
     assert page.evaluate("window.arcade.refused") == []
     moves = stored_moves(server, round_id)

@@ -50,6 +50,8 @@ def play_a_perfect_round(server: ServerProcess) -> None:
         assert stored["result"]["score"] == 1000 and stored["answer"] == answer
         midi = server.get(f"/api/rounds/{round_['round_id']}/piece.mid")
         assert midi[:4] == b"MThd"
+        wav = server.get(f"/api/rounds/{round_['round_id']}/piece.wav")  # rendered off gevent's loop (game_server/downloads.py)
+        assert wav[:4] == b"RIFF" and wav[8:12] == b"WAVE"
     finally:
         player.close()
 

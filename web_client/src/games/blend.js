@@ -21,7 +21,7 @@ import * as audio from "../audio.js";
 import { MoveOutbox, arrowMove, beatPiece, breakdown, cellAt, cellName, moveFields, newLoop, scheduleLoop, stepPiece, steer } from "./blend_grid.js";
 import { buildBoard, buildSteps, markPlayhead, showPuck } from "./beat_board.js";
 import { instrument } from "./blend_instrument.js";
-import { el, fromTemplate, levelCard, stylesheet } from "./kit.js";
+import { downloadLinks, el, fromTemplate, levelCard, stylesheet } from "./kit.js";
 
 const LEAD = 0.12; // s: a loop step is handed to the playback this long before it sounds (the change's delay)
 const SCHEDULE_MS = 25; // ms between two passes of the loop's scheduler (and the clock's redraw)
@@ -507,6 +507,7 @@ export const blendPage = {
     const box = container.querySelector("#hunt-result");
     box.prepend(resultBoard(h.grid, target, answer));
     box.querySelector("#hunt-hear-answer").addEventListener("click", () => audio.play([beatPiece(h, answer), beatPiece(h, answer)]));
+    container.append(downloadLinks(result.round_id));
     return d.cleared;
   },
 

@@ -74,3 +74,21 @@ export function levelCard(entry, ctx, { about, levelLabel = (l) => l.name, level
   fill();
   return handle;
 }
+
+/** The files of a finished round's piece, as the server serves them (GET /api/rounds/<id>/piece.mid,
+ * .wav, .ogg; docs/protocol.md): [{format, label, href, title}]. Available once the round has ended. */
+export function pieceFiles(roundId) {
+  const base = `/api/rounds/${encodeURIComponent(roundId)}/piece`;
+  return [
+    { format: "mid", label: "MIDI", title: "the notes, for a music program" },
+    { format: "wav", label: "WAV", title: "the sound: 16-bit stereo, 44.1 kHz" },
+    { format: "ogg", label: "OGG", title: "the sound, compressed (Ogg Vorbis)" },
+  ].map((file) => ({ ...file, href: `${base}.${file.format}` }));
+}
+
+/** A result screen's "Take it home" row: a download link for each of the round's files. Every game's
+ * `result` appends it, so a player keeps whatever round they just played. */
+export function downloadLinks(roundId) {
+  const links = pieceFiles(roundId).map((f) => el("a", { href: f.href, download: "", title: f.title, textContent: f.label, className: `download-${f.format}` }));
+  return el("p", { className: "downloads hint" }, "Take it home: ", ...links.flatMap((a, i) => (i ? [" · ", a] : [a])));
+}

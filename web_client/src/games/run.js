@@ -10,7 +10,7 @@
 // first-play help, the result table.
 import * as audio from "../audio.js";
 import * as phys from "../run_physics.js";
-import { fromTemplate, levelCard, stylesheet } from "./kit.js";
+import { downloadLinks, fromTemplate, levelCard, stylesheet } from "./kit.js";
 
 const KEYSETS = [
   { ArrowLeft: "left", ArrowRight: "right", ArrowUp: "jump", " ": "jump" },
@@ -468,6 +468,7 @@ export const runPage = {
   result(container, result) {
     const rows = result.lanes.map((l) => `<tr><td>${LANE_LABEL[l.lane] ?? l.lane}</td><td>${END_LABEL[l.status] ?? l.status}</td><td>${l.judgements.perfect}</td><td>${l.judgements.great}</td><td>${l.judgements.good}</td><td>${l.judgements.miss}</td><td>${l.max_combo}</td><td>${l.note_points + l.distance_points + l.goal_points}</td></tr>`);
     container.innerHTML = `<table><tr><th>lane</th><th>end</th><th>perfect</th><th>great</th><th>good</th><th>miss</th><th>best combo</th><th>points</th></tr>${rows.join("")}</table>` + (result.sync_points ? `<p>In sync: +${result.sync_points}</p>` : "");
+    container.append(downloadLinks(result.round_id));
     return result.lanes.every((l) => l.status === "goal");
   },
 

@@ -10,7 +10,7 @@
 // the board's markup, the result (the player's order beside the right one).
 import * as audio from "../audio.js";
 import { drawRoll } from "../pianoroll.js";
-import { fromTemplate, levelCard, stylesheet } from "./kit.js";
+import { downloadLinks, fromTemplate, levelCard, stylesheet } from "./kit.js";
 
 const DRAG_START_PX = 8; // a press that moves less is a tap (select and listen)
 const PARTNER_MARK_MS = 2000;
@@ -580,6 +580,7 @@ export const sortPage = {
     const mark = (i) => (d.slots_right[i] === null || fixed.includes(i) ? null : d.slots_right[i] ? "right" : "wrong");
     container.querySelector("#result-mine").replaceChildren(...slots.map((id, i) => card(id, mark(i))));
     container.querySelector("#result-answer").replaceChildren(...result.answer.map((id) => card(id, null)));
+    container.append(downloadLinks(result.round_id));
     return Boolean(d.cleared);
   },
 
