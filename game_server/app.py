@@ -22,6 +22,7 @@ from .http import http
 from .rooms import AttemptLimiter, ConnectionsPerAddress, RoomStore, Tokens
 from .services import Services
 from .storage import Storage
+from .studio import studio
 from .transport import JsonPacket, register
 
 
@@ -60,6 +61,7 @@ def create_app(config: Config | None = None, compose=None, **overrides) -> Flask
     app.extensions["melody_arcade.services"] = services
     app.extensions["melody_arcade.downloads"] = PieceFiles(config.model_dir, config.soundfont or SOUNDFONT)
     app.register_blueprint(http)
+    app.register_blueprint(studio)
     # gevent when `serve` monkey-patched this process for it, threading otherwise (tests that
     # build the app in-process; ASYNC_MODE=threading): docs/deploy.md. Events are capped well
     # above our own 16 KB limit so that an oversized one reaches the handler and is refused with
@@ -208,6 +210,6 @@ def compose_batch_with_models(model_dir: str, request, count: int, seed: int):
 def pool_depth(depth: int, request) -> int:
     """Pieces kept ready for a request shape: the pool's depth times the request's factor; none
     for a request a player steered (its options or seed): that one is composed when asked."""
-    if any(getattr(request, field, None) is not None for field in ("options", "story", "sections", "seed")):
+    if any(getattr(request, field, None) is not None for field in ("options", "story", "sections", "seed", "piece")):
         return 0
     return depth * getattr(request, "depth_factor", 1)

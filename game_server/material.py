@@ -50,3 +50,32 @@ class StoryRequest:
         from models.story import compose_story
 
         return compose_story(composer, self.sections, seed).pieces
+
+
+@dataclass(frozen=True)
+class TuneRequest:
+    """A player's own tune, continued to `bars` bars or varied by `amount`, then arranged
+    (Composer.own_tune); composed when asked, from `seed` if one was chosen."""
+
+    tune: Piece
+    how: str  # "continue" | "vary"
+    bars: int
+    amount: float
+    options: MusicOptions
+    seed: int | None = None
+
+    def compose(self, composer, seed: int) -> tuple[Piece, ...]:
+        return (composer.own_tune(self.tune, self.how, self.bars, self.amount, self.options, seed),)
+
+
+@dataclass(frozen=True)
+class RegenerateRequest:
+    """A piece with the bars in `which` written anew and the rest kept (Composer.regenerate_bars)."""
+
+    piece: Piece
+    which: tuple[int, ...]
+    style: str = "irish"
+    seed: int | None = None
+
+    def compose(self, composer, seed: int) -> tuple[Piece, ...]:
+        return (composer.regenerate_bars(self.piece, list(self.which), self.style, seed),)

@@ -14,7 +14,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 
 from models.describe import MAX_DESCRIPTION, Interpretation, interpret
 from models.options import DENSITIES, GROOVES, MAX_SECTION_BARS, MAX_SECTIONS, METERS, MIN_SECTION_BARS, MODES, STYLES, TEMPO_LIMITS, MusicOptions, Section
-from music import DRUM_KITS
+from music import DRUM_KITS, Piece, PieceFormatError, piece_from_dict
 
 
 def person_name(name: str) -> str:
@@ -33,6 +33,7 @@ def person_name(name: str) -> str:
 
 MAX_NAME = 24
 MAX_SECTION_NAME = 40
+MAX_OWN_BARS = 16
 Name = Annotated[str, StringConstraints(max_length=4 * MAX_NAME), AfterValidator(person_name)]
 MAX_EVENT_BYTES = 16 * 1024
 
@@ -145,12 +146,25 @@ class StartRound(Strict):
     level: int | None = Field(default=None, ge=0, le=99)
     music: MusicChoice | None = None
     story: StoryChoice | None = None
+    piece: dict | None = None  # the player's own piece (the studio's "play this"): Piece JSON, 2..16 bars
 
     @model_validator(mode="after")
     def _one_music(self) -> StartRound:
-        if self.music is not None and self.story is not None:
-            raise ValueError("a round has either chosen music or a story, not both")
+        if sum(choice is not None for choice in (self.music, self.story, self.piece)) > 1:
+            raise ValueError("a round has one of chosen music, a story or a piece, not two")
         return self
+
+    def own_piece(self) -> Piece | None:
+        """The `piece`, checked (ProtocolError `bad_piece`); None when none was given."""
+        if self.piece is None:
+            return None
+        try:
+            piece = piece_from_dict(self.piece)
+        except PieceFormatError as exc:
+            raise ProtocolError("bad_piece", str(exc)) from None
+        if not 2 <= piece.bars <= MAX_OWN_BARS or not piece.melody:
+            raise ProtocolError("bad_piece", f"a round's own piece has 2..{MAX_OWN_BARS} bars and a melody")
+        return piece
 
 
 class Calibrate(Strict):

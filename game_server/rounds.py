@@ -69,7 +69,7 @@ class Rounds:
                 if (refused := self._end(room, room.round, room.round.ending)) is not None:
                     raise refused  # its result still cannot be stored: nothing else changed
 
-            if (options.music is not None or options.story is not None) and not game.steered:
+            if (options.music is not None or options.story is not None or options.piece is not None) and not game.steered:
                 raise ProtocolError("music_not_steered", f"{game.title} plays its own music: it takes no music choice")
             level = room.level if options.level is None else options.level
             game.check_level(room.ladder, level)

@@ -18,22 +18,22 @@ no seed a fresh one is drawn from the OS.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 from numpy.random import default_rng  # imported with the models: numpy loads it lazily, ~6 ms on the first piece
 
-from music import DrumHit, Instruments, Key, Meter, Note, Piece, accent, drum_hits
+from music import Chord, DrumHit, Instruments, Key, Meter, Note, Piece, accent, drum_hits
 
 from . import checkpoint
 from .drums import DrumComposer
 from .forms import Forms
 from .keys import KeyDistribution
-from .melody import ComposerError, MelodyComposer, check_request, to_key
+from .melody import MelodyComposer, check_request, to_key
 from .metrics import BarWindowIndex
-from .options import MusicOptions, OptionsError
+from .options import ComposerError, MusicOptions, OptionsError
 from .threads import one_thread_each
 
 TEMPERATURE = 1.0  # the sampling temperature served (with melody.TOP_P and CADENCE_TEMPERATURE)
@@ -286,10 +286,59 @@ class Composer:
         notes = self.melody.vary(notes_of(piece), amount, piece.bars, str(piece.meter), style, piece.key.tonic, piece.key.mode, seed)
         return piece_with_melody(piece, notes)
 
+    def arrange(self, melody_only: Piece, options: MusicOptions, rng: np.random.Generator) -> Piece:
+        """A melody given chords (the harmonizer, in its key), bass and drums (the options' style,
+        groove and density), on the options' instruments."""
+        chords = tuple(self.harmonizer.harmonize(melody_only.melody, melody_only.key, melody_only.meter, melody_only.bars))
+        drums = self.section_drums(melody_only.bars, melody_only.meter, options, rng)
+        return replace(melody_only, chords=chords, drums=drums, instruments=options.instruments)
+
+    def own_tune(self, tune: Piece, how: str, bars: int, amount: float, options: MusicOptions, seed: int | None = None) -> Piece:
+        """A player's tune (MusicLM's melody input, Jukebox's continuation), arranged: `continue`
+        it to `bars` bars (its own bars kept note for note) or `vary` it by `amount` (0: itself),
+        in the options' style; then chords, bass and drums (`arrange`)."""
+        rng = default_rng(seed)
+        if how == "continue":
+            melody = self.continue_piece(tune, bars, options.style, seed=int(rng.integers(2**62)))
+        elif how == "vary":
+            melody = self.vary(tune, amount, options.style, seed=int(rng.integers(2**62)))
+        else:
+            raise ComposerError(f"a tune is continued or varied, not {how!r}")
+        return self.arrange(melody, options, rng)
+
+    def regenerate_bars(self, piece: Piece, which: list[int], style: str = "irish", seed: int | None = None) -> Piece:
+        """Boomy's "regenerate this part": the bars in `which` written anew, every other bar's
+        melody, chords and drums kept as they were; the new bars harmonized where they stand."""
+        notes = self.melody.regenerate(notes_of(piece), which, piece.bars, str(piece.meter), style, piece.key.tonic, piece.key.mode, seed)
+        melody = piece_with_melody(piece, notes).melody
+        fresh = self.harmonizer.harmonize(melody, piece.key, piece.meter, piece.bars)
+        return replace(piece, melody=melody, chords=splice_chords(piece.chords, tuple(fresh), set(which), piece.steps_per_bar, piece.total_steps))
+
     def continue_piece(self, primer: Piece, bars: int, style: str = "irish", temperature: float = TEMPERATURE, seed: int | None = None) -> Piece:
         notes = self.melody.continue_melody(notes_of(primer), primer.bars, bars, str(primer.meter), style, primer.key.tonic, primer.key.mode, temperature, seed)
         longer = Piece(tempo=primer.tempo, meter=primer.meter, key=primer.key, bars=bars, instruments=primer.instruments)
         return piece_with_melody(longer, notes)
+
+
+def splice_chords(kept: tuple[Chord, ...], fresh: tuple[Chord, ...], anew: set[int], steps_per_bar: int, total: int) -> tuple[Chord, ...]:
+    """Chords step by step from `fresh` in the bars of `anew` and from `kept` elsewhere (a chord
+    that crosses into a rewritten bar is cut there), merged back into chords."""
+    by_step: list[tuple[bool, int] | None] = [None] * total  # step -> (from fresh, index there)
+    for chords, inside in ((kept, False), (fresh, True)):
+        for i, c in enumerate(chords):
+            for step in range(c.start, min(c.end, total)):
+                if (step // steps_per_bar in anew) == inside:
+                    by_step[step] = (inside, i)
+    out: list[Chord] = []
+    previous = None
+    for step, source in enumerate(by_step):
+        if source is not None and source == previous:
+            out[-1] = replace(out[-1], end=step + 1)
+        elif source is not None:
+            c = (fresh if source[0] else kept)[source[1]]
+            out.append(Chord(start=step, end=step + 1, root=c.root, quality=c.quality))
+        previous = source
+    return tuple(out)
 
 
 def by_density(candidates: list, density: str | None, size):

@@ -30,6 +30,7 @@ from . import checkpoint
 from .encoding import PITCH_HIGH, PITCH_LOW, STEPS_PER_BAR, decode, encode, fit_to_range
 from .latent_prior import LatentPrior
 from .melody_vae import METERS, MODES, PHRASE_BAR, STYLES, MelodyVAE, VAEConfig, ending_ids
+from .options import ComposerError
 from .sampling import FastDecoder
 from .threads import one_thread_each
 
@@ -39,10 +40,6 @@ JOIN = 0.5  # how far a story section's latent lies from the one before it, towa
 VARIATION_TEMPERATURE = 0.85
 TOP_P = 0.9  # the nucleus sampled from (sampling.py); models.evaluate measures it as served
 CADENCE_TEMPERATURE = 0.8  # times the temperature in a tune's last two bars (docs/composer.md)
-
-
-class ComposerError(ValueError):
-    """A request the composer refuses; the message says what is wrong."""
 
 
 def check_request(bars: int, meter: str, style: str, temperature: float = 1.0, mode: str = "major") -> None:

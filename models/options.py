@@ -32,12 +32,17 @@ DENSITIES = ("sparse", "normal", "busy")
 TEMPO_LIMITS = (40, 220)  # bpm a player may ask for: slower drags a 2-bar clip past 12 s, faster no one can run to
 STYLE_NAMES = {"essen": "German folk song (Essen collection)", "irish": "Irish folk tune", "scottish": "Scottish folk tune", "misc": "English and American folk tune"}
 
-__all__ = ["DENSITIES", "GROOVES", "METERS", "MODES", "STYLES", "STYLE_NAMES", "TEMPO_LIMITS", "MusicOptions", "OptionsError", "Section"]
+__all__ = ["DENSITIES", "GROOVES", "METERS", "MODES", "STYLES", "STYLE_NAMES", "TEMPO_LIMITS", "ComposerError", "MusicOptions", "OptionsError", "Section"]
 MIN_SECTION_BARS, MAX_SECTION_BARS = 2, 8  # a story's section (models/story.py)
 MAX_SECTIONS = 8  # MusicLM's demo story has eight
 
 
-class OptionsError(ValueError):
+class ComposerError(ValueError):
+    """A request the composer refuses; the message says what is wrong. Defined here, without
+    torch, so that the server process can catch it from the composer's processes."""
+
+
+class OptionsError(ComposerError):
     """A choice outside what the composer knows; the message names it and lists what is known."""
 
 

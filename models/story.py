@@ -27,8 +27,7 @@ from numpy.random import default_rng
 from music import Key, Meter, Note, Piece, accent
 
 from .composer import ATTEMPTS, CANDIDATES, DENSITY_CANDIDATES, TEMPERATURE, TEMPO_RANGE, Composer, by_density
-from .melody import ComposerError
-from .options import MAX_SECTIONS, Section
+from .options import MAX_SECTIONS, ComposerError, Section
 
 
 @dataclass(frozen=True)

@@ -97,7 +97,7 @@ def test_story_refusals(app):
     ed = InProcessClient(app, "Ed")
     assert ed.call("create_room", {"game": "sort"})["ok"]
     both = ed.call("start_round", {"music": {}, "story": story_payload()})
-    assert both["error"]["code"] == "bad_payload" and "not both" in both["error"]["message"]
+    assert both["error"]["code"] == "bad_payload" and "not two" in both["error"]["message"]
     short = ed.call("start_round", {"story": {"sections": [{"description": "jazz"}, {"description": "pop"}]}})
     assert short["error"]["code"] == "story_too_short"
     nine = ed.call("start_round", {"story": {"sections": [{"description": "jazz"}] * 9}})

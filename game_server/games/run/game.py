@@ -159,7 +159,10 @@ class Run(Game):
             raise ProtocolError("level_needs_chords", "two avatars need a level with a chord lane (level 2 and up)")
         music, story = options.music, options.story
         sections, heard = story.story() if story is not None else ((), [])
-        if story is not None:
+        own = options.own_piece()
+        if own is not None:
+            request = RunRequest(rung, piece=own)
+        elif story is not None:
             request = RunRequest(rung, seed=story.seed, story=sections)
         else:
             request = RunRequest(rung) if music is None else RunRequest(rung, music.options(), music.seed)
@@ -178,7 +181,7 @@ class Run(Game):
         now = time.time()
         starts = list(itertools.accumulate((s.bars for s in sections[:-1]), initial=0))
         named = [{"name": s.name, "bar": int(bar)} for s, bar in zip(sections, starts)]
-        state = RunRoundState(new_round_id(), f"run-{rung}" + ("-duo" if two else "") + ("-story" if story else ""), table.players, table.names, now,
+        state = RunRoundState(new_round_id(), f"run-{rung}" + ("-duo" if two else "") + ("-story" if story else "-own" if own else ""), table.players, table.names, now,
                               game=rules.RunRound.start(level, lanes, offsets), piece=piece, lanes_of=lanes_of, t0=now + COUNTDOWN, sections=named)
         setup = {"rung": rung, "lanes": list(lanes), "offsets": {str(k): v for k, v in offsets.items()}, "lanes_of": {k: list(v) for k, v in lanes_of.items()},
                  **({"story": [{**h, "bar": n["bar"]} for h, n in zip(heard, named)]} if story else {})}

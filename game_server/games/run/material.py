@@ -28,12 +28,15 @@ class RunRequest:
     options: MusicOptions | None = None
     seed: int | None = None
     story: tuple[Section, ...] | None = None  # a story level: its sections end to end (Story.joined), the first one's tempo
+    piece: Piece | None = None  # the player's own piece, at its own tempo, if a person can finish it
     depth_factor: ClassVar[int] = 4
     slow: ClassVar[bool] = True  # proving takes a person's tries on every lane: its own line (PiecePool)
 
     def compose(self, composer, seed: int) -> tuple[Piece, ...]:
         spec = rules.LADDER[self.level]
         draws = random.Random(seed)
+        if self.piece is not None:
+            return (rules.first_playable([self.piece], spec, self.piece.tempo),)
         if self.story is not None:
             from models.story import compose_story
 

@@ -6,13 +6,14 @@ from __future__ import annotations
 import hmac
 import json
 import random
+import secrets
 import time
 from dataclasses import dataclass, replace
 from typing import Literal
 
 from pydantic import Field
 
-from music import Piece, piece_from_dict, piece_to_dict, piece_to_json
+from music import Piece, piece_from_dict, piece_to_dict, piece_to_json, slice_piece
 
 from ...material import PieceRequest, StoryRequest
 from ...protocol import ProtocolError, Strict
@@ -72,6 +73,18 @@ def sort_move(state: SortRound, p: SortMove, player: str, coop: bool) -> Checked
     return Checked(p.move.model_dump(), apply)
 
 
+def own_clips(piece: Piece, level: rules.SortLevel) -> list[Piece]:
+    """A player's own piece cut as the rung cuts: into as many clips as the rung has, or the
+    nearest number that divides its bars (slices); into 2-bar steps (morph)."""
+    if level.mode == "slices":
+        count = min((n for n in range(2, piece.bars + 1) if piece.bars % n == 0), key=lambda n: abs(n - level.clips))
+    else:
+        count = piece.bars // 2
+    if count < (2 if level.mode == "slices" else 3):
+        raise ProtocolError("bad_piece", f"a {piece.bars}-bar piece is too short to put in order on this ladder")
+    return slice_piece(piece, parts=count) if piece.bars % count == 0 else slice_piece(piece, cuts=list(range(2, 2 * count, 2)))[:count]
+
+
 def heard_clip(state: SortRound, clip: rules.Clip) -> dict:
     """The listen reply's clip: a visible clip's notes; a hidden clip's sound only, as the address
     of a WAV (the player's ears, not a script, tell it from the others) and its length."""
@@ -95,33 +108,36 @@ class Sort(Game):
         return [PieceRequest(bars=8), PieceRequest(bars=16), MorphRequest(n=5), MorphRequest(n=7), MorphRequest(n=10)]
 
     def start(self, table: Table, rung: int, options) -> Started:
+        """A round on the pool's music; or on the host's choice (`music`), a story (its sections
+        are the clips) or the player's own piece (cut as the rung cuts), each put in order the
+        rung's way: slices deranged, a morph path with its ends fixed."""
         level = rules.LADDERS[table.ladder][rung]
-        music, story, extra = options.music, options.story, {}
-        if story is not None:  # the sections are the clips, in the rung's way (slices: deranged; morph: the ends fixed)
+        music, story, own, extra, kind = options.music, options.story, options.own_piece(), {}, ""
+        if own is not None:
+            clips = own_clips(own, level)
+            level, seed, parts, kind = replace(level, clips=len(clips), bars=own.bars), secrets.randbits(62), clips, "-own"
+            stored = piece_to_json(own)
+        elif story is not None:
             sections, heard = story.story()
             least = 3 if level.mode == "slices" else 4  # a morph puzzle fixes both ends
             if len(sections) < least:
                 raise ProtocolError("story_too_short", f"a story on this ladder needs {least} sections or more to put in order")
             composed = table.take(StoryRequest(sections, story.seed))
-            level = replace(level, clips=len(sections), bars=max(s.bars for s in sections))
-            make = rules.ordered_puzzle if level.mode == "slices" else rules.morph_puzzle
-            try:
-                puzzle, board = make(list(composed.pieces), level, random.Random(composed.seed))
-            except ValueError:  # two sections came out alike: no single right order
-                raise ProtocolError("story_not_orderable", "two sections of this story sound the same: change one") from None
-            piece_json = json.dumps([json.loads(piece_to_json(p)) for p in composed.pieces])
-            extra = {"story": heard}
+            level, seed, parts, kind, extra = replace(level, clips=len(sections), bars=max(s.bars for s in sections)), composed.seed, list(composed.pieces), "-story", {"story": heard}
+            stored = json.dumps([json.loads(piece_to_json(p)) for p in parts])
         elif level.mode == "slices":
             composed = table.take(PieceRequest(bars=level.bars) if music is None else PieceRequest(level.bars, options=music.options(), seed=music.seed))
-            puzzle, board = rules.slices_puzzle(composed.pieces[0], level, random.Random(composed.seed))
-            piece_json = piece_to_json(composed.pieces[0])
+            seed, parts, stored = composed.seed, slice_piece(composed.pieces[0], parts=level.clips), piece_to_json(composed.pieces[0])
         else:
             composed = table.take(MorphRequest(n=level.clips) if music is None else MorphRequest(level.clips, options=music.options(), seed=music.seed))
-            puzzle, board = rules.morph_puzzle(list(composed.pieces), level, random.Random(composed.seed))
-            piece_json = json.dumps([json.loads(piece_to_json(p)) for p in composed.pieces])
-        level_name = f"{table.ladder}-{rung}" + ("-story" if story is not None else "")
-        state = SortRound(new_round_id(), level_name, table.players, table.names, time.time(), puzzle=puzzle, board=board)
-        return Started(state, composed.seed, piece_json, {**rules.puzzle_setup(puzzle, board), **extra})
+            seed, parts = composed.seed, list(composed.pieces)
+            stored = json.dumps([json.loads(piece_to_json(p)) for p in parts])
+        try:
+            puzzle, board = (rules.ordered_puzzle if level.mode == "slices" else rules.morph_puzzle)(parts, level, random.Random(seed))
+        except ValueError:  # two clips alike (a story's sections, a player's bars): no single right order
+            raise ProtocolError("not_orderable", "two clips of this music sound the same: there is no single right order") from None
+        state = SortRound(new_round_id(), f"{table.ladder}-{rung}{kind}", table.players, table.names, time.time(), puzzle=puzzle, board=board)
+        return Started(state, seed, stored, {**rules.puzzle_setup(puzzle, board), **extra})
 
     def heard_only(self, setup: dict, token: str) -> Piece | None:
         """The hidden clip of a stored round whose sound address has this token."""

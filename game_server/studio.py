@@ -1,0 +1,202 @@
+"""The studio's HTTP API (issue #23): music players steer outside any round. Describe it, choose
+it, tell a story, bring a tune (played in, or a MIDI file), re-roll some bars; every answer is
+pieces the page plays, and the choice (with its seed) that starts a round on the same music.
+
+Each route validates its body (400 `bad_payload`), asks the composer through the pool's
+`compose_now` (503 `composer_busy` / `composer_unavailable`), and refuses what the models cannot
+do with a code: `unsupported_music` (a choice they cannot honour), `bad_piece` (a piece that is
+not one), `bad_midi` (a file that cannot be read), `too_large`. docs/protocol.md, "The studio".
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from typing import Literal
+
+from flask import Blueprint, current_app, jsonify, request
+from pydantic import Field, ValidationError
+
+from models.describe import MAX_DESCRIPTION, interpret
+from models.options import ComposerError, MusicOptions
+from music import MidiError, Piece, PieceFormatError, piece_from_dict, piece_to_dict, read_midi
+
+from .composer import ComposerUnavailable, ComposeTimeout
+from .material import PieceRequest, RegenerateRequest, StoryRequest, TuneRequest
+from .protocol import MusicChoice, StoryChoice, Strict
+
+studio = Blueprint("studio", __name__)
+
+MAX_BODY = 256 * 1024  # a 16-bar piece's JSON is ~10 kB
+MAX_MIDI = 64 * 1024  # a tune's MIDI file: a folk tune is 1-5 kB; anything this large is not a tune
+MAX_TUNE_BARS = 8  # a tune played in or uploaded: the composer's primer is at most half its 16 bars
+MAX_BARS = 16
+
+
+class Describe(Strict):
+    text: str = Field(max_length=MAX_DESCRIPTION)
+
+
+class Compose(Strict):
+    """Music from a description, a choice, or both (the choice's fields win where given)."""
+
+    description: str | None = Field(default=None, max_length=MAX_DESCRIPTION)
+    music: MusicChoice | None = None
+    bars: int = Field(default=8, ge=2, le=MAX_BARS)
+
+
+class Story(Strict):
+    story: StoryChoice
+
+
+class Tune(Strict):
+    """A player's tune (`piece`: its melody is used, its other parts ignored) continued to `bars`
+    or varied by `amount`, in the music chosen (style, groove, density, instruments)."""
+
+    piece: dict
+    how: Literal["continue", "vary"] = "continue"
+    bars: int = Field(default=8, ge=2, le=MAX_BARS)
+    amount: float = Field(default=0.3, ge=0.0, le=1.0)
+    music: MusicChoice | None = None
+
+
+class Regenerate(Strict):
+    """Re-roll bars `first`..`last` (0-based, inclusive) of `piece`; the rest is kept."""
+
+    piece: dict
+    first: int = Field(ge=0, lt=MAX_BARS)
+    last: int = Field(ge=0, lt=MAX_BARS)
+    style: Literal["essen", "irish", "scottish", "misc"] = "irish"
+    seed: int | None = Field(default=None, ge=0, le=2**62)
+
+
+class Refusal(Exception):
+    def __init__(self, status: int, code: str, message: str):
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+def _body(model):
+    if (request.content_length or 0) > MAX_BODY:
+        raise Refusal(400, "too_large", f"the body is over {MAX_BODY} bytes")
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise Refusal(400, "bad_payload", "the body must be a JSON object")
+    try:
+        return model.model_validate(body)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}" for e in exc.errors(include_url=False)[:5])
+        raise Refusal(400, "bad_payload", problems) from None
+
+
+def _compose(material_request):
+    pool = current_app.extensions["melody_arcade.services"].pool
+    try:
+        return pool.compose_now(material_request)
+    except ComposeTimeout as exc:
+        raise Refusal(503, "composer_busy", str(exc)) from None
+    except ComposerUnavailable:
+        raise Refusal(503, "composer_unavailable", "the composer is restarting: try again in a few seconds") from None
+    except ComposerError as exc:
+        raise Refusal(400, "unsupported_music", str(exc)) from None
+
+
+def _piece(data: dict, bars: int = MAX_BARS) -> Piece:
+    try:
+        piece = piece_from_dict(data)
+    except PieceFormatError as exc:
+        raise Refusal(400, "bad_piece", str(exc)) from None
+    if piece.bars > bars:
+        raise Refusal(400, "bad_piece", f"the piece has {piece.bars} bars; here it may have {bars} at most")
+    return piece
+
+
+def _choice(description: str | None, music: MusicChoice | None) -> tuple[MusicOptions, dict | None]:
+    """Options from the description's words, overridden field by field by the choice."""
+    heard = interpret(description) if description else None
+    options = heard.options.as_dict() if heard else MusicOptions().as_dict()
+    if music is not None:
+        options.update(music.model_dump(include=music.model_fields_set - {"seed"}))
+    return MusicOptions.from_dict(options), heard.as_dict() if heard else None
+
+
+@studio.errorhandler(Refusal)
+def _refused(exc: Refusal):
+    return jsonify(error={"code": exc.code, "message": exc.message}), exc.status
+
+
+@studio.post("/api/studio/describe")
+def describe():
+    """What the words say, without composing: the page shows it as the player types."""
+    return jsonify(interpret(_body(Describe).text).as_dict())
+
+
+@studio.post("/api/studio/compose")
+def compose():
+    p = _body(Compose)
+    options, heard = _choice(p.description, p.music)
+    seed = p.music.seed if p.music is not None else None
+    composed = _compose(PieceRequest(p.bars, options=options, seed=seed))
+    # `music` (with the seed) starts a round on this very piece: start_round's `music`
+    return jsonify(piece=piece_to_dict(composed.pieces[0]), seed=composed.seed, music={**options.as_dict(), "seed": composed.seed}, heard=heard)
+
+
+@studio.post("/api/studio/story")
+def story():
+    p = _body(Story)
+    sections, heard = p.story.story()
+    composed = _compose(StoryRequest(sections, p.story.seed))
+    starts, bar = [], 0
+    for piece in composed.pieces:
+        starts.append(bar)
+        bar += piece.bars
+    return jsonify(pieces=[piece_to_dict(piece) for piece in composed.pieces], seed=composed.seed,
+                   sections=[{**h, "bar": b} for h, b in zip(heard, starts)], story={**json.loads(p.story.model_dump_json()), "seed": composed.seed})
+
+
+@studio.post("/api/studio/tune")
+def tune():
+    p = _body(Tune)
+    own = _piece(p.piece, MAX_TUNE_BARS)
+    if not own.melody:
+        raise Refusal(400, "bad_piece", "the tune has no notes")
+    if p.how == "continue" and p.bars <= own.bars:
+        raise Refusal(400, "bad_payload", f"bars: a continuation is longer than the tune ({own.bars} bars)")
+    options, _ = _choice(None, p.music)
+    seed = p.music.seed if p.music is not None else None
+    bars = p.bars if p.how == "continue" else own.bars
+    composed = _compose(TuneRequest(own, p.how, bars, p.amount, options, seed))
+    return jsonify(piece=piece_to_dict(composed.pieces[0]), seed=composed.seed)
+
+
+@studio.post("/api/studio/regenerate")
+def regenerate():
+    p = _body(Regenerate)
+    piece = _piece(p.piece)
+    if not p.first <= p.last < piece.bars:
+        raise Refusal(400, "bad_payload", f"bars {p.first}..{p.last} are not bars of this {piece.bars}-bar piece")
+    composed = _compose(RegenerateRequest(piece, tuple(range(p.first, p.last + 1)), p.style, p.seed))
+    return jsonify(piece=piece_to_dict(composed.pieces[0]), seed=composed.seed)
+
+
+@studio.post("/api/studio/midi")
+def midi():
+    """A MIDI file (the body, as it is) read as a tune: its melody line (ours, or the highest
+    line of someone else's, made one note at a time), its first MAX_TUNE_BARS bars."""
+    if (request.content_length or 0) > MAX_MIDI:
+        raise Refusal(413, "too_large", f"a tune's MIDI file is at most {MAX_MIDI // 1024} KiB")
+    data = request.get_data(cache=False)
+    if len(data) > MAX_MIDI:
+        raise Refusal(413, "too_large", f"a tune's MIDI file is at most {MAX_MIDI // 1024} KiB")
+    try:
+        read = read_midi(data)
+    except MidiError as exc:
+        raise Refusal(400, "bad_midi", str(exc)) from None
+    if not read.melody:
+        raise Refusal(400, "bad_midi", "the file has drums or chords but no melody line")
+    bars = min(read.bars, MAX_TUNE_BARS)
+    end = bars * read.steps_per_bar
+    melody = tuple(n for n in read.melody if n.start < end)
+    melody = tuple(replace(n, end=min(n.end, end)) for n in melody)
+    tune_ = Piece(tempo=read.tempo, meter=read.meter, key=read.key, bars=bars, melody=melody)
+    return jsonify(piece=piece_to_dict(tune_), bars_in_file=read.bars, cut=read.bars > bars)
