@@ -66,13 +66,17 @@ def with_midi_text(midi: bytes, text: str) -> bytes:
 
 def make(stored, extension: str, model_dir: str, soundfont: str) -> bytes:
     """The file itself, from the stored round. music.sampled's SynthUnavailable and PieceTooLong pass through."""
+    return file_of(piece_of(stored), extension, lambda renderer: provenance.of_round(stored, model_dir, renderer), soundfont)
+
+
+def file_of(piece, extension: str, said, soundfont: str) -> bytes:
+    """A piece as a file of this format saying what wrote it (`said(renderer)` -> Provenance)."""
     from music import sampled, to_midi_bytes
 
-    piece = piece_of(stored)
     if not FORMATS[extension].sampled:
-        return with_midi_text(to_midi_bytes(piece), provenance.of_round(stored, model_dir).comment)
-    said = provenance.of_round(stored, model_dir, renderer=sampled.engine_name(soundfont))
-    tags = sampled.Tags(title=said.title, software=said.software, comment=said.comment)
+        return with_midi_text(to_midi_bytes(piece), said("").comment)
+    written = said(sampled.engine_name(soundfont))
+    tags = sampled.Tags(title=written.title, software=written.software, comment=written.comment)
     samples = sampled.render(piece, soundfont)
     return sampled.to_wav(samples, tags) if extension == "wav" else sampled.to_ogg(samples, tags)
 

@@ -38,16 +38,16 @@ def program() -> str:
 
 @dataclass(frozen=True)
 class Provenance:
-    round_id: str
+    round_id: str | None  # None: a piece made in the studio, outside any round
     game: str
     level: str
-    seed: int
+    seed: int | None
     checkpoints: tuple[tuple[str, str], ...]
     renderer: str = ""  # what made the sound (audio files only): 'FluidSynth 2.3.1, FluidR3_GM.sf2'
 
     @property
     def title(self) -> str:
-        return f"{PROGRAM} round {self.round_id}"
+        return f"{PROGRAM} round {self.round_id}" if self.round_id else f"{PROGRAM} studio piece"
 
     @property
     def software(self) -> str:
@@ -58,7 +58,13 @@ class Provenance:
         """One line: round, game and level, seed, the checkpoints, and the renderer if any."""
         models = ", ".join(f"{name} sha256:{digest}" for name, digest in self.checkpoints) or "none found"
         rendered = f"; rendered with {self.renderer}" if self.renderer else ""
-        return f"Written by {program()}: round {self.round_id} ({self.game}, level {self.level}), seed {self.seed}; composer checkpoints: {models}{rendered}"
+        where = f"round {self.round_id} ({self.game}, level {self.level})" if self.round_id else "the studio"
+        return f"Written by {program()}: {where}, seed {self.seed if self.seed is not None else 'not given'}; composer checkpoints: {models}{rendered}"
+
+
+def of_studio(seed: int | None, model_dir: str, renderer: str = "") -> Provenance:
+    """The provenance of a piece the studio made (its seed as the player's page kept it)."""
+    return Provenance(None, "studio", "-", seed, checkpoints(str(model_dir)), renderer)
 
 
 def of_round(stored, model_dir: str, renderer: str = "") -> Provenance:

@@ -10,11 +10,12 @@ not one), `bad_midi` (a file that cannot be read), `too_large`. docs/protocol.md
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import replace
 from typing import Literal
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, request
 from pydantic import Field, ValidationError
 
 from models.describe import MAX_DESCRIPTION, interpret
@@ -177,6 +178,36 @@ def regenerate():
         raise Refusal(400, "bad_payload", f"bars {p.first}..{p.last} are not bars of this {piece.bars}-bar piece")
     composed = _compose(RegenerateRequest(piece, tuple(range(p.first, p.last + 1)), p.style, p.seed))
     return jsonify(piece=piece_to_dict(composed.pieces[0]), seed=composed.seed)
+
+
+class PieceFile(Strict):
+    piece: dict
+    seed: int | None = Field(default=None, ge=0, le=2**62)  # the seed the page was answered with, for the file's provenance
+
+
+@studio.post("/api/studio/piece.<extension>")
+def piece_file(extension: str):
+    """The studio's current piece as a file to keep (MIDI, WAV, Ogg), saying what wrote it; made
+    off the loop like a round's (downloads.file_of). 503 `synth_unavailable`, 413 `piece_too_long`."""
+    from music.sampled import PieceTooLong, SynthUnavailable
+
+    from . import provenance
+    from .downloads import FORMATS, file_of, off_the_loop
+
+    if extension not in FORMATS:
+        raise Refusal(404, "no_such_format", f"a piece is downloaded as {', '.join(FORMATS)}")
+    p = _body(PieceFile)
+    piece = _piece(p.piece)
+    files = current_app.extensions["melody_arcade.downloads"]
+    said = functools.partial(provenance.of_studio, p.seed, files.model_dir)
+    try:
+        data = off_the_loop(file_of, piece, extension, said, files.soundfont) if FORMATS[extension].sampled else file_of(piece, extension, said, files.soundfont)
+    except SynthUnavailable as exc:
+        raise Refusal(503, "synth_unavailable", f"this server cannot render audio: {exc}") from None
+    except PieceTooLong as exc:
+        raise Refusal(413, "piece_too_long", str(exc)) from None
+    name = f"melody-arcade-studio-{p.seed if p.seed is not None else 'piece'}.{extension}"
+    return Response(data, mimetype=FORMATS[extension].media_type, headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
 @studio.post("/api/studio/midi")

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from game_server.app import services_of
 from music import Instruments, Key, Meter, Note, Piece, piece_from_dict, piece_to_dict, to_midi_bytes
 
@@ -122,3 +124,25 @@ def test_a_studio_piece_plays_as_sort_and_run_on_its_own_board(app):
     assert dee.call("create_room", {"game": "sort"})["ok"]
     assert dee.call("start_round", {"piece": {**rerolled["piece"], "bars": 40}})["error"]["code"] == "bad_piece"
     assert dee.call("start_round", {"piece": rerolled["piece"], "music": {}})["error"]["code"] == "bad_payload"
+
+
+def test_the_studio_piece_downloads_as_files_that_say_what_wrote_them(app):
+    import io
+
+    import mido
+
+    from music import read_midi, sampled
+
+    _, made = post(app, "/api/studio/compose", {"bars": 2, "music": {"seed": 8, "tempo": 120}})
+    client = app.test_client()
+    midi = client.post("/api/studio/piece.mid", json={"piece": made["piece"], "seed": made["seed"]})
+    assert midi.status_code == 200 and read_midi(midi.data).tempo == 120
+    said = [m.text for track in mido.MidiFile(file=io.BytesIO(midi.data)).tracks for m in track if m.type == "text"]
+    assert any("the studio, seed 8" in text for text in said)
+    try:
+        sampled.load()
+    except sampled.SynthUnavailable as exc:
+        pytest.skip(f"no sampled renderer here: {exc}")
+    wav = client.post("/api/studio/piece.wav", json={"piece": made["piece"], "seed": made["seed"]})
+    assert wav.status_code == 200 and wav.data[:4] == b"RIFF" and "the studio, seed 8" in sampled.wav_info(wav.data)["ICMT"]
+    assert client.post("/api/studio/piece.mp4", json={"piece": made["piece"]}).get_json()["error"]["code"] == "no_such_format"
