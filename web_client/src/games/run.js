@@ -29,7 +29,7 @@ export class RunView {
     this.canvas = $("run-canvas");
     this.ctx = this.canvas.getContext("2d");
     this.title = $("run-title");
-    this.hud = { score: $("run-score"), combo: $("run-combo"), beat: $("run-beat"), progress: $("run-progress"), state: $("run-state"), judgement: $("run-judgement") };
+    this.hud = { score: $("run-score"), combo: $("run-combo"), beat: $("run-beat"), progress: $("run-progress"), state: $("run-state"), judgement: $("run-judgement"), section: $("run-section") };
     this.active = false;
     this.paused = false;
     addEventListener("keydown", (e) => this.#key(e, true));
@@ -288,13 +288,25 @@ export class RunView {
     const beat = step < 0 ? -1 : Math.floor((step % stepsPerBar) / 4);
     const ended = mine.find((sim) => sim.state.status !== phys.RUNNING);
     const state = this.round.result ? "round over" : this.paused ? "paused" : now < 0 ? "get ready…" : ended ? ended.state.status : "";
-    const shown = { score, combo, beat, progress: Math.round(progress * 1000), state };
+    // a story level: the name of the section the playhead is in, said as it arrives
+    const sections = r.sections || [];
+    const bar = Math.floor(Math.max(0, step) / stepsPerBar);
+    const section = sections.reduce((found, s, i) => (s.bar <= bar ? i : found), sections.length ? 0 : -1);
+    const shown = { score, combo, beat, progress: Math.round(progress * 1000), state, section };
     const last = this.shown || {};
     if (shown.score !== last.score) this.hud.score.textContent = score;
     if (shown.combo !== last.combo) this.hud.combo.textContent = combo;
     if (shown.beat !== last.beat) this.hud.beat.textContent = [...Array(beats).keys()].map((b) => (b === beat ? "●" : "○")).join(" ");
     if (shown.progress !== last.progress) this.hud.progress.value = shown.progress;
     if (shown.state !== last.state) this.hud.state.textContent = state;
+    if (shown.section !== last.section && section >= 0) {
+      this.hud.section.hidden = false;
+      this.hud.section.textContent = `${section + 1}/${sections.length}: ${sections[section].name}`;
+      this.hud.section.dataset.index = section;
+      this.hud.section.classList.remove("arrived");
+      void this.hud.section.offsetWidth; // restart the arrival animation
+      this.hud.section.classList.add("arrived");
+    }
     this.shown = shown;
   }
 
@@ -371,6 +383,7 @@ const VIEW = `
     <span id="run-beat" aria-hidden="true"></span>
     <progress id="run-progress" max="1000" value="0" aria-label="Progress to the goal"></progress>
     <span id="run-state"></span>
+    <span id="run-section" class="run-section" aria-live="polite" hidden></span>
   </div>
   <div class="run-stage">
     <canvas id="run-canvas" width="960" height="540" tabindex="0" role="img" aria-label="The Run level: platforms for the notes, your avatar, the playhead"></canvas>
