@@ -21,6 +21,7 @@ from .games import GAMES, unchanging_types
 from .http import http
 from .rooms import AttemptLimiter, ConnectionsPerAddress, RoomStore, Tokens
 from .services import Services
+from .sounds import sounds
 from .storage import Storage
 from .studio import studio
 from .transport import JsonPacket, register
@@ -62,6 +63,7 @@ def create_app(config: Config | None = None, compose=None, **overrides) -> Flask
     app.extensions["melody_arcade.downloads"] = PieceFiles(config.model_dir, config.soundfont or SOUNDFONT)
     app.register_blueprint(http)
     app.register_blueprint(studio)
+    app.register_blueprint(sounds)
     # gevent when `serve` monkey-patched this process for it, threading otherwise (tests that
     # build the app in-process; ASYNC_MODE=threading): docs/deploy.md. Events are capped well
     # above our own 16 KB limit so that an oversized one reaches the handler and is refused with

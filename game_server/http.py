@@ -232,8 +232,8 @@ TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")
 
 @http.get("/api/rounds/<round_id>/clips/<token>.wav")
 def clip_audio(round_id: str, token: str):
-    """A clip its players may hear but not read (a hidden Sort clip), as a 16-bit mono WAV at
-    22.05 kHz. The address is given by the reply to a listen, and only there: its token is 128
+    """A clip its players may hear but not read (a hidden Sort clip, Beat Hunt's target), as a
+    16-bit mono WAV (44.1 kHz from the SoundFont's samples, 22.05 kHz from the synths). The address is given by the reply to a listen, and only there: its token is 128
     random bits kept in the round's stored setup (so any server process serves it), tied to that
     round and clip, and saying nothing of the order. Any other token, or another round's, is 404."""
     from flask import Response
@@ -255,14 +255,22 @@ def _no_such_clip():
 @functools.lru_cache(maxsize=32)
 def _clip_wav(storage, round_id: str, token: str) -> bytes:
     """The WAV of a heard-only clip (a few recent ones kept: a player listens to a clip more than
-    once); LookupError when the round has no clip with that token (not kept, nor cached)."""
+    once), played as the page plays its pieces, since players compare it by ear with them: from the
+    SoundFont's samples (game_server/sounds.py) where this server has them, with music/audio.py's
+    synths where not (the page then plays its synths too). LookupError when the round has no clip
+    with that token (not kept, nor cached)."""
     from music.audio import render_wav
+    from music.sampled import SynthUnavailable
 
     from .games import GAMES
+    from .sounds import heard_only_wav
 
     stored = storage.get_round(round_id)
     game = None if stored is None else GAMES.get(stored.game)
     piece = None if game is None else game.heard_only(stored.setup, token)
     if piece is None:
         raise LookupError(token)
-    return render_wav(piece)
+    try:
+        return heard_only_wav(piece)  # 16-bit mono 44.1 kHz, the piece's length
+    except SynthUnavailable:
+        return render_wav(piece)

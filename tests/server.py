@@ -244,3 +244,15 @@ def fill_in_the_answer(app, player: InProcessClient, code: str, view: dict, seq:
             assert reply["ok"], reply
             version = reply["board"]["version"]
     return seq + 1, version
+
+
+def heard_only_rate() -> int:
+    """The sample rate of heard-only WAVs here: the SoundFont's samples (44.1 kHz) where this
+    machine has FluidSynth and the SoundFont, music/audio.py's synths (22.05 kHz) where not."""
+    from music import audio, sampled
+
+    try:
+        sampled.load()
+    except sampled.SynthUnavailable:
+        return audio.SAMPLE_RATE
+    return sampled.SAMPLE_RATE

@@ -20,7 +20,7 @@ from game_server.games.base import Outcome
 from game_server.games.blend import rules
 from game_server.games.blend.game import BeatHunt, stored_result
 
-from .server import InProcessClient, Player, ServerProcess, wait_for_round
+from .server import InProcessClient, Player, ServerProcess, heard_only_rate, wait_for_round
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -105,7 +105,7 @@ def test_the_target_is_a_wav_at_its_address_only(server):
         heard = view["hunt"]["target"]
         server.stored_round(view["round_id"])  # committed just after the start's ack
         with wave.open(io.BytesIO(server.get(heard["audio"]))) as wav:
-            assert (wav.getnchannels(), wav.getsampwidth(), wav.getframerate()) == (1, 2, 22_050)
+            assert (wav.getnchannels(), wav.getsampwidth(), wav.getframerate()) == (1, 2, heard_only_rate())
             assert abs(wav.getnframes() / wav.getframerate() - heard["seconds"]) < 0.05
         for wrong in (heard["audio"].replace(heard["audio"][-10:-4], "AAAAAA"), f"/api/rounds/{view['round_id']}/clips/{'A' * 22}.wav"):
             with pytest.raises(urllib.error.HTTPError) as refused:

@@ -18,15 +18,21 @@ import json
 import random
 import wave
 
+import numpy as np
 import pytest
 
 from game_server.app import services_of
 from game_server.games.sort.rules import SortLevel, slices_puzzle
 from music import content_key, piece_from_dict
-from music.audio import SAMPLE_RATE
 
-from .server import InProcessClient, in_process_app
+from .server import InProcessClient, heard_only_rate, in_process_app
 from .test_sort_rules import piece_of_bars
+
+
+def pcm(wav: bytes) -> np.ndarray:
+    """A WAV's 16-bit samples, as integers wide enough to subtract."""
+    with wave.open(io.BytesIO(wav)) as w:
+        return np.frombuffer(w.readframes(w.getnframes()), dtype="<i2").astype(np.int32)
 
 
 class Recording(InProcessClient):
@@ -175,7 +181,7 @@ def test_a_hidden_clip_is_heard_at_the_address_its_listen_gives_and_nowhere_else
     response = http.get(sound["audio"])
     assert response.status_code == 200 and response.mimetype == "audio/wav"
     with wave.open(io.BytesIO(response.data)) as w:
-        assert (w.getnchannels(), w.getsampwidth(), w.getframerate()) == (1, 2, SAMPLE_RATE)
+        assert (w.getnchannels(), w.getsampwidth(), w.getframerate()) == (1, 2, heard_only_rate())
         seconds = w.getnframes() / w.getframerate()
     assert abs(seconds - puzzle.clips[clip].piece.duration_seconds) < 1e-3 and abs(seconds - sound["seconds"]) < 1e-3
 
@@ -195,6 +201,8 @@ def test_a_hidden_clip_is_heard_at_the_address_its_listen_gives_and_nowhere_else
 
     second = in_process_app(tmp_path)  # another server process on the same database serves it too
     try:
-        assert second.test_client().get(sound["audio"]).data == response.data
+        again = second.test_client().get(sound["audio"]).data
+        # the same sound: FluidSynth's renders (made anew in that process) agree to -60 dB, not bit for bit
+        assert len(again) == len(response.data) and np.abs(pcm(again) - pcm(response.data)).max() <= 32
     finally:
         services_of(second).storage.close()

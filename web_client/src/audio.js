@@ -1,12 +1,20 @@
-// Sound from the piece itself, with Tone.js synths (no sample files): melody, chords, bass, drums;
-// and sounds the server renders (a Sort clip that is heard only: its notes never reach the page),
-// fetched once, played through the same output as the synths.
+// Sound from the piece itself: melody, chords, bass and drums on the piece's own instruments
+// (its General MIDI programs and kit), from samples the server renders with its SoundFont
+// (game_server/sounds.py; sample_grid.js says which, music/sampler.py how they are played); and
+// sounds the server renders (a Sort clip that is heard only: its notes never reach the page),
+// fetched once, played through the same output.
+// Samples are loaded ahead (`prepare`, when a round starts) and kept for the page's life. A note
+// whose sample is not loaded yet, or cannot be (a server without the SoundFont, a failed load),
+// is played by Tone.js synths instead, as the page did before it had samples: the page never
+// waits for a sample and never goes silent. The server falls back the same way for its sounds.
 // One set of instruments lives as long as the page. A playback is a list of notes handed to the
 // instruments just before they sound (a look-ahead scheduler, as Tone's own Transport does):
 // synths given notes far in the future, then disposed or given more, throw from the audio thread
 // once those notes end. So stopping a playback is forgetting its notes not yet handed over and
 // releasing what sounds; nothing is ever disposed. The audio clock (the AudioContext's
 // currentTime) is the clock the games read.
+import { CHORD_INTERVALS, SAMPLED_GAIN, SAMPLE_RELEASE, chordNotes, drumAddress, gain, instrumentsOf, nearestGridNote, noteAddress, samplesFor } from "./sample_grid.js";
+
 const Tone = window.Tone;
 
 // The nine drum classes (music.DRUM_CLASSES), each its own synth, so that each is heard and told
@@ -33,7 +41,6 @@ export const DRUMS = {
   ride: { synth: () => metal(1.2, 0.2, { modulationIndex: 0, resonance: 2500, octaves: 0 }), volume: -38, hit: (s, t, v) => s.triggerAttackRelease(400, 1.2, t, v) },
 };
 const RINGING = ["open_hat", "crash", "ride"]; // the drums still sounding a while after their step
-const CHORD_INTERVALS = { maj: [0, 4, 7], min: [0, 3, 7], dim: [0, 3, 6], aug: [0, 4, 8], sus4: [0, 5, 7], dom7: [0, 4, 7, 10], maj7: [0, 4, 7, 11], min7: [0, 3, 7, 10] };
 const LOOK_AHEAD = 0.2; // seconds: notes are handed to the synths this long before they sound
 const TOO_LATE = 0.05; // a note whose time passed by more than this is dropped, not played late
 const SCHEDULE_EVERY = 0.025; // seconds between two passes of the scheduler
@@ -41,8 +48,18 @@ const SCHEDULE_EVERY = 0.025; // seconds between two passes of the scheduler
 let started = false;
 let instruments = null;
 let output = null; // the one output gain every instrument and sound goes through
+let sampledOutput = null; // the samples' gain, into the output
 let soundsStarted = 0; // rendered sounds started so far (the browser tests read it)
+const notesPlayed = { sampled: 0, synth: 0 }; // notes and hits handed over so far, by what played them (the browser tests read it)
 const sounds = new Map(); // address -> Promise of its decoded ToneAudioBuffer
+let bank = null; // Promise of GET /api/sounds: {available, grid}, asked once a page (again after a network error)
+let grid = null; // the notes the server samples a program at ({lowest, highest, step}), once it said it has samples
+const samples = new Map(); // sample address -> its loaded ToneAudioBuffer, kept for the page's life
+const loading = new Map(); // sample address -> Promise of its load under way
+const failedAt = new Map(); // sample address -> when its last load failed (it is asked for again after RETRY_MS)
+const RETRY_MS = 10000; // a load that failed (or a server that could not be reached) is tried again after this
+const ringing = {}; // drum -> {source, at} of its last sampled hit still sounding (the next one cuts it)
+const stopping = new WeakMap(); // a source -> the time it was told to stop at
 let sounding = null; // the one playback that may sound: a new one silences the last
 const lastAt = {}; // voice -> the latest time handed to it: a synth's events must come in time order
 
@@ -83,6 +100,7 @@ function instrumentsOnce() {
     click: make(new Tone.Synth({ oscillator: { type: "square" }, envelope: { attack: 0.001, decay: 0.04, sustain: 0, release: 0.01 } }), -10),
   };
   for (const [drum, d] of Object.entries(DRUMS)) instruments[drum] = make(d.synth(), d.volume, d.through?.());
+  sampledOutput = new Tone.Gain(SAMPLED_GAIN).connect(out);
   Tone.getContext().setInterval(schedule, SCHEDULE_EVERY);
   return instruments;
 }
@@ -119,6 +137,70 @@ export function startedSounds() {
   return soundsStarted;
 }
 
+/** Notes and drum hits handed over so far: {sampled, synth}, by what played them. */
+export function playedNotes() {
+  return { ...notesPlayed };
+}
+
+/** What the server samples (GET /api/sounds), asked once; a page whose server has no SoundFont
+ * asks for no sample (each refusal would be an error in the console) and plays its synths. */
+function soundBank() {
+  if (!bank) {
+    bank = fetch("/api/sounds")
+      .then((r) => (r.ok ? r.json() : { available: false }))
+      .catch(() => {
+        setTimeout(() => (bank = null), RETRY_MS); // the network: ask again a while later
+        return { available: false };
+      });
+    bank.then((info) => {
+      if (info.available) grid = info.grid;
+    });
+  }
+  return bank;
+}
+
+/** Load the samples a piece (or a list of pieces) is played from: its programs' notes and its
+ * kit's drums, each once a page. Resolves, never rejects, with how many of them are ready; one
+ * that failed to load is asked for again by a `prepare` RETRY_MS later. Call it when a round's
+ * music is known, so that its first notes find their samples ready. */
+export async function prepare(pieces) {
+  const info = await soundBank();
+  if (!info.available) return 0;
+  const wanted = samplesFor(pieces, info.grid);
+  await Promise.all(wanted.map(loadSample));
+  return wanted.filter((address) => samples.has(address)).length;
+}
+
+function loadSample(address) {
+  if (samples.has(address) || performance.now() - (failedAt.get(address) ?? -Infinity) < RETRY_MS) return Promise.resolve();
+  if (!loading.has(address)) {
+    const load = Tone.ToneAudioBuffer.fromUrl(address)
+      .then((buffer) => samples.set(address, buffer))
+      .catch(() => failedAt.set(address, performance.now())) // the note is the synths' until a later prepare loads it
+      .finally(() => loading.delete(address));
+    loading.set(address, load);
+  }
+  return loading.get(address);
+}
+
+/** Stop a sample or a rendered sound at `time`, fading out, unless it is stopping earlier already:
+ * a second stop would cancel the first one's fade (Tone reschedules it), and with notes handed
+ * over ahead, a later cut could come before the earlier one has happened. */
+function stopSource(source, time) {
+  if ((stopping.get(source) ?? Infinity) <= time) return;
+  stopping.set(source, time);
+  source.stop(time);
+}
+
+/** The loaded sample a program's `pitch` is played from, and by how many semitones it is
+ * repitched; null while it is not loaded (the synths play the note). */
+function sampleOf(program, pitch) {
+  if (!grid) return null;
+  const note = nearestGridNote(pitch, grid);
+  const buffer = samples.get(noteAddress(program, note));
+  return buffer ? { buffer, semitones: pitch - note } : null;
+}
+
 export class Playback {
   constructor() {
     const kit = instrumentsOnce();
@@ -128,7 +210,7 @@ export class Playback {
     this.notes = []; // {at, play(time)}, sorted by `at` before each pass
     this.next = 0;
     this.endsAt = 0;
-    this.sources = new Set(); // rendered sounds playing
+    this.sources = new Set(); // rendered sounds and samples playing
   }
 
   #add(at, voice, play) {
@@ -138,22 +220,36 @@ export class Playback {
     notes.splice(i, 0, { at, voice, play });
   }
 
-  /** Schedule a piece to start at audio time `when`; returns the time it ends. */
+  /** Schedule a piece to start at audio time `when`; returns the time it ends. Each note is
+   * played from its sample if that is loaded when the note is handed over (the samples are
+   * asked for here too, for a piece no `prepare` announced), else by the synths. */
   piece(piece, when, { drums = true } = {}) {
+    prepare(piece);
     const kit = this.kit;
+    const ins = instrumentsOf(piece);
     const sps = secondsPerStep(piece);
     const at = (step) => when + step * sps;
-    const len = (a, b) => Math.max(0.05, (b - a) * sps * 0.95);
+    const len = (a, b) => Math.max(0.05, (b - a) * sps * 0.95); // a synth's note
+    const held = (a, b) => (b - a) * sps; // a sampled note: as long as in the MIDI file
     let last = when;
     for (const n of piece.melody) {
-      this.#add(at(n.start), "melody", (t) => kit.melody.triggerAttackRelease(midiHz(n.pitch), len(n.start, n.end), t, n.velocity / 127));
+      this.#add(at(n.start), "melody", (t) => {
+        const sample = sampleOf(ins.melody, n.pitch);
+        if (sample) this.#sample(sample, t, held(n.start, n.end), gain(n.velocity));
+        else this.#synth(() => kit.melody.triggerAttackRelease(midiHz(n.pitch), len(n.start, n.end), t, n.velocity / 127));
+      });
       last = Math.max(last, at(n.end));
     }
     for (const c of piece.chords || []) {
       const root = 48 + c.root;
+      const voiced = chordNotes(c); // the MIDI file's voicing, which the samples play (the synths have their own)
       this.#add(at(c.start), "chords", (t) => {
-        kit.chords.triggerAttackRelease(CHORD_INTERVALS[c.quality].map((i) => midiHz(root + 12 + i)), len(c.start, c.end), t, 0.6);
-        kit.bass.triggerAttackRelease(midiHz(36 + c.root), len(c.start, c.end), t, 0.7);
+        const chord = voiced.chords.map((n) => sampleOf(ins.chords, n.pitch));
+        if (chord.length && chord.every(Boolean)) chord.forEach((sample, i) => this.#sample(sample, t, held(c.start, c.end), gain(voiced.chords[i].velocity)));
+        else this.#synth(() => kit.chords.triggerAttackRelease(CHORD_INTERVALS[c.quality].map((i) => midiHz(root + 12 + i)), len(c.start, c.end), t, 0.6));
+        const bass = sampleOf(ins.bass, voiced.bass.pitch);
+        if (bass) this.#sample(bass, t, held(c.start, c.end), gain(voiced.bass.velocity));
+        else this.#synth(() => kit.bass.triggerAttackRelease(midiHz(36 + c.root), len(c.start, c.end), t, 0.7));
       });
       last = Math.max(last, at(c.end));
     }
@@ -165,14 +261,51 @@ export class Playback {
         used.add(`${d.drum}:${d.step}`);
         const v = d.velocity / 127;
         this.#add(at(d.step), d.drum, (t) => {
+          const buffer = samples.get(drumAddress(ins.drums, d.drum));
+          if (buffer) return this.#hit(d.drum, buffer, t, gain(d.velocity));
           // a closed hat chokes the open hat struck before it (not one on its own step: both sound)
           if (d.drum === "closed_hat" && t > (lastAt.open_hat ?? Infinity)) kit.open_hat.triggerRelease(t);
-          drum.hit(kit[d.drum], t, v);
+          this.#synth(() => drum.hit(kit[d.drum], t, v));
         });
       }
     }
     this.endsAt = Math.max(this.endsAt, last);
     return last;
+  }
+
+  #synth(play) {
+    notesPlayed.synth += 1;
+    play();
+  }
+
+  /** A sample started at `time`, repitched by `semitones`, at `level`; faded out over
+   * SAMPLE_RELEASE `held` seconds later, or left to ring out (`held` undefined). Kept with the
+   * rendered sounds, so that `stop` silences it; Tone disposes it when it has ended. */
+  #sample({ buffer, semitones }, time, held, level, ended = () => {}) {
+    const rate = 2 ** (semitones / 12);
+    const source = new Tone.ToneBufferSource({ url: buffer, playbackRate: rate, fadeOut: SAMPLE_RELEASE, curve: "linear" }).connect(sampledOutput);
+    source.onended = () => {
+      this.sources.delete(source);
+      ended();
+    };
+    this.sources.add(source);
+    source.start(time, 0, undefined, level);
+    if (held !== undefined && held < buffer.duration / rate) stopSource(source, time + held);
+    notesPlayed.sampled += 1;
+    return source;
+  }
+
+  /** A drum's sampled hit, ringing out (General MIDI drums have no note-off) until the same
+   * drum's next hit cuts it, as FluidSynth releases a voice struck again; a closed hat cuts the
+   * open hat struck before it (not one on its own step: both sound). */
+  #hit(drum, buffer, time, level) {
+    for (const cut of drum === "closed_hat" ? [drum, "open_hat"] : [drum]) {
+      const before = ringing[cut];
+      if (before && before.at < time) stopSource(before.source, time);
+    }
+    const hit = { at: time };
+    hit.source = this.#sample({ buffer, semitones: 0 }, time, undefined, level, () => ringing[drum] === hit && delete ringing[drum]);
+    ringing[drum] = hit;
   }
 
   /** Schedule a rendered sound (a loaded ToneAudioBuffer) to start at audio time `when`, through
@@ -211,7 +344,7 @@ export class Playback {
     release("chords", this.kit.bass); // the bass is handed its notes with the chords
     for (const drum of RINGING) release(drum, this.kit[drum]);
     this.kit.chords.releaseAll(lastAt.chords);
-    for (const source of this.sources) source.stop(t);
+    for (const source of this.sources) stopSource(source, t);
     this.sources.clear();
   }
 }

@@ -61,6 +61,7 @@ export class HuntView {
     this.axes = h.owners[this.app.net.playerId] ?? ""; // "xy" solo, "x" or "y" co-op, "" seated after the start
     if (fresh) {
       audio.stopAll(); // a result's "Play it" of the round before
+      audio.prepare({ drums: h.drums.map((drum) => ({ drum })) }); // the kit's samples of every drum on the board
       this.heard = false; // the first hearing of the target is free (no `listen`)
       this.visited = new Set();
       this.loopWanted = false;

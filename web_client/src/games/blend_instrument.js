@@ -180,6 +180,7 @@ class Instrument {
   #show(grid) {
     const resized = !this.grid || this.grid.n !== grid.n || this.grid.meter !== grid.meter;
     this.grid = { ...grid, tempo: this.#tempo() };
+    audio.prepare({ drums: grid.drums.map((drum) => ({ drum })) }); // the kit's samples of every drum on the grid
     if (resized) {
       this.cells = buildBoard(this.el.board, grid.n, [this.el.puck]);
       cornerCells(grid.n).forEach(([x, y], k) => this.cells.get(`${x},${y}`).classList.add("corner", `corner-${k}`));

@@ -47,6 +47,7 @@ export class RunView {
     this.t0 = audio.now() - r.clock_tick / phys.TICKS_PER_SECOND; // the audio time of tick 0
     if (!same) {
       this.lanes = r.lanes.map((l) => phys.makeLane({ ...l, tempo: r.tempo }));
+      audio.prepare(r.piece); // its instruments' samples load during the count-in
       this.mine = r.lanes_of[this.app.net.playerId] || [];
       this.played = [...new Set(Object.values(r.lanes_of).flat())].sort(); // a solo melody round leaves the chord lane out
       this.judged = this.lanes.map(() => new Map()); // platform -> the server's judgement

@@ -62,6 +62,7 @@ export class SortView {
       this.pieces = {};
       this.sounds = {};
       for (const [id, clip] of Object.entries(this.clips)) if (clip.piece) this.pieces[id] = clip.piece;
+      audio.prepare(Object.values(this.pieces)); // the samples of the clips' instruments, before the first listen
       this.selected = null;
       this.partnerMark = null;
       this.#endDrag();
