@@ -231,3 +231,13 @@ def midi():
     melody = tuple(replace(n, end=min(n.end, end)) for n in melody)
     tune_ = Piece(tempo=read.tempo, meter=read.meter, key=read.key, bars=bars, melody=melody)
     return jsonify(piece=piece_to_dict(tune_), bars_in_file=read.bars, cut=read.bars > bars)
+
+
+@studio.get("/studio")
+def studio_page():
+    """The page, opened at the studio: main.js shows the studio's view at this address."""
+    from flask import send_from_directory
+
+    from .http import WEB_CLIENT
+
+    return send_from_directory(WEB_CLIENT, "index.html")

@@ -6,6 +6,7 @@
 import * as audio from "./audio.js";
 import { PAGES } from "./games/index.js";
 import { Net } from "./net.js";
+import { studio } from "./studio.js";
 
 const $ = (id) => document.getElementById(id);
 const STATUS_TEXT = {
@@ -97,17 +98,20 @@ app.show = show;
 // A page module with `tool(container, ctx) -> close()` has a view outside any round (Beat
 // Hunt's: the Beat Blender instrument), shown on the stage at /<game> (the server serves the
 // page there): opened from its lobby card (ctx.openTool(game)), a link, or back and forward.
+// The shell's own roundless views (VIEWS: the studio, studio.js) are opened the same way.
 
+const VIEWS = { studio };
 let tool = null; // {game, close} of the roundless view on the stage
 
 function openTool(game, push = true) {
-  if (!PAGES[game]?.tool || !gameOf(game)) return false;
+  const open = VIEWS[game] ?? (gameOf(game) && PAGES[game]?.tool);
+  if (!open) return false;
   if (tool?.game === game) return true;
   show("stage"); // closes another tool
   page?.unmount(); // a round's page, if one was on the stage
   page = null;
   if (push && location.pathname !== `/${game}`) history.pushState(null, "", `/${game}`);
-  tool = { game, close: PAGES[game].tool(stage, app) };
+  tool = { game, close: open(stage, app) };
   return true;
 }
 
@@ -241,19 +245,26 @@ function needName() {
   return true;
 }
 
-/** A lobby card's "Play alone" or "Create a co-op room": a room for the game at that level. */
-async function play(game, mode, { ladder, level }) {
+/** A lobby card's "Play alone" or "Create a co-op room", or the studio's "play this": a room for
+ * the game at that level. The studio's music (at most one of `music`, `story`, `piece`) goes with
+ * the room: every start_round of it carries that music (the first, a co-op room's once the partner
+ * has come, "Again"), so its rounds are on the piece the player made. */
+async function play(game, mode, { ladder, level, music, story, piece }) {
   if (needName()) return;
+  closeTool(); // the studio's view: the game's page (and its first-play help) takes the stage
   await audio.unlock();
   await PAGES[game].beforePlay?.(stage, app);
   const created = await call("create_room", { game, mode, ladder, level });
   if (created.ok) {
     app.seq = 0;
     setRoom(created.room);
+    app.steer = music ? { music } : story ? { story } : piece ? { piece } : null;
   }
   // a co-op room waits in the lobby (its panel) for the partner; a page's beforePlay may have
   // shown the stage, so back to the lobby unless a round has started
-  if (!created.ok || mode !== "solo" || !(await startRound(level))) show("lobby");
+  const started = created.ok && mode === "solo" && (await startRound(level));
+  if (!started) show("lobby");
+  return started || (created.ok && mode !== "solo"); // whether the game goes on (the studio's "play this" asks)
 }
 
 app.play = play;
@@ -261,7 +272,7 @@ app.play = play;
 async function startRound(level = null) {
   await audio.unlock();
   const args = level === null ? {} : { level };
-  Object.assign(args, PAGES[app.room.game]?.startOptions?.(app.room, level ?? app.room.level));
+  Object.assign(args, PAGES[app.room.game]?.startOptions?.(app.room, level ?? app.room.level), app.steer);
   const reply = await call("start_round", args);
   if (reply.ok) enterRound(reply.round);
   return reply.ok;
@@ -276,6 +287,7 @@ async function joinRoom(code) {
 }
 
 function setRoom(room) {
+  if (room?.code !== app.room?.code) app.steer = null; // the music chosen goes with its room only
   app.room = room;
   $("room-panel").hidden = !room;
   if (!room) return;
@@ -409,13 +421,23 @@ async function calibrate() {
 
 // --- wiring --------------------------------------------------------------------------------------
 
+/** Connect as `name`: the lobby's name form, or the studio's "play this" before any name. */
+async function connect(name) {
+  localStorage.setItem("melody-arcade.name", name);
+  $("name").value = name;
+  await audio.unlock();
+  if (await ready) net.start(name);
+}
+app.connect = connect;
+
 $("name-form").addEventListener("submit", async (e) => {
   e.preventDefault();
   const name = $("name").value.trim();
-  if (!name) return;
-  localStorage.setItem("melody-arcade.name", name);
-  await audio.unlock();
-  if (await ready) net.start(name);
+  if (name) await connect(name);
+});
+$("studio-open").addEventListener("click", (e) => {
+  e.preventDefault();
+  openTool("studio");
 });
 $("copy-link").addEventListener("click", copyLink);
 $("join-form").addEventListener("submit", (e) => {
