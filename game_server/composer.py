@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from music import Piece
 
 from .composer_processes import ComposerUnavailable, Deadlines, WatchedProcesses, composer_process_setup
+from .material import SEED_BITS
 
 log = logging.getLogger(__name__)
 
@@ -117,7 +118,7 @@ class PiecePool:
     def _make(self, request) -> Composed:
         seed = getattr(request, "seed", None)
         if seed is None:
-            seed = secrets.randbits(62)
+            seed = secrets.randbits(SEED_BITS)
         return Composed(seed, tuple(self._line_of(request).call(self._compose, request, seed)))
 
     def _queue(self, request) -> queue.Queue[Composed]:
@@ -184,7 +185,7 @@ class PiecePool:
 
     def _make_some(self, request, count: int) -> list[Composed]:
         if count > 1 and self._compose_batch is not None:
-            seed = secrets.randbits(62)
+            seed = secrets.randbits(SEED_BITS)
             batch = self._line_of(request).call(self._compose_batch, request, count, seed)
             if batch is not None:
                 return [Composed(seed, tuple(pieces)) for pieces in batch]  # the batch's seed

@@ -13,6 +13,8 @@ from typing import ClassVar
 from models.options import MusicOptions, Section
 from music import Piece
 
+SEED_BITS = 53  # a seed a page gets back in JSON is exact in a JavaScript number (2**53): it can ask for the same piece again
+
 
 @dataclass(frozen=True)
 class PieceRequest:

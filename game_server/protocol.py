@@ -101,7 +101,7 @@ class MusicChoice(Strict):
     density: Literal[DENSITIES] | None = None  # type: ignore[valid-type]
     groove: Literal[GROOVES] | None = None  # type: ignore[valid-type]
     instruments: InstrumentsChoice = Field(default_factory=InstrumentsChoice)
-    seed: int | None = Field(default=None, ge=0, le=2**62)
+    seed: int | None = Field(default=None, ge=0, le=2**53)
 
     def options(self) -> MusicOptions:
         return MusicOptions.from_dict(self.model_dump(exclude={"seed"}))
@@ -130,7 +130,7 @@ class StoryChoice(Strict):
     """Story mode: sections composed as one piece that changes as it goes (models/story.py)."""
 
     sections: list[SectionChoice] = Field(min_length=1, max_length=MAX_SECTIONS)
-    seed: int | None = Field(default=None, ge=0, le=2**62)
+    seed: int | None = Field(default=None, ge=0, le=2**53)
 
     def story(self) -> tuple[tuple[Section, ...], list[dict]]:
         """The sections, and what was understood of each description (for the page to show)."""

@@ -68,7 +68,7 @@ class Regenerate(Strict):
     first: int = Field(ge=0, lt=MAX_BARS)
     last: int = Field(ge=0, lt=MAX_BARS)
     style: Literal["essen", "irish", "scottish", "misc"] = "irish"
-    seed: int | None = Field(default=None, ge=0, le=2**62)
+    seed: int | None = Field(default=None, ge=0, le=2**53)
 
 
 class Refusal(Exception):
@@ -182,7 +182,7 @@ def regenerate():
 
 class PieceFile(Strict):
     piece: dict
-    seed: int | None = Field(default=None, ge=0, le=2**62)  # the seed the page was answered with, for the file's provenance
+    seed: int | None = Field(default=None, ge=0, le=2**53)  # the seed the page was answered with, for the file's provenance
 
 
 @studio.post("/api/studio/piece.<extension>")

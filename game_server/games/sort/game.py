@@ -15,7 +15,7 @@ from pydantic import Field
 
 from music import Piece, piece_from_dict, piece_to_dict, piece_to_json, slice_piece
 
-from ...material import PieceRequest, StoryRequest
+from ...material import SEED_BITS, PieceRequest, StoryRequest
 from ...protocol import ProtocolError, Strict
 from ..base import Checked, Game, Move, Outcome, Result, RoundState, Started, Table, heard_only_path, levels_for_people, new_round_id
 from . import rules
@@ -115,7 +115,7 @@ class Sort(Game):
         music, story, own, extra, kind = options.music, options.story, options.own_piece(), {}, ""
         if own is not None:
             clips = own_clips(own, level)
-            level, seed, parts, kind = replace(level, clips=len(clips), bars=own.bars), secrets.randbits(62), clips, "-own"
+            level, seed, parts, kind = replace(level, clips=len(clips), bars=own.bars), secrets.randbits(SEED_BITS), clips, "-own"
             stored = piece_to_json(own)
         elif story is not None:
             sections, heard = story.story()

@@ -5,7 +5,9 @@
 // Every page module exports an object with the same members. `ctx` is the shell's `app` (also
 // `window.arcade`): net, room, round, offset, send(event, payload) (a move with the next sequence
 // number, refusals shown), serial(work), notify(text, info), levelName(id), show("lobby" | "stage"
-// | "result"), quit() (leave the room, back to the lobby), play(game, mode, {ladder, level}),
+// | "result"), quit() (leave the room, back to the lobby), play(game, mode, {ladder, level, music?,
+// story?, piece?}) (a room for the game; the studio's music, at most one of the three, goes with
+// every start_round of that room; resolves to whether the game goes on), connect(name),
 // openTool(game) (the game's roundless view, `tool` below).
 //
 //   lobbyCard(entry, ctx) -> Element
