@@ -11,6 +11,7 @@ story level. Real key, mouse and touch events at a person's pace; no page may lo
 from __future__ import annotations
 
 import json
+import math
 import urllib.error
 import urllib.request
 
@@ -50,6 +51,11 @@ def open_studio(page) -> None:
     page.click("#studio-open")
     page.wait_for_function("location.pathname === '/studio'")
     page.wait_for_selector("#studio #studio-run-level option", state="attached")
+
+
+def sections_start(run: dict, index: int) -> int:
+    """The bar the story level's section `index` starts on (the view's `run.sections`)."""
+    return run["sections"][index]["bar"]
 
 
 def refusal(server, body: bytes) -> str:
@@ -314,3 +320,19 @@ def test_musiclm_demo_story_composed_and_run(players, server):
     assert view["level"] == "run-0-story"
     assert [s["name"] for s in view["run"]["sections"]] == names
     assert page.evaluate("window.arcade.refused") == []
+    # played by the human-model bot's keys through its first three sections: each is named as the
+    # playhead reaches it (the whole level to its goal is tests/test_story.py's, on the same physics)
+    run, steps_per_bar = view["run"], view["run"]["piece"]["steps_per_bar"]
+    fourth = math.ceil((run["lead_steps"] + sections_start(run, 3) * steps_per_bar) * 900 / run["tempo"])  # its first tick
+    seen = []
+    for tick, key, down in human_plan(view, 0):
+        if tick >= fourth:
+            break
+        press_at_ticks(page, [(tick, key, down)], arrow_keys(page))
+        shown = page.get_attribute("#run-section", "data-index")
+        if shown is not None and (not seen or seen[-1] != shown):
+            seen.append(shown)
+            if shown == "2":
+                dee.shot("run-story")
+    assert seen == ["0", "1", "2"], seen
+    assert page.inner_text("#run-section") == f"3/8: {names[2]}"
