@@ -206,6 +206,7 @@ def test_a_tune_played_in_continued_and_run(players, server):
     result = page.evaluate("window.arcade.round.result")
     assert result["lanes"][0]["status"] == "goal", result["lanes"][0]
     assert page.evaluate("window.arcade.refused") == []
+    bo.shot("run-tune-result")
 
 
 def start_run_or_refused(page) -> bool:
