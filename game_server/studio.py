@@ -126,6 +126,21 @@ def _refused(exc: Refusal):
     return jsonify(error={"code": exc.code, "message": exc.message}), exc.status
 
 
+@studio.get("/api/studio/choices")
+def choices():
+    """What a player may choose (models/options.py) and the names people read for it, so that the
+    page writes none of these lists again."""
+    from dataclasses import asdict
+
+    from models.options import DENSITIES, GROOVES, METERS, MODES, STYLE_NAMES, STYLES, TEMPO_LIMITS
+    from music import DRUM_KITS, GM_PROGRAMS, Instruments
+
+    # [value, name] pairs, in order (a JSON object's keys would come sorted)
+    return jsonify(styles=[[style, STYLE_NAMES[style]] for style in STYLES], moods=list(MODES), meters=list(METERS), densities=list(DENSITIES),
+                   grooves=list(GROOVES), tempo=list(TEMPO_LIMITS), programs=list(GM_PROGRAMS), kits=[[n, name] for n, name in DRUM_KITS.items()],
+                   instruments=asdict(Instruments()))
+
+
 @studio.post("/api/studio/describe")
 def describe():
     """What the words say, without composing: the page shows it as the player types."""

@@ -51,6 +51,7 @@ def open_studio(page) -> None:
     page.click("#studio-open")
     page.wait_for_function("location.pathname === '/studio'")
     page.wait_for_selector("#studio #studio-run-level option", state="attached")
+    page.wait_for_selector("#studio-melody option", state="attached")  # the choices have come
 
 
 def sections_start(run: dict, index: int) -> int:
@@ -73,15 +74,18 @@ def test_words_to_a_piece_taken_home_and_played_as_sort(players, server):
     page = ada.page
     page.goto(server.url + "/studio")  # the address itself opens the studio (the name is kept: connected)
     page.wait_for_selector("#studio #studio-run-level option", state="attached")
+    page.wait_for_selector("#studio-melody option", state="attached")
     page.wait_for_selector("#status[data-state=connected]")
-    # the page's lists of options are the server's
+    # the controls offer what the server knows (GET /api/studio/choices)
     from models.grooves import STYLES as GROOVES
     from models.options import METERS, STYLES
     from music import DRUM_KITS, GM_PROGRAMS
 
-    lists = page.evaluate("import('/static/studio_notes.js').then((n) => ({gm: n.GM_PROGRAMS, kits: n.DRUM_KITS, grooves: n.GROOVES, styles: Object.keys(n.STYLES), meters: n.METERS}))")
-    assert lists["gm"] == list(GM_PROGRAMS) and {int(k): v for k, v in lists["kits"].items()} == DRUM_KITS
-    assert sorted(lists["grooves"]) == sorted(GROOVES) and sorted(lists["styles"]) == sorted(STYLES) and lists["meters"] == list(METERS)
+    def offered(select: str) -> list[str]:
+        return page.eval_on_selector_all(f"{select} option", "options => options.map((o) => o.value ? o.textContent : null).filter((t) => t !== null)")
+
+    assert offered("#studio-melody") == list(GM_PROGRAMS) and offered("#studio-drums") == [f"{name} kit" for name in DRUM_KITS.values()]
+    assert offered("#studio-groove") == list(GROOVES) and offered("#studio-meter") == list(METERS) and len(offered("#studio-style")) == len(STYLES)
 
     # typed at a person's pace: the words are read once the typing pauses, not at every key
     described = []

@@ -146,3 +146,14 @@ def test_the_studio_piece_downloads_as_files_that_say_what_wrote_them(app):
     wav = client.post("/api/studio/piece.wav", json={"piece": made["piece"], "seed": made["seed"]})
     assert wav.status_code == 200 and wav.data[:4] == b"RIFF" and "the studio, seed 8" in sampled.wav_info(wav.data)["ICMT"]
     assert client.post("/api/studio/piece.mp4", json={"piece": made["piece"]}).get_json()["error"]["code"] == "no_such_format"
+
+
+def test_the_choices_are_the_composers(app):
+    from models.grooves import STYLES as GROOVES
+    from models.options import METERS, STYLES
+    from music import DRUM_KITS, GM_PROGRAMS
+
+    choices = app.test_client().get("/api/studio/choices").get_json()
+    assert [s for s, _ in choices["styles"]] == list(STYLES) and choices["meters"] == list(METERS) and choices["grooves"] == list(GROOVES)
+    assert choices["programs"] == list(GM_PROGRAMS) and dict(choices["kits"]) == DRUM_KITS
+    assert choices["instruments"] == {"melody": 73, "chords": 0, "bass": 33, "drums": 0} and choices["tempo"] == [40, 220]

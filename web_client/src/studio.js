@@ -13,6 +13,7 @@
 import * as audio from "./audio.js";
 import { el, fromTemplate } from "./games/kit.js";
 import { drawRoll } from "./pianoroll.js";
+import { DEFAULT_INSTRUMENTS } from "./sample_grid.js";
 import { Roll } from "./studio_roll.js";
 import * as n from "./studio_notes.js";
 import { TuneView } from "./studio_tune.js";
@@ -120,7 +121,7 @@ class Studio {
     this.asked = 0; // the latest describe asked for: older answers are dropped
     this.current = null; // {kind: "piece" | "story", piece?, pieces?, sections?, start: {music} | {piece} | {story}, marked}
     this.sections = [{ description: "", bars: 4 }];
-    this.#buildFields();
+    this.#askChoices();
     this.roll = new Roll({ label: "The piece's melody", onSelect: (span) => this.#pickBars(span) });
     $("studio-roll-box").append(this.roll.root);
     this.tune = new TuneView(ctx, { options: () => this.values(), onPiece: (piece, start, how) => this.#setPiece(piece, start, how) });
@@ -191,25 +192,41 @@ class Studio {
 
   // --- the options --------------------------------------------------------------------------------
 
+  /** The option values and their names, the server's (GET /api/studio/choices); the controls are
+   * drawn once they come (asked again a while later if the network failed). */
+  async #askChoices() {
+    try {
+      const response = await fetch("/api/studio/choices");
+      if (!response.ok) throw new Error(`the server answered ${response.status}`);
+      this.choices = await response.json();
+    } catch (error) {
+      this.ctx.notify(`The studio could not load its choices (${error.message}): trying again.`, true);
+      setTimeout(() => this.#askChoices(), 3000);
+      return;
+    }
+    this.#buildFields();
+  }
+
   #buildFields() {
+    const c = this.choices;
     const own = ["", STYLE_OWN];
     const instrument = (part) => {
       const select = el("select", { id: `studio-${part}` });
-      select.append(...GM_FAMILIES.map((family, f) => el("optgroup", { label: family }, ...options(n.GM_PROGRAMS.slice(8 * f, 8 * f + 8).map((name, i) => [8 * f + i, name])))));
+      select.append(...GM_FAMILIES.map((family, f) => el("optgroup", { label: family }, ...options(c.programs.slice(8 * f, 8 * f + 8).map((name, i) => [8 * f + i, name])))));
       return select;
     };
     const fields = [
-      ["style", "Style", el("select", { id: "studio-style" }, ...options(Object.entries(n.STYLES)))],
-      ["mood", "Mood", el("select", { id: "studio-mood" }, ...options([own, ...n.MOODS.map((m) => [m, m])]))],
+      ["style", "Style", el("select", { id: "studio-style" }, ...options(c.styles))],
+      ["mood", "Mood", el("select", { id: "studio-mood" }, ...options([own, ...c.moods.map((m) => [m, m])]))],
       ["key", "Key", el("select", { id: "studio-key" }, ...options([own, ...n.PITCH_NAMES.map((name, i) => [i, name])]))],
-      ["tempo", "Tempo", el("input", { id: "studio-tempo", type: "number", min: n.TEMPO_LIMITS[0], max: n.TEMPO_LIMITS[1], placeholder: "style's", inputMode: "numeric" })],
-      ["meter", "Meter", el("select", { id: "studio-meter" }, ...options(n.METERS.map((m) => [m, m])))],
-      ["density", "Density", el("select", { id: "studio-density" }, ...options([own, ...n.DENSITIES.map((d) => [d, d])]))],
-      ["groove", "Groove", el("select", { id: "studio-groove" }, ...options([own, ...n.GROOVES.map((g) => [g, g])]))],
+      ["tempo", "Tempo", el("input", { id: "studio-tempo", type: "number", min: c.tempo[0], max: c.tempo[1], placeholder: "style's", inputMode: "numeric" })],
+      ["meter", "Meter", el("select", { id: "studio-meter" }, ...options(c.meters.map((m) => [m, m])))],
+      ["density", "Density", el("select", { id: "studio-density" }, ...options([own, ...c.densities.map((d) => [d, d])]))],
+      ["groove", "Groove", el("select", { id: "studio-groove" }, ...options([own, ...c.grooves.map((g) => [g, g])]))],
       ["melody", "Melody", instrument("melody")],
       ["chords", "Chords", instrument("chords")],
       ["bass", "Bass", instrument("bass")],
-      ["drums", "Drums", el("select", { id: "studio-drums" }, ...options(Object.entries(n.DRUM_KITS).map(([program, name]) => [program, `${name} kit`])))],
+      ["drums", "Drums", el("select", { id: "studio-drums" }, ...options(c.kits.map(([program, name]) => [program, `${name} kit`])))],
     ];
     this.fields = {};
     const labels = fields.map(([field, label, control]) => {
@@ -231,7 +248,7 @@ class Studio {
 
   /** The controls from the words' options (MusicOptions.as_dict), where not set by hand. */
   #fill(o) {
-    const given = o ?? { style: "irish", mood: null, tempo: null, meter: "4/4", key: null, density: null, groove: null, instruments: n.DEFAULT_INSTRUMENTS };
+    const given = o ?? { style: "irish", mood: null, tempo: null, meter: "4/4", key: null, density: null, groove: null, instruments: this.choices.instruments };
     const value = (field) => (n.INSTRUMENT_PARTS.includes(field) ? given.instruments[field] : given[field]);
     for (const [field, control] of Object.entries(this.fields)) {
       if (this.touched.has(field)) continue;
@@ -242,14 +259,16 @@ class Studio {
     if (this.tab === "tune") this.tune.prepareKeys(); // the words may have named another melody instrument
   }
 
-  /** The choice as the controls show it (null: the style's own). */
+  /** The choice as the controls show it (null: the style's own); the defaults until the controls
+   * are drawn (the choices have not come yet). */
   values() {
     const f = this.fields;
+    if (!f) return { style: "irish", mood: null, key: null, tempo: null, meter: "4/4", density: null, groove: null, ...DEFAULT_INSTRUMENTS };
     const orNull = (v) => (v === "" ? null : v);
     const tempo = Number.parseInt(f.tempo.value, 10);
     return {
       style: f.style.value, mood: orNull(f.mood.value), key: f.key.value === "" ? null : Number(f.key.value),
-      tempo: Number.isInteger(tempo) && tempo >= n.TEMPO_LIMITS[0] && tempo <= n.TEMPO_LIMITS[1] ? tempo : null, meter: f.meter.value,
+      tempo: Number.isInteger(tempo) && tempo >= this.choices.tempo[0] && tempo <= this.choices.tempo[1] ? tempo : null, meter: f.meter.value,
       density: orNull(f.density.value), groove: orNull(f.groove.value),
       melody: Number(f.melody.value), chords: Number(f.chords.value), bass: Number(f.bass.value), drums: Number(f.drums.value),
     };
@@ -381,7 +400,7 @@ class Studio {
       const piece = told.pieces[i];
       const card = fromTemplate(`<li class="studio-section"><div class="studio-section-head"><b class="studio-section-name"></b> <span class="hint"></span></div><canvas></canvas><ul class="studio-section-heard"></ul></li>`);
       card.querySelector(".studio-section-name").textContent = section.name;
-      card.querySelector(".hint").textContent = `from bar ${section.bar + 1} · ${n.pieceLine(piece)}`;
+      card.querySelector(".hint").textContent = `from bar ${section.bar + 1} · ${n.pieceLine(piece, this.choices.programs)}`;
       drawRoll(card.querySelector("canvas"), piece);
       const heard = section.heard;
       const lines = [];
@@ -402,7 +421,7 @@ class Studio {
     this.#play(false);
     this.current = { kind: "piece", piece, start, marked, title, seed };
     audio.prepare(piece); // its instruments' samples, loading before "Play"
-    this.#showPiecePanel(title, n.pieceLine(piece));
+    this.#showPiecePanel(title, n.pieceLine(piece, this.choices.programs));
     this.roll.show(piece, { marked });
     for (const id of ["studio-from", "studio-to"]) this.$(id).max = piece.bars;
     // the bars offered first for a re-roll: the two after the player's own tune, if any

@@ -4,37 +4,12 @@
 // its key guessed from its notes, the Piece JSON it becomes (docs/piece-json.md), and MusicLM's
 // demo story.
 
-// The option values the server knows (models/options.py, models/grooves.py, music/instruments.py):
-// the browser test checks these lists against the server's.
-export const STYLES = { irish: "Irish", scottish: "Scottish", essen: "German (Essen)", misc: "English & American" };
-export const MOODS = ["major", "minor"];
-export const METERS = ["2/4", "3/4", "4/4", "6/8"];
-export const DENSITIES = ["sparse", "normal", "busy"];
-export const GROOVES = ["polka", "march", "folk", "country", "latin", "jazz", "waltz", "blues", "ballad", "dance", "pop", "rock"];
-export const TEMPO_LIMITS = [40, 220];
+import { DEFAULT_INSTRUMENTS } from "./sample_grid.js";
+
+// The option values and their names (styles, moods, meters, densities, grooves, tempo limits, the
+// General MIDI programs and kits) are the server's: GET /api/studio/choices.
 export const PITCH_NAMES = ["C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B"];
-export const DRUM_KITS = { 0: "Standard", 8: "Room", 16: "Power", 24: "Electronic", 25: "TR-808", 32: "Jazz", 40: "Brush", 48: "Orchestra" };
 export const INSTRUMENT_PARTS = ["melody", "chords", "bass", "drums"];
-export const DEFAULT_INSTRUMENTS = { melody: 73, chords: 0, bass: 33, drums: 0 };
-// General MIDI level 1 program names, 0-based (music/instruments.py's GM_PROGRAMS).
-export const GM_PROGRAMS = [
-  "Acoustic Grand Piano", "Bright Acoustic Piano", "Electric Grand Piano", "Honky-tonk Piano", "Electric Piano 1", "Electric Piano 2",
-  "Harpsichord", "Clavinet", "Celesta", "Glockenspiel", "Music Box", "Vibraphone", "Marimba", "Xylophone", "Tubular Bells", "Dulcimer",
-  "Drawbar Organ", "Percussive Organ", "Rock Organ", "Church Organ", "Reed Organ", "Accordion", "Harmonica", "Tango Accordion",
-  "Acoustic Guitar (nylon)", "Acoustic Guitar (steel)", "Electric Guitar (jazz)", "Electric Guitar (clean)", "Electric Guitar (muted)",
-  "Overdriven Guitar", "Distortion Guitar", "Guitar Harmonics", "Acoustic Bass", "Electric Bass (finger)", "Electric Bass (pick)",
-  "Fretless Bass", "Slap Bass 1", "Slap Bass 2", "Synth Bass 1", "Synth Bass 2", "Violin", "Viola", "Cello", "Contrabass",
-  "Tremolo Strings", "Pizzicato Strings", "Orchestral Harp", "Timpani", "String Ensemble 1", "String Ensemble 2", "Synth Strings 1",
-  "Synth Strings 2", "Choir Aahs", "Voice Oohs", "Synth Voice", "Orchestra Hit", "Trumpet", "Trombone", "Tuba", "Muted Trumpet",
-  "French Horn", "Brass Section", "Synth Brass 1", "Synth Brass 2", "Soprano Sax", "Alto Sax", "Tenor Sax", "Baritone Sax", "Oboe",
-  "English Horn", "Bassoon", "Clarinet", "Piccolo", "Flute", "Recorder", "Pan Flute", "Blown Bottle", "Shakuhachi", "Whistle", "Ocarina",
-  "Lead 1 (square)", "Lead 2 (sawtooth)", "Lead 3 (calliope)", "Lead 4 (chiff)", "Lead 5 (charang)", "Lead 6 (voice)", "Lead 7 (fifths)",
-  "Lead 8 (bass + lead)", "Pad 1 (new age)", "Pad 2 (warm)", "Pad 3 (polysynth)", "Pad 4 (choir)", "Pad 5 (bowed)", "Pad 6 (metallic)",
-  "Pad 7 (halo)", "Pad 8 (sweep)", "FX 1 (rain)", "FX 2 (soundtrack)", "FX 3 (crystal)", "FX 4 (atmosphere)", "FX 5 (brightness)",
-  "FX 6 (goblins)", "FX 7 (echoes)", "FX 8 (sci-fi)", "Sitar", "Banjo", "Shamisen", "Koto", "Kalimba", "Bagpipe", "Fiddle", "Shanai",
-  "Tinkle Bell", "Agogo", "Steel Drums", "Woodblock", "Taiko Drum", "Melodic Tom", "Synth Drum", "Reverse Cymbal", "Guitar Fret Noise",
-  "Breath Noise", "Seashore", "Bird Tweet", "Telephone Ring", "Helicopter", "Applause", "Gunshot",
-];
 
 export const STEPS_PER_BAR = { "2/4": 8, "3/4": 12, "4/4": 16, "6/8": 12 };
 const BEAT_STEPS = { "2/4": 4, "3/4": 4, "4/4": 4, "6/8": 6 }; // 6/8 is felt in two dotted quarters
@@ -155,7 +130,7 @@ export function estimateKey(notes) {
   const weights = new Array(12).fill(0);
   for (const n of notes) weights[n.pitch % 12] += n.end - n.start;
   let best = { tonic: 0, mode: "major" }, score = -Infinity;
-  for (const mode of MOODS) {
+  for (const mode of Object.keys(PROFILES)) {
     for (let tonic = 0; tonic < 12; tonic++) {
       const profile = PROFILES[mode].map((_, i) => PROFILES[mode][(i - tonic + 12) % 12]);
       const r = correlation(weights, profile);
@@ -187,10 +162,10 @@ export function barSpan(a, b, bars) {
   return { first: clamp(Math.min(a, b)), last: clamp(Math.max(a, b)) };
 }
 
-/** What a piece is, in a line: "8 bars · 4/4 · 150 bpm · D minor · Fiddle". */
-export function pieceLine(piece) {
+/** What a piece is, in a line: "8 bars · 4/4 · 150 bpm · D minor · Fiddle" (`programs`: the GM names). */
+export function pieceLine(piece, programs) {
   const parts = [`${piece.bars} bars`, piece.meter, `${piece.tempo} bpm`, `${PITCH_NAMES[piece.key.tonic]} ${piece.key.mode}`];
-  if (piece.instruments) parts.push(GM_PROGRAMS[piece.instruments.melody]);
+  if (piece.instruments) parts.push(programs[piece.instruments.melody]);
   return parts.join(" · ");
 }
 
