@@ -256,3 +256,23 @@ def heard_only_rate() -> int:
     except sampled.SynthUnavailable:
         return audio.SAMPLE_RATE
     return sampled.SAMPLE_RATE
+
+
+def asked_at_once(app, path: str, count: int = 4) -> list[bytes]:
+    """`count` clients GET `path` of the in-process app at the same moment (a barrier lets them go
+    together): what a result screen shown to several players, or a page's first sounds, asks."""
+    import threading
+
+    start = threading.Barrier(count)
+    answers: list[bytes] = []
+
+    def ask(client):
+        start.wait()
+        answers.append(client.get(path).data)
+
+    players = [threading.Thread(target=ask, args=(app.test_client(),)) for _ in range(count)]
+    for p in players:
+        p.start()
+    for p in players:
+        p.join()
+    return answers

@@ -11,7 +11,6 @@ from __future__ import annotations
 import io
 import subprocess
 import sys
-import threading
 import wave
 
 import mido
@@ -22,7 +21,7 @@ import soundfile
 from music import DRUM_KITS, Chord, DrumHit, Instruments, Key, Meter, Note, Piece, piece_to_json, read_midi, sampled
 from music.sampled import CHANNELS, SAMPLE_RATE, TAIL_SECONDS, SynthUnavailable, Tags, wav_info
 
-from .server import ROOT
+from .server import ROOT, asked_at_once
 
 
 @pytest.fixture(scope="module")
@@ -223,18 +222,7 @@ def test_a_finished_round_downloads_as_midi_wav_and_ogg_each_saying_what_wrote_i
 def test_each_file_is_made_once_however_often_and_however_many_at_once_ask(app, synth):
     downloads = app.extensions["melody_arcade.downloads"]
     stored_round(app, "r_cached", piece_to_json(tune(bars=2)))
-    start = threading.Barrier(4)
-    answers = []
-
-    def ask(client):
-        start.wait()
-        answers.append(client.get("/api/rounds/r_cached/piece.ogg").data)
-
-    players = [threading.Thread(target=ask, args=(app.test_client(),)) for _ in range(4)]
-    for p in players:
-        p.start()
-    for p in players:
-        p.join()
+    answers = asked_at_once(app, "/api/rounds/r_cached/piece.ogg")
     assert downloads.made == 1 and len(set(answers)) == 1 and answers[0][:4] == b"OggS"
     again = app.test_client().get("/api/rounds/r_cached/piece.ogg")
     assert again.data == answers[0] and downloads.made == 1  # from the cache

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import re
-import threading
 import wave
 
 import numpy as np
@@ -19,7 +18,7 @@ import soundfile
 from music import Chord, DrumHit, Instruments, Key, Meter, Note, Piece, note_samples, sampled, sampler
 from music.sampled import SAMPLE_RATE, SynthUnavailable
 
-from .server import ROOT
+from .server import ROOT, asked_at_once
 
 
 @pytest.fixture(scope="module")
@@ -85,18 +84,7 @@ def test_a_sample_is_made_once_however_often_and_however_many_at_once_ask(app, s
 
     with app.app_context():
         sounds = cache()
-    start = threading.Barrier(4)
-    answers = []
-
-    def ask(client):
-        start.wait()
-        answers.append(client.get("/api/sounds/33/36.ogg").data)
-
-    players = [threading.Thread(target=ask, args=(app.test_client(),)) for _ in range(4)]
-    for p in players:
-        p.start()
-    for p in players:
-        p.join()
+    answers = asked_at_once(app, "/api/sounds/33/36.ogg")
     assert sounds.made == 1 and len(set(answers)) == 1 and answers[0][:4] == b"OggS"
     assert app.test_client().get("/api/sounds/33/36.ogg").data == answers[0] and sounds.made == 1  # from the cache
     app.test_client().get("/api/sounds/kit/0/snare.ogg")
