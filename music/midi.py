@@ -24,10 +24,10 @@ from typing import BinaryIO
 
 import mido
 import numpy as np
-import pretty_midi
 
 from .instruments import DRUM_KITS, Instruments
 from .piece import CHORD_INTERVALS, DRUM_CLASSES, Chord, DrumClass, DrumHit, Key, Meter, Note, Piece, PieceError
+from .quiet_imports import pretty_midi
 
 RESOLUTION = 480  # ticks per quarter note: 120 ticks per 16th step, exact
 CHORD_BASE = 48  # C3: chord voicings start at the root's pitch in this octave
