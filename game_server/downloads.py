@@ -16,6 +16,7 @@ import json
 import sys
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
 
@@ -81,21 +82,21 @@ def file_of(piece, extension: str, said, soundfont: str) -> bytes:
     return sampled.to_wav(samples, tags) if extension == "wav" else sampled.to_ogg(samples, tags)
 
 
-class PieceFiles:
-    """The files of finished rounds, each made once (see the module's docstring); `made` counts
-    the files made rather than found in the cache."""
+class MadeOnce:
+    """Files made once per key and kept in a least-recently-used cache bounded in bytes; a request
+    that comes while its file is being made waits for that one. `made` counts the files made rather
+    than found in the cache. (A round's files here; the page's samples, game_server/sounds.py.)"""
 
-    def __init__(self, model_dir: str, soundfont: str, max_bytes: int = CACHE_BYTES):
-        self.model_dir, self.soundfont, self.max_bytes = model_dir, soundfont, max_bytes
+    def __init__(self, max_bytes: int):
+        self.max_bytes = max_bytes
         self.made = 0
-        self._kept: OrderedDict[tuple[str, str], bytes] = OrderedDict()
+        self._kept: OrderedDict[tuple, bytes] = OrderedDict()
         self._kept_bytes = 0
-        self._making: dict[tuple[str, str], Future] = {}
+        self._making: dict[tuple, Future] = {}
         self._lock = threading.Lock()
 
-    def get(self, stored, extension: str) -> bytes:
-        """The round's file in this format, from the cache or made now (off the loop)."""
-        key = (stored.id, extension)
+    def _made_once(self, key: tuple, make: Callable[[], bytes]) -> bytes:
+        """The file under `key`, from the cache or from `make()`; make's exception passes to every waiter."""
         with self._lock:
             if key in self._kept:
                 self._kept.move_to_end(key)
@@ -107,10 +108,7 @@ class PieceFiles:
         if not first:
             return making.result()
         try:
-            if FORMATS[extension].sampled:
-                data = off_the_loop(make, stored, extension, self.model_dir, self.soundfont)
-            else:  # a MIDI file takes milliseconds: it waits behind no render
-                data = make(stored, extension, self.model_dir, self.soundfont)
+            data = make()
         except BaseException as exc:
             with self._lock:
                 del self._making[key]
@@ -123,7 +121,7 @@ class PieceFiles:
         making.set_result(data)
         return data
 
-    def _keep(self, key: tuple[str, str], data: bytes) -> None:
+    def _keep(self, key: tuple, data: bytes) -> None:
         if len(data) > self.max_bytes:
             return
         self._kept[key] = data
@@ -135,6 +133,20 @@ class PieceFiles:
     def kept_bytes(self) -> int:
         return self._kept_bytes
 
+
+class PieceFiles(MadeOnce):
+    """The files of finished rounds, each made once (see the module's docstring)."""
+
+    def __init__(self, model_dir: str, soundfont: str, max_bytes: int = CACHE_BYTES):
+        super().__init__(max_bytes)
+        self.model_dir, self.soundfont = model_dir, soundfont
+
+    def get(self, stored, extension: str) -> bytes:
+        """The round's file in this format, from the cache or made now (a sound off the loop; a
+        MIDI file takes milliseconds: it waits behind no render)."""
+        if FORMATS[extension].sampled:
+            return self._made_once((stored.id, extension), lambda: off_the_loop(make, stored, extension, self.model_dir, self.soundfont))
+        return self._made_once((stored.id, extension), lambda: make(stored, extension, self.model_dir, self.soundfont))
 
 _pool = None
 

@@ -18,13 +18,10 @@ from __future__ import annotations
 
 import io
 import re
-import threading
-from collections import OrderedDict
-from concurrent.futures import Future
 
 from flask import Blueprint, Response, current_app, jsonify
 
-from .downloads import off_the_loop
+from .downloads import MadeOnce, off_the_loop
 
 sounds = Blueprint("sounds", __name__)
 
@@ -33,51 +30,17 @@ MAX_AGE = 7 * 24 * 3600  # a sample never changes while the SoundFont and music/
 NUMBER = re.compile(r"[0-9]{1,3}")
 
 
-class SoundCache:
-    """Samples as Ogg files, each made once (see the module's docstring); `made` counts the
-    samples rendered rather than found in the cache."""
+class SoundCache(MadeOnce):
+    """Samples as Ogg files, each made once (see the module's docstring)."""
 
     def __init__(self, soundfont: str, max_bytes: int = CACHE_BYTES):
-        self.soundfont, self.max_bytes = soundfont, max_bytes
-        self.made = 0
-        self._kept: OrderedDict[tuple, bytes] = OrderedDict()
-        self._kept_bytes = 0
-        self._making: dict[tuple, Future] = {}
-        self._lock = threading.Lock()
+        super().__init__(max_bytes)
+        self.soundfont = soundfont
 
     def get(self, job: tuple) -> bytes:
         """The Ogg file of ("program", program, note) or ("kit", kit, drum): from the cache, or
         made now (off the loop). NoSuchSound for one off the grid; SynthUnavailable passes through."""
-        with self._lock:
-            if job in self._kept:
-                self._kept.move_to_end(job)
-                return self._kept[job]
-            making = self._making.get(job)
-            first = making is None
-            if first:
-                making = self._making[job] = Future()
-        if not first:
-            return making.result()
-        try:
-            data = off_the_loop(make, job, self.soundfont)
-        except BaseException as exc:
-            with self._lock:
-                del self._making[job]
-            making.set_exception(exc)
-            raise
-        with self._lock:
-            self.made += 1
-            self._kept[job] = data
-            self._kept_bytes += len(data)
-            while self._kept_bytes > self.max_bytes:
-                _, dropped = self._kept.popitem(last=False)
-                self._kept_bytes -= len(dropped)
-            del self._making[job]
-        making.set_result(data)
-        return data
-
-    def kept_bytes(self) -> int:
-        return self._kept_bytes
+        return self._made_once(job, lambda: off_the_loop(make, job, self.soundfont))
 
 
 def make(job: tuple, soundfont: str) -> bytes:
