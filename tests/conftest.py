@@ -60,6 +60,18 @@ def players(browser, server):
         page.close()
 
 
+@pytest.fixture(scope="session")
+def synth():
+    """The SoundFont renderer, loaded once (as a server loads it once per process); a test that
+    needs it skips, saying why, only where Debian's FluidSynth or the SoundFont is absent."""
+    from music import sampled
+
+    try:
+        sampled.load()
+    except sampled.SynthUnavailable as exc:
+        pytest.skip(f"no sampled renderer here: {exc}")
+
+
 @pytest.fixture
 def app(tmp_path):
     """The real app in this process (tests/server.py's in_process_app), closed after the test."""

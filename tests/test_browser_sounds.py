@@ -10,17 +10,12 @@ import time
 
 import pytest
 
-from music import piece_from_dict, sampled, sampler
+from music import piece_from_dict, sampler
 
 PLAYED = "import('/static/audio.js').then((audio) => audio.playedNotes())"
 
 
-@pytest.fixture(scope="module", autouse=True)
-def synth():
-    try:
-        sampled.load()
-    except sampled.SynthUnavailable as exc:
-        pytest.skip(f"no sampled renderer here: {exc}")
+pytestmark = pytest.mark.usefixtures("synth")  # conftest.py: skips where this machine cannot render sound
 
 
 def address(job) -> str:

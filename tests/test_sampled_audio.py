@@ -24,15 +24,6 @@ from music.sampled import CHANNELS, SAMPLE_RATE, TAIL_SECONDS, SynthUnavailable,
 from .server import ROOT, asked_at_once
 
 
-@pytest.fixture(scope="module")
-def synth():
-    """The SoundFont, loaded once for the module (as a server loads it once per process)."""
-    try:
-        sampled.load()
-    except SynthUnavailable as exc:
-        pytest.skip(f"no sampled renderer here: {exc}")
-
-
 def tune(bars: int = 8, tempo: int = 120, instruments: Instruments = Instruments(), melody=True, chords=True, drums=True) -> Piece:
     """Eighth notes up and down a scale over a chord a bar and a rock beat."""
     notes = tuple(Note(b * 16 + 2 * i, b * 16 + 2 * i + 2, 60 + (0, 2, 4, 5, 7, 5, 4, 2)[i] + (b % 2) * 2, 90) for b in range(bars) for i in range(8))

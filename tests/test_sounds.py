@@ -16,17 +16,9 @@ import pytest
 import soundfile
 
 from music import Chord, DrumHit, Instruments, Key, Meter, Note, Piece, note_samples, sampled, sampler
-from music.sampled import SAMPLE_RATE, SynthUnavailable
+from music.sampled import SAMPLE_RATE
 
 from .server import ROOT, asked_at_once
-
-
-@pytest.fixture(scope="module")
-def synth():
-    try:
-        sampled.load()
-    except SynthUnavailable as exc:
-        pytest.skip(f"no sampled renderer here: {exc}")
 
 
 def decoded(ogg: bytes) -> tuple[np.ndarray, int]:
