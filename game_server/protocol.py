@@ -107,6 +107,16 @@ class MusicChoice(Strict):
         return MusicOptions.from_dict(self.model_dump(exclude={"seed"}))
 
 
+def chosen_options(description: str | None, music: MusicChoice | None) -> tuple[MusicOptions, Interpretation | None]:
+    """Options from a description's words (models/describe.py), overridden field by field by what
+    the player set by hand (`music`'s fields given; its seed is not an option), and the reading."""
+    heard = interpret(description) if description else None
+    options = heard.options.as_dict() if heard else MusicOptions().as_dict()
+    if music is not None:
+        options.update(music.model_dump(include=music.model_fields_set - {"seed"}))
+    return MusicOptions.from_dict(options), heard
+
+
 class SectionChoice(Strict):
     """A story's section: described in words (models/describe.py reads them), chosen as `music`
     (whose fields, where given, win over the description's), or both; `name` is what the page
@@ -118,12 +128,9 @@ class SectionChoice(Strict):
     bars: int = Field(default=4, ge=MIN_SECTION_BARS, le=MAX_SECTION_BARS)
 
     def section(self, index: int) -> tuple[Section, Interpretation | None]:
-        heard = interpret(self.description) if self.description else None
-        options = heard.options.as_dict() if heard else MusicOptions().as_dict()
-        if self.music is not None:  # what the player set by hand wins, field by field
-            options.update(self.music.model_dump(include=self.music.model_fields_set - {"seed"}))
+        options, heard = chosen_options(self.description, self.music)
         name = self.name or (" ".join(self.description.split()[:5])[:MAX_SECTION_NAME] if self.description else f"section {index + 1}")
-        return Section(name, MusicOptions.from_dict(options), self.bars), heard
+        return Section(name, options, self.bars), heard
 
 
 class StoryChoice(Strict):

@@ -19,12 +19,12 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from pydantic import Field, ValidationError
 
 from models.describe import MAX_DESCRIPTION, interpret
-from models.options import ComposerError, MusicOptions
+from models.options import ComposerError, section_starts
 from music import MidiError, Piece, PieceFormatError, piece_from_dict, piece_to_dict, read_midi
 
 from .composer import ComposerUnavailable, ComposeTimeout
 from .material import PieceRequest, RegenerateRequest, StoryRequest, TuneRequest
-from .protocol import MusicChoice, StoryChoice, Strict
+from .protocol import MusicChoice, StoryChoice, Strict, chosen_options
 
 studio = Blueprint("studio", __name__)
 
@@ -112,15 +112,6 @@ def _piece(data: dict, bars: int = MAX_BARS) -> Piece:
     return piece
 
 
-def _choice(description: str | None, music: MusicChoice | None) -> tuple[MusicOptions, dict | None]:
-    """Options from the description's words, overridden field by field by the choice."""
-    heard = interpret(description) if description else None
-    options = heard.options.as_dict() if heard else MusicOptions().as_dict()
-    if music is not None:
-        options.update(music.model_dump(include=music.model_fields_set - {"seed"}))
-    return MusicOptions.from_dict(options), heard.as_dict() if heard else None
-
-
 @studio.errorhandler(Refusal)
 def _refused(exc: Refusal):
     return jsonify(error={"code": exc.code, "message": exc.message}), exc.status
@@ -150,11 +141,11 @@ def describe():
 @studio.post("/api/studio/compose")
 def compose():
     p = _body(Compose)
-    options, heard = _choice(p.description, p.music)
+    options, heard = chosen_options(p.description, p.music)
     seed = p.music.seed if p.music is not None else None
     composed = _compose(PieceRequest(p.bars, options=options, seed=seed))
     # `music` (with the seed) starts a round on this very piece: start_round's `music`
-    return jsonify(piece=piece_to_dict(composed.pieces[0]), seed=composed.seed, music={**options.as_dict(), "seed": composed.seed}, heard=heard)
+    return jsonify(piece=piece_to_dict(composed.pieces[0]), seed=composed.seed, music={**options.as_dict(), "seed": composed.seed}, heard=heard and heard.as_dict())
 
 
 @studio.post("/api/studio/story")
@@ -162,12 +153,8 @@ def story():
     p = _body(Story)
     sections, heard = p.story.story()
     composed = _compose(StoryRequest(sections, p.story.seed))
-    starts, bar = [], 0
-    for piece in composed.pieces:
-        starts.append(bar)
-        bar += piece.bars
     return jsonify(pieces=[piece_to_dict(piece) for piece in composed.pieces], seed=composed.seed,
-                   sections=[{**h, "bar": b} for h, b in zip(heard, starts)], story={**json.loads(p.story.model_dump_json()), "seed": composed.seed})
+                   sections=[{**h, "bar": b} for h, b in zip(heard, section_starts(sections))], story={**json.loads(p.story.model_dump_json()), "seed": composed.seed})
 
 
 @studio.post("/api/studio/tune")
@@ -178,7 +165,7 @@ def tune():
         raise Refusal(400, "bad_piece", "the tune has no notes")
     if p.how == "continue" and p.bars <= own.bars:
         raise Refusal(400, "bad_payload", f"bars: a continuation is longer than the tune ({own.bars} bars)")
-    options, _ = _choice(None, p.music)
+    options, _ = chosen_options(None, p.music)
     seed = p.music.seed if p.music is not None else None
     bars = p.bars if p.how == "continue" else own.bars
     composed = _compose(TuneRequest(own, p.how, bars, p.amount, options, seed))

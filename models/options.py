@@ -18,6 +18,7 @@ grooves. This module imports no torch: the server validates a player's choice wi
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import asdict, dataclass, field
 
 from music import Instruments, Key
@@ -95,3 +96,8 @@ class Section:
     def __post_init__(self) -> None:
         if not (isinstance(self.bars, int) and MIN_SECTION_BARS <= self.bars <= MAX_SECTION_BARS):
             raise OptionsError(f"a story's section has {MIN_SECTION_BARS}..{MAX_SECTION_BARS} bars, got {self.bars!r}")
+
+
+def section_starts(sections) -> list[int]:
+    """The bar each of a story's sections (anything with `bars`) starts on, the sections end to end."""
+    return list(itertools.accumulate((s.bars for s in sections[:-1]), initial=0))

@@ -27,7 +27,7 @@ from numpy.random import default_rng
 from music import Key, Meter, Note, Piece, accent
 
 from .composer import ATTEMPTS, CANDIDATES, DENSITY_CANDIDATES, TEMPERATURE, TEMPO_RANGE, Composer, by_density
-from .options import MAX_SECTIONS, ComposerError, Section
+from .options import MAX_SECTIONS, ComposerError, Section, section_starts
 
 
 @dataclass(frozen=True)
@@ -37,7 +37,7 @@ class Story:
 
     def starts(self) -> list[int]:
         """The bar each section starts on, in the joined piece."""
-        return [int(x) for x in np.cumsum([0] + [p.bars for p in self.pieces[:-1]])]
+        return section_starts(self.pieces)
 
     def joined(self, tempo: int | None = None) -> Piece:
         """The sections end to end as one piece at `tempo` (default: the first section's), in the

@@ -13,7 +13,6 @@ music goes on.
 
 from __future__ import annotations
 
-import itertools
 import math
 import time
 from dataclasses import dataclass, field
@@ -21,6 +20,7 @@ from typing import Literal
 
 from pydantic import Field
 
+from models.options import section_starts
 from music import Piece, piece_to_dict, piece_to_json
 
 from ...protocol import ProtocolError, StartRound, Strict
@@ -179,8 +179,7 @@ class Run(Game):
         offsets = {lane: table.offset_of(player) for player, lanes in lanes_of.items() for lane in lanes}
         lanes = tuple(sorted(offsets))
         now = time.time()
-        starts = list(itertools.accumulate((s.bars for s in sections[:-1]), initial=0))
-        named = [{"name": s.name, "bar": int(bar)} for s, bar in zip(sections, starts)]
+        named = [{"name": s.name, "bar": bar} for s, bar in zip(sections, section_starts(sections))]
         state = RunRoundState(new_round_id(), f"run-{rung}" + ("-duo" if two else "") + ("-story" if story else "-own" if own else ""), table.players, table.names, now,
                               game=rules.RunRound.start(level, lanes, offsets), piece=piece, lanes_of=lanes_of, t0=now + COUNTDOWN, sections=named)
         setup = {"rung": rung, "lanes": list(lanes), "offsets": {str(k): v for k, v in offsets.items()}, "lanes_of": {k: list(v) for k, v in lanes_of.items()},
