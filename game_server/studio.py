@@ -20,7 +20,7 @@ from pydantic import Field, ValidationError
 
 from models.describe import MAX_DESCRIPTION, interpret
 from models.options import ComposerError, section_starts
-from music import MidiError, Piece, PieceFormatError, piece_from_dict, piece_to_dict, read_midi
+from music import MidiError, Piece, PieceFormatError, join_sections, piece_from_dict, piece_to_dict, read_midi
 
 from .composer import ComposerUnavailable, ComposeTimeout
 from .material import PieceRequest, RegenerateRequest, StoryRequest, TuneRequest
@@ -153,7 +153,8 @@ def story():
     p = _body(Story)
     sections, heard = p.story.story()
     composed = _compose(StoryRequest(sections, p.story.seed))
-    return jsonify(pieces=[piece_to_dict(piece) for piece in composed.pieces], seed=composed.seed,
+    # `piece`: the sections as one piece (each at its tempo), the file a player takes home
+    return jsonify(pieces=[piece_to_dict(piece) for piece in composed.pieces], piece=piece_to_dict(join_sections(list(composed.pieces))), seed=composed.seed,
                    sections=[{**h, "bar": b} for h, b in zip(heard, section_starts(sections))], story={**json.loads(p.story.model_dump_json()), "seed": composed.seed})
 
 

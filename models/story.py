@@ -11,20 +11,19 @@ one piece that changes as it goes (jazz, then pop, then rock, ... then Scottish 
     melody      of CANDIDATES joins, the first with a note a bar that copies no 4 bars of a training
                 tune (or by the section's density, the sparsest or busiest of DENSITY_CANDIDATES)
     chords      the harmonizer, in the section's key; drums: the section's style or groove, density
-    tempo       o_k's, or the style's draw: each section keeps its own (a Sort story plays them so);
-                `Story.joined` lays the sections end to end at one tempo for Run, whose physics has
-                one playhead speed a level
+    tempo       o_k's, or the style's draw: each section keeps its own (a Sort story plays them
+                so; `Story.joined` changes the tempo on each section's first bar)
 Only the last section closes as a tune does; the others run on into the next.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 from numpy.random import default_rng
 
-from music import Key, Meter, Note, Piece, accent
+from music import Key, Meter, Note, Piece, accent, join_sections
 
 from .composer import ATTEMPTS, CANDIDATES, DENSITY_CANDIDATES, TEMPERATURE, TEMPO_RANGE, Composer, by_density
 from .options import MAX_SECTIONS, ComposerError, Section, section_starts
@@ -39,17 +38,10 @@ class Story:
         """The bar each section starts on, in the joined piece."""
         return section_starts(self.pieces)
 
-    def joined(self, tempo: int | None = None) -> Piece:
-        """The sections end to end as one piece at `tempo` (default: the first section's), in the
-        first section's key and instruments: its notes and chords are each section's own."""
-        first = self.pieces[0]
-        melody, chords, drums = [], [], []
-        for start, piece in zip(self.starts(), self.pieces):
-            offset = start * first.steps_per_bar
-            melody += [replace(n, start=n.start + offset, end=n.end + offset) for n in piece.melody]
-            chords += [replace(c, start=c.start + offset, end=c.end + offset) for c in piece.chords]
-            drums += [replace(h, step=h.step + offset) for h in piece.drums]
-        return replace(first, tempo=tempo or first.tempo, bars=sum(p.bars for p in self.pieces), melody=tuple(melody), chords=tuple(chords), drums=tuple(drums))
+    def joined(self) -> Piece:
+        """The sections end to end as one piece, each at its own tempo (a tempo change on its first
+        bar), in the first section's key and instruments: its notes and chords are each section's own."""
+        return join_sections(list(self.pieces))
 
 
 def compose_story(composer: Composer, sections: list[Section] | tuple[Section, ...], seed: int | None = None, temperature: float = TEMPERATURE) -> Story:

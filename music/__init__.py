@@ -17,7 +17,7 @@ from .piece import (
     accent,
     drum_hits,
 )
-from .slicing import concatenate, content_key, slice_piece
+from .slicing import concatenate, content_key, join_sections, slice_piece
 
 __all__ = [
     "CHORD_INTERVALS",
@@ -42,6 +42,7 @@ __all__ = [
     "content_key",
     "drum_hits",
     "estimate_key",
+    "join_sections",
     "piece_from_dict",
     "piece_from_json",
     "piece_to_dict",

@@ -229,7 +229,7 @@ def _drum_track(piece: Piece, rate: int) -> list[tuple[float, np.ndarray]]:
     """The drum hits as (time, sound), as the page plays them: one hit per voice and step; each
     voice is one synth, so a hit cuts the ring of the voice's hit before (over 1 ms, the attack);
     a closed hat after an open hat chokes it (a release of 50 ms), as a real hi-hat does."""
-    sps = piece.seconds_per_step
+    at = piece.seconds_at
     hits: dict[str, dict[int, int]] = {}
     for hit in piece.drums:  # one hit per voice and step (the first)
         hits.setdefault(DRUM_VOICE[hit.drum], {}).setdefault(hit.step, hit.velocity)
@@ -239,33 +239,33 @@ def _drum_track(piece: Piece, rate: int) -> list[tuple[float, np.ndarray]]:
         struck = sorted(by_step.items())
         for i, (step, velocity) in enumerate(struck):
             sound = _drum(voice, velocity / 127, rate)
-            ends = [(struck[i + 1][0] - step) * sps] if i + 1 < len(struck) else []
+            ends = [at(struck[i + 1][0]) - at(step)] if i + 1 < len(struck) else []
             cut = int(min(ends, default=len(sound) / rate) * rate)
             if voice == "open_hat":
                 choke = next((c for c in closed if c > step), None)
-                if choke is not None and (choke - step) * sps < len(sound) / rate:
-                    at = int((choke - step) * sps * rate)
-                    t = np.arange(len(sound) - at) / rate
-                    sound = np.concatenate([sound[:at], sound[at:] * tone_decay(CHOKE_RELEASE, t)])
+                if choke is not None and at(choke) - at(step) < len(sound) / rate:
+                    cut_at = int((at(choke) - at(step)) * rate)
+                    t = np.arange(len(sound) - cut_at) / rate
+                    sound = np.concatenate([sound[:cut_at], sound[cut_at:] * tone_decay(CHOKE_RELEASE, t)])
             if cut < len(sound):
                 fade = min(cut, int(0.001 * rate))
                 sound = np.concatenate([sound[: cut - fade], sound[cut - fade : cut] * np.linspace(1, 0, fade)])
-            out.append((step * sps, sound))
+            out.append((at(step), sound))
     return out
 
 
 def render(piece: Piece, rate: int = SAMPLE_RATE) -> np.ndarray:
     """The piece as float samples in [-1, 1], `piece.duration_seconds` long."""
-    sps = piece.seconds_per_step
+    at = piece.seconds_at
     length = round(piece.duration_seconds * rate)
     mix = Mix(piece.duration_seconds + 2.0, rate)
-    held = lambda start, end: max(MIN_NOTE_SECONDS, (end - start) * sps * NOTE_SHARE)  # noqa: E731
+    held = lambda start, end: max(MIN_NOTE_SECONDS, (at(end) - at(start)) * NOTE_SHARE)  # noqa: E731
     for n in piece.melody:
-        mix.add(n.start * sps, _tone("triangle", hz(n.pitch), held(n.start, n.end), (0.005, 0.12, 0.35, 0.15), n.velocity / 127, rate))
+        mix.add(at(n.start), _tone("triangle", hz(n.pitch), held(n.start, n.end), (0.005, 0.12, 0.35, 0.15), n.velocity / 127, rate))
     for c in piece.chords:
         for interval in CHORD_INTERVALS[c.quality]:
-            mix.add(c.start * sps, _tone("sine", hz(60 + c.root + interval), held(c.start, c.end), (0.02, 0.3, 0.4, 0.4), db(-14) * 0.6, rate))
-        mix.add(c.start * sps, _tone("bass", hz(36 + c.root), held(c.start, c.end), (0.01, 0.2, 0.5, 0.2), db(-16) * 0.7, rate))
+            mix.add(at(c.start), _tone("sine", hz(60 + c.root + interval), held(c.start, c.end), (0.02, 0.3, 0.4, 0.4), db(-14) * 0.6, rate))
+        mix.add(at(c.start), _tone("bass", hz(36 + c.root), held(c.start, c.end), (0.01, 0.2, 0.5, 0.2), db(-16) * 0.7, rate))
     for at, sound in _drum_track(piece, rate):
         mix.add(at, sound)
     samples = OUTPUT_GAIN * mix.samples[:length]

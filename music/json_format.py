@@ -8,7 +8,8 @@ Shape (version 1; docs/piece-json.md says the same):
      "melody": [{"pitch": 62, "start": 0, "end": 4, "velocity": 90}, ...],
      "chords": [{"root": 2, "quality": "min", "start": 0, "end": 16}, ...],
      "drums":  [{"step": 0, "drum": "kick", "velocity": 100}, ...],
-     "instruments": {"melody": 73, "chords": 0, "bass": 33, "drums": 0}}  # GM programs, a GM kit
+     "instruments": {"melody": 73, "chords": 0, "bass": 33, "drums": 0},  # GM programs, a GM kit
+     "tempo_changes": [[4, 150], ...]}   # [bar, tempo]: a story's sections; only where there are any
 
 `instruments` may be left out on the way in (the defaults: flute, piano, finger bass, standard kit).
 
@@ -19,7 +20,7 @@ the musical rules; both kinds of error come out as PieceFormatError naming the f
 from __future__ import annotations
 
 import json
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -82,6 +83,7 @@ class _PieceIn(_Strict):
     chords: list[_ChordIn] = Field(default_factory=list, max_length=10_000)
     drums: list[_DrumIn] = Field(default_factory=list, max_length=50_000)
     instruments: _InstrumentsIn = Field(default_factory=_InstrumentsIn)
+    tempo_changes: list[Annotated[list[int], Field(min_length=2, max_length=2)]] = Field(default_factory=list, max_length=512)  # [bar, tempo]
 
 
 def piece_to_dict(piece: Piece) -> dict[str, Any]:
@@ -97,6 +99,7 @@ def piece_to_dict(piece: Piece) -> dict[str, Any]:
         "chords": [{"root": c.root, "quality": c.quality, "start": c.start, "end": c.end} for c in piece.chords],
         "drums": [{"step": h.step, "drum": h.drum.value, "velocity": h.velocity} for h in piece.drums],
         "instruments": {"melody": piece.instruments.melody, "chords": piece.instruments.chords, "bass": piece.instruments.bass, "drums": piece.instruments.drums},
+        **({"tempo_changes": [list(change) for change in piece.tempo_changes]} if piece.tempo_changes else {}),
     }
 
 
@@ -121,6 +124,7 @@ def piece_from_dict(data: Any) -> Piece:
             chords=tuple(Chord(start=c.start, end=c.end, root=c.root, quality=c.quality) for c in parsed.chords),
             drums=tuple(DrumHit(step=d.step, drum=d.drum, velocity=d.velocity) for d in parsed.drums),
             instruments=Instruments(**parsed.instruments.model_dump()),
+            tempo_changes=tuple((bar, tempo) for bar, tempo in parsed.tempo_changes),
         )
     except (PieceError, InstrumentError) as exc:
         raise PieceFormatError(str(exc)) from None

@@ -6,13 +6,14 @@ Written tracks (instrument names are how we find them again):
 - "bass"    its bass program (finger bass, 33), the chord roots two octaves under the chord voicing;
 - "drums"   channel 10 (pretty_midi's is_drum), one General MIDI pitch per drum class, the kit
             as the drum channel's program.
-Tempo and time signature are always written, and a key signature.
+Tempo and time signature are always written, and a key signature; a story's tempo changes at
+their bar lines.
 
 Reading takes the tracks by those names, and the programs of our own tracks back as the piece's
 instruments. A file from elsewhere (no "melody" track) gives its
 highest-sounding non-drum line, made monophonic by the skyline rule (at one onset the highest note
 wins; a note is cut where the next starts). Times are snapped to the 16th grid at the file's
-first tempo. A file without notes, without a tempo or without a time signature is refused: we
+first tempo; a tempo change becomes one on the nearest bar line. A file without notes, without a tempo or without a time signature is refused: we
 would have to guess the grid, and a wrong guess silently breaks every game built on it.
 """
 
@@ -70,6 +71,10 @@ class MidiError(PieceError):
 
 def to_pretty_midi(piece: Piece) -> pretty_midi.PrettyMIDI:
     pm = pretty_midi.PrettyMIDI(resolution=RESOLUTION, initial_tempo=float(piece.tempo))
+    # pretty_midi has no call that adds a tempo change: its reader keeps them as (tick, seconds a
+    # tick) in _tick_scales, which tick_to_time reads and write() writes out as set_tempo events.
+    for first_step, tempo in piece.tempo_spans()[1:]:
+        pm._tick_scales.append((first_step * RESOLUTION // 4, 60.0 / (tempo * RESOLUTION)))
     pm.time_signature_changes.append(pretty_midi.TimeSignature(piece.meter.numerator, piece.meter.denominator, 0.0))
     key_number = piece.key.tonic + (12 if piece.key.mode == "minor" else 0)
     pm.key_signature_changes.append(pretty_midi.KeySignature(key_number, 0.0))
@@ -185,8 +190,19 @@ def _piece_from_pretty_midi(pm: pretty_midi.PrettyMIDI) -> Piece:
         key = Key(number % 12, "minor" if number >= 12 else "major")
     else:
         key = estimate_key([n.pitch for n in melody] or [CHORD_BASE + c.root for c in chords] or [60])
+    changes: dict[int, int] = {}
+    for at, bpm in zip(tempo_times[1:], tempi[1:]):
+        bar = int(round(step_of(float(at)) / meter.steps_per_bar))
+        if 0 < bar < bars:
+            changes[bar] = int(round(float(bpm)))
+    kept, current = [], tempo
+    for bar, bpm in changes.items():
+        if bpm != current:
+            kept.append((bar, bpm))
+            current = bpm
     try:
-        return Piece(tempo=tempo, meter=meter, key=key, bars=bars, melody=melody, chords=chords, drums=drums, instruments=_instruments_of(by_name))
+        return Piece(tempo=tempo, meter=meter, key=key, bars=bars, melody=melody, chords=chords, drums=drums, instruments=_instruments_of(by_name),
+                     tempo_changes=tuple(kept))
     except PieceError as exc:
         raise MidiError(f"the MIDI file does not make a valid piece: {exc}") from None
 

@@ -9,6 +9,9 @@ Tracks:
 - chords: one or more per bar (root pitch class, quality, start, end), sorted, never overlapping;
 - drums: hits (step, drum class, velocity) in 9 classes.
 
+Tempo: `tempo` from the first bar; a story's sections may change it on their first bar
+(`tempo_changes`, (bar, tempo) pairs), so a step's time is `seconds_at(step)`, never a product.
+
 A note may ring past the last bar (a tail kept when a piece is sliced, see slicing.py), but it
 must start inside the piece.
 """
@@ -167,11 +170,13 @@ class Piece:
     chords: tuple[Chord, ...] = ()
     drums: tuple[DrumHit, ...] = field(default=())
     instruments: Instruments = Instruments()  # the sounds it is played with (music/instruments.py)
+    tempo_changes: tuple[tuple[int, int], ...] = ()  # (bar, tempo): from that bar on, at that tempo
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "melody", tuple(self.melody))
         object.__setattr__(self, "chords", tuple(self.chords))
         object.__setattr__(self, "drums", tuple(sorted(self.drums, key=DrumHit.sort_key)))
+        object.__setattr__(self, "tempo_changes", tuple(tuple(change) for change in self.tempo_changes))
         _check_piece(self)
 
     @property
@@ -184,11 +189,30 @@ class Piece:
 
     @property
     def seconds_per_step(self) -> float:
+        """At the first bar's tempo (the whole piece's, unless it has tempo changes)."""
         return 60.0 / (self.tempo * STEPS_PER_QUARTER)
+
+    def tempo_spans(self) -> list[tuple[int, int]]:
+        """(first step, tempo) of each stretch at one tempo, in order: [(0, tempo)] for most pieces."""
+        return [(0, self.tempo)] + [(bar * self.steps_per_bar, tempo) for bar, tempo in self.tempo_changes]
+
+    def tempo_at(self, bar: int) -> int:
+        """The tempo bar `bar` is played at."""
+        return [tempo for first, tempo in self.tempo_spans() if first <= bar * self.steps_per_bar][-1]
+
+    def seconds_at(self, step: float) -> float:
+        """When `step` sounds, in seconds from the piece's start (a step past the end counts at the
+        last tempo: a note's tail may ring past the last bar)."""
+        seconds, spans = 0.0, self.tempo_spans()
+        for (start, tempo), (end, _) in zip(spans, spans[1:] + [(float("inf"), 0)]):
+            seconds += (min(step, end) - start) * 60.0 / (tempo * STEPS_PER_QUARTER)
+            if step <= end:
+                break
+        return seconds
 
     @property
     def duration_seconds(self) -> float:
-        return self.total_steps * self.seconds_per_step
+        return self.seconds_at(self.total_steps)
 
     def transpose(self, semitones: int) -> Piece:
         """The same piece moved by `semitones`; drums stay where they are."""
@@ -198,8 +222,15 @@ class Piece:
         return replace(self, melody=melody, chords=chords, key=key)
 
     def with_tempo(self, tempo: int) -> Piece:
-        """The same notes at another tempo: steps stay, seconds change."""
-        return replace(self, tempo=tempo)
+        """The same notes at another tempo: steps stay, seconds change; tempo changes keep their
+        ratio to the first tempo."""
+        scaled, current = [], tempo
+        for bar, t in self.tempo_changes:
+            t = min(MAX_TEMPO, max(MIN_TEMPO, round(t * tempo / self.tempo)))
+            if t != current:  # two tempi clamped to one are no change
+                scaled.append((bar, t))
+                current = t
+        return replace(self, tempo=tempo, tempo_changes=tuple(scaled))
 
 
 def _check_piece(piece: Piece) -> None:
@@ -215,6 +246,15 @@ def _check_piece(piece: Piece) -> None:
     if not isinstance(piece.bars, int) or not 1 <= piece.bars <= MAX_BARS:
         raise PieceError(f"bars must be an integer 1..{MAX_BARS}, got {piece.bars!r}")
     total = piece.total_steps
+    previous_bar, previous_tempo = 0, piece.tempo
+    for i, change in enumerate(piece.tempo_changes):  # one way to write each tempo map: bars in order, each a change
+        if len(change) != 2:
+            raise PieceError(f"tempo change {i} must be (bar, tempo), got {change!r}")
+        _check_int(change[0], previous_bar + 1, piece.bars - 1, f"tempo change {i}: bar")
+        _check_int(change[1], MIN_TEMPO, MAX_TEMPO, f"tempo change {i}: tempo")
+        if change[1] == previous_tempo:
+            raise PieceError(f"tempo change {i}: bar {change[0]} is already at {previous_tempo}")
+        previous_bar, previous_tempo = change
 
     previous_end = 0
     for i, note in enumerate(piece.melody):

@@ -18,7 +18,7 @@ on channel 10 with the kit as their program (bank 128; a kit the SoundFont lacks
 Standard kit: FluidR3_GM has all eight of Instruments). Drum notes get no note-off (General MIDI
 percussion rings out; a closed hat still chokes an open one, by the SoundFont's exclusive classes).
 
-Length: the piece's own (`total_steps * seconds_per_step`) plus TAIL_SECONDS (1 s) for the last
+Length: the piece's own (`duration_seconds`, at its tempi) plus TAIL_SECONDS (1 s) for the last
 notes' release and the reverb to die away, the last FADE_SECONDS of it faded so nothing clicks.
 Loudness: peak-normalised to PEAK_DBFS (-1 dBFS), so every download plays at the same level.
 

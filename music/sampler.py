@@ -41,10 +41,10 @@ Job = tuple[str, int, int | str]  # ("program", program, grid note) or ("kit", k
 
 def notes(piece: Piece) -> list[tuple[str, int, float, float, int]]:
     """(part, MIDI pitch, start s, held s, velocity) of every pitched note the page plays."""
-    sps = piece.seconds_per_step
-    out = [("melody", n.pitch, n.start * sps, (n.end - n.start) * sps, n.velocity) for n in piece.melody]
+    at = piece.seconds_at
+    out = [("melody", n.pitch, at(n.start), at(n.end) - at(n.start), n.velocity) for n in piece.melody]
     for c in piece.chords:
-        start, held = c.start * sps, (c.end - c.start) * sps
+        start, held = at(c.start), at(c.end) - at(c.start)
         out += [("chords", CHORD_BASE + c.root + i, start, held, CHORD_VELOCITY) for i in CHORD_INTERVALS[c.quality]]
         out.append(("bass", BASS_BASE + c.root, start, held, BASS_VELOCITY))
     return out
@@ -91,10 +91,10 @@ def mix(piece: Piece, sample_of: Callable[[Job], np.ndarray], seconds: float | N
     for hit in piece.drums:  # one hit per drum and step (the first), as the page plays them
         hits.setdefault((hit.step, hit.drum.value), hit.velocity)
     struck = sorted(hits.items())
-    sps = piece.seconds_per_step
+    at = piece.seconds_at
     for i, ((step, drum), velocity) in enumerate(struck):
         cut = next((s for (s, d), _ in struck[i + 1 :] if s > step and (d == drum or (drum == "open_hat" and d == "closed_hat"))), None)
-        add(sample_of(("kit", ins.drums, drum)), step * sps, None if cut is None else (cut - step) * sps, (velocity / VELOCITY) ** 2)
+        add(sample_of(("kit", ins.drums, drum)), at(step), None if cut is None else at(cut) - at(step), (velocity / VELOCITY) ** 2)
     out = out[:length] * np.float32(PAGE_GAIN)
     fade = min(length, round(FADE_SECONDS * rate))
     if seconds is None and fade:

@@ -3,7 +3,8 @@
 The rule for a note (or chord) that crosses a cut: it belongs to the part in which it *starts*,
 and keeps its full length there, ringing past the part's last bar line the way a tied note rings
 into the next bar. So every note is in exactly one part, and concatenating the parts gives back
-the piece exactly. Drum hits last one step and never cross a cut.
+the piece exactly. Drum hits last one step and never cross a cut. A part starts at the tempo its
+first bar is played at and keeps the tempo changes inside it.
 """
 
 from __future__ import annotations
@@ -42,6 +43,8 @@ def slice_piece(piece: Piece, parts: int | None = None, cuts: list[int] | None =
             replace(
                 piece,
                 bars=end_bar - first_bar,
+                tempo=piece.tempo_at(first_bar),
+                tempo_changes=tuple((bar - first_bar, tempo) for bar, tempo in piece.tempo_changes if first_bar < bar < end_bar),
                 melody=tuple(replace(n, start=n.start - lo, end=n.end - lo) for n in piece.melody if lo <= n.start < hi),
                 chords=tuple(replace(c, start=c.start - lo, end=c.end - lo) for c in piece.chords if lo <= c.start < hi),
                 drums=tuple(replace(h, step=h.step - lo) for h in piece.drums if lo <= h.step < hi),
@@ -51,20 +54,37 @@ def slice_piece(piece: Piece, parts: int | None = None, cuts: list[int] | None =
 
 
 def concatenate(parts: list[Piece]) -> Piece:
-    """Parts one after another; they must share tempo, meter and key."""
+    """Parts one after another; they must share meter and key. A part at another tempo than the
+    one before it changes the tempo on its first bar."""
     if not parts:
         raise PieceError("nothing to concatenate")
+    for i, part in enumerate(parts[1:], 1):
+        if part.key != parts[0].key:
+            raise PieceError(f"part {i} differs in key from part 0")
+    return join_sections(parts)
+
+
+def join_sections(parts: list[Piece]) -> Piece:
+    """A story's sections one after another, as one piece in the first's key and instruments:
+    each keeps its notes and chords, and its tempo (a change on its first bar). They must share
+    the meter: one bar grid."""
+    if not parts:
+        raise PieceError("nothing to join")
     first = parts[0]
     for i, part in enumerate(parts[1:], 1):
-        if (part.tempo, part.meter, part.key) != (first.tempo, first.meter, first.key):
-            raise PieceError(f"part {i} differs in tempo, meter or key from part 0")
-    melody, chords, drums, offset = [], [], [], 0
+        if part.meter != first.meter:
+            raise PieceError(f"part {i} differs in meter from part 0")
+    melody, chords, drums, changes, offset, bar, tempo = [], [], [], [], 0, 0, first.tempo
     for part in parts:
         melody += [replace(n, start=n.start + offset, end=n.end + offset) for n in part.melody]
         chords += [replace(c, start=c.start + offset, end=c.end + offset) for c in part.chords]
         drums += [replace(h, step=h.step + offset) for h in part.drums]
-        offset += part.total_steps
-    return replace(first, bars=sum(p.bars for p in parts), melody=tuple(melody), chords=tuple(chords), drums=tuple(drums))
+        for start, part_tempo in part.tempo_spans():
+            if part_tempo != tempo:
+                changes.append((bar + start // part.steps_per_bar, part_tempo))
+                tempo = part_tempo
+        offset, bar = offset + part.total_steps, bar + part.bars
+    return replace(first, bars=bar, melody=tuple(melody), chords=tuple(chords), drums=tuple(drums), tempo_changes=tuple(changes))
 
 
 def content_key(part: Piece) -> str:

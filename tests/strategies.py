@@ -33,8 +33,14 @@ def pieces(draw, max_bars: int = 16, bars: int | None = None) -> Piece:
     )
     hit_keys = draw(st.sets(st.tuples(st.integers(0, total - 1), st.sampled_from(DRUM_CLASSES)), max_size=40))
     drums = [DrumHit(step, drum, draw(st.integers(1, 127))) for step, drum in sorted(hit_keys, key=lambda k: (k[0], k[1].value))]
+    tempo = draw(st.integers(40, 240))
+    changes, current = [], tempo
+    for bar in sorted(draw(st.sets(st.integers(1, bars - 1), max_size=3))) if bars > 1 else ():
+        current = draw(st.integers(40, 240).filter(lambda t, before=current: t != before))
+        changes.append((bar, current))
     return Piece(
-        tempo=draw(st.integers(40, 240)),
+        tempo=tempo,
+        tempo_changes=tuple(changes),
         meter=meter,
         key=Key(draw(st.integers(0, 11)), draw(st.sampled_from(["major", "minor"]))),
         bars=bars,

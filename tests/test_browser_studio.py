@@ -3,7 +3,8 @@ headless Chromium driven by Playwright against a real server, as a person uses i
 interpretation shown as they type, what could not be honoured with it), a piece composed, drawn and
 taken home as MIDI, then played as Sort on that very piece with a partner who opens the room's link; a tune played in on the computer
 keyboard against the metronome, continued by the server with its bars kept note for note, and
-played as Run to its goal by the human-model bot's keys; on a phone, the studio fitting the screen,
+played as Run to its goal by the human-model bot's keys, and a MIDI file uploaded the same way (then
+played as Beat Hunt around its beat); on a phone, the studio fitting the screen,
 its keys played by touch, a MIDI file uploaded (cut to 8 bars), continued, two bars re-rolled by a
 finger dragged across the roll, and two files refused with the server's reasons; MusicLM's demo story composed and started as a Run
 story level. Real key, mouse and touch events at a person's pace; no page may log an error."""
@@ -15,7 +16,9 @@ import math
 import urllib.error
 import urllib.request
 
-from music import Key, Meter, Note, Piece, read_midi, to_midi_bytes
+from game_server.games.blend.material import beat_of, masks
+from game_server.games.run.physics import STEP
+from music import Key, Meter, Note, Piece, piece_from_dict, read_midi, to_midi_bytes
 
 from .browser import PHONE, arrow_keys, human_plan, press_at_ticks, touch_drag
 
@@ -175,33 +178,74 @@ def test_a_tune_played_in_continued_and_run(players, server):
     assert all(b[1] == a[2] for a, b in zip(played, played[1:])) and played[-1][2] == 32  # one at a time, each cut by the next
     assert page.locator("#studio-tune-roll .studio-roll[data-notes='8']").count() == 1
 
-    # continued to 8 bars: the server keeps the tune's bars as they were played; then Run on it.
-    # Run takes a player's piece only if a person can finish it (a long rest is a hole too wide
-    # to jump, and a continuation may have one): refused, the page is back in the studio, and the
-    # player continues the tune again, as a person would
-    page.select_option("#studio-continue-bars", "8")
+    made, view = continued_and_started_as_run(page, played, 4, lambda: bo.shot("studio-tune", full_page=True))
+    assert view["level"] == "run-1-own" and view["run"]["piece"]["melody"] == made["melody"] and view["run"]["tempo"] == 120
+    run_to_the_goal(page, view)
+    bo.shot("run-tune-result")
+
+
+def test_an_uploaded_tune_continued_and_run(players, server):
+    """A MIDI file from disk instead of keys: the same way to a Run level, to its goal; then the
+    same music played as Beat Hunt."""
+    di = players("Uploader")
+    page = di.page
+    open_studio(page)
+    page.click("#studio-tab-tune")
+    tune = Piece(tempo=100, meter=Meter(4, 4), key=Key(7, "major"), bars=2, melody=tuple(Note(4 * i, 4 * i + 4, p) for i, p in enumerate([67, 69, 71, 72, 74, 72, 71, 69])))
+    with page.expect_response(lambda r: r.url.endswith("/api/studio/midi")):
+        page.set_input_files("#studio-midi", files=[{"name": "air.mid", "mimeType": "audio/midi", "buffer": to_midi_bytes(tune)}])
+    page.wait_for_selector("#studio-tune-roll .studio-roll[data-notes='8']")
+    read = page.evaluate("window.arcade.studio.tune()")
+    assert (read["tempo"], read["bars"]) == (100, 2) and sig(read["melody"]) == [(n.pitch, n.start, n.end) for n in tune.melody]
+    made, view = continued_and_started_as_run(page, sig(read["melody"]), 4)
+    assert view["level"] == "run-1-own" and view["run"]["piece"]["melody"] == made["melody"] and view["run"]["tempo"] == 100
+    run_to_the_goal(page, view)
+
+    # back in the studio, the same piece as Beat Hunt: its first two bars of drums are the grid's
+    # top-left corner, heard under the puck there; a submit ends the round
+    page.click("#result-lobby")
+    open_studio(page)
+    page.select_option("#studio-blend-level", "hunt|0")
+    page.click("#studio-play-blend")
+    page.wait_for_selector("#hunt:not([hidden]) #hunt-board .cell")
+    hunt = page.evaluate("window.arcade.round")
+    assert hunt["level"] == "hunt-0-own" and hunt["hunt"]["tempo"] == 100
+    assert hunt["hunt"]["beats"][0][0] == masks(beat_of(piece_from_dict(made)))
+    box = page.locator("#hunt-board .cell[data-x='0'][data-y='0']").bounding_box()
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.wait_for_selector("#hunt-puck[data-x='0'][data-y='0']")
+    page.click("#hunt-submit")
+    page.wait_for_selector("#result:not([hidden])")
+    assert page.evaluate("window.arcade.round.result")["level"] == "hunt-0-own"
+
+
+def continued_and_started_as_run(page, played: list, bars: int, first_shown=lambda: None) -> tuple[dict, dict]:
+    """Continue the studio's 2-bar tune to `bars` bars (its notes kept as `played`), then "Play as
+    Run". Run takes a player's piece only if a person can finish it (a long rest is a hole too wide
+    to jump, and a continuation may have one): refused, the page is back in the studio, and the
+    player continues the tune again, as a person would. Returns the piece and the round's view."""
+    page.select_option("#studio-continue-bars", str(bars))
     for attempt in range(8):
         with page.expect_response(lambda r: r.url.endswith("/api/studio/tune")) as answered:
             page.click("#studio-continue")
         made = answered.value.json()["piece"]
-        assert made["bars"] == 8 and made["chords"] and made["drums"]
-        assert [n for n in sig(made["melody"]) if n[1] < 32] == played
+        assert made["bars"] == bars and made["chords"] and made["drums"]
+        assert [n for n in sig(made["melody"]) if n[1] < 2 * made["steps_per_bar"]] == played
         page.wait_for_function(f"document.querySelector('#studio-roll-box .studio-roll').dataset.notes === '{len(made['melody'])}'")
         assert page.eval_on_selector_all("#studio-roll-box .bar.tune", "bars => bars.map((b) => Number(b.dataset.bar))") == [0, 1]
         assert page.inner_text("#studio-piece-title") == "Your tune, continued"
         if attempt == 0:
-            bo.shot("studio-tune", full_page=True)
+            first_shown()
             page.select_option("#studio-run-level", "run|1")  # leaps of an octave: a tune may leap further than level 0's ninth
         page.click("#studio-play-run")
         if start_run_or_refused(page):
-            break
+            return made, page.evaluate("window.arcade.round")
         assert page.inner_text("#notice").endswith("(unplayable_music)")
-    else:
-        raise AssertionError("Run refused 8 continuations of the tune")
-    view = page.evaluate("window.arcade.round")
-    assert view["level"] == "run-1-own" and view["run"]["piece"]["melody"] == made["melody"] and view["run"]["tempo"] == 120
+    raise AssertionError("Run refused 8 continuations of the tune")
 
-    # the human-model bot's keys reach the goal
+
+def run_to_the_goal(page, view: dict) -> None:
+    """The human-model bot's keys, pressed as the round's clock reaches them, reach the goal."""
     page.wait_for_function("window.arcade.runTick() >= -30")
     press_at_ticks(page, human_plan(view, 0), arrow_keys(page))
     page.wait_for_selector("#result:not([hidden])", timeout=60_000)
@@ -210,7 +254,6 @@ def test_a_tune_played_in_continued_and_run(players, server):
     result = page.evaluate("window.arcade.round.result")
     assert result["lanes"][0]["status"] == "goal", result["lanes"][0]
     assert page.evaluate("window.arcade.refused") == []
-    bo.shot("run-tune-result")
 
 
 def start_run_or_refused(page) -> bool:
@@ -314,6 +357,11 @@ def test_musiclm_demo_story_composed_and_run(players, server):
     rap = page.locator("#studio-sections .studio-section").nth(4)
     assert "no voices" in rap.locator(".ignored").inner_text()  # what could not be honoured, section by section
     assert "Violin" in page.locator("#studio-sections .studio-section").nth(5).locator(".understood").first.inner_text()
+    # taken home as one file: the sections joined, each at its tempo
+    with page.expect_download() as download:
+        page.click("#studio-downloads [data-ext=mid]")
+    midi = read_midi(open(download.value.path(), "rb").read())
+    assert midi.bars == 16 and [midi.tempo_at(s["bar"]) for s in told["sections"]] == [p["tempo"] for p in told["pieces"]]
     before = played_notes(page)
     page.click("#studio-play")  # the sections one after another, each at its tempo
     page.wait_for_function(f"import('/static/audio.js').then((a) => a.playedNotes().sampled + a.playedNotes().synth > {before})")
@@ -325,19 +373,25 @@ def test_musiclm_demo_story_composed_and_run(players, server):
     assert view["level"] == "run-0-story"
     assert [s["name"] for s in view["run"]["sections"]] == names
     assert page.evaluate("window.arcade.refused") == []
-    # played by the human-model bot's keys through its first three sections: each is named as the
-    # playhead reaches it (the whole level to its goal is tests/test_story.py's, on the same physics)
-    run, steps_per_bar = view["run"], view["run"]["piece"]["steps_per_bar"]
-    fourth = math.ceil((run["lead_steps"] + sections_start(run, 3) * steps_per_bar) * 900 / run["tempo"])  # its first tick
+    # played by the human-model bot's keys into its third section: each is named as the playhead
+    # reaches it, at the bar line the level drew for it (a section at another tempo is wider or
+    # narrower); the whole level to its goal is tests/test_story.py's, on the same physics
+    run = view["run"]
+    assert len({piece_tempo_at(run["piece"], s["bar"]) for s in run["sections"]}) > 1  # the sections' own tempi
+    third = math.ceil(run["bar_x"][sections_start(run, 2)] * 900 / (run["tempo"] * STEP))  # its first tick
     seen = []
     for tick, key, down in human_plan(view, 0):
-        if tick >= fourth:
-            break
         press_at_ticks(page, [(tick, key, down)], arrow_keys(page))
         shown = page.get_attribute("#run-section", "data-index")
         if shown is not None and (not seen or seen[-1] != shown):
             seen.append(shown)
-            if shown == "2":
-                dee.shot("run-story")
+        if tick >= third + 30:
+            break
     assert seen == ["0", "1", "2"], seen
     assert page.inner_text("#run-section") == f"3/8: {names[2]}"
+    dee.shot("run-story")
+
+
+def piece_tempo_at(piece: dict, bar: int) -> int:
+    """The tempo a piece's bar is played at (its JSON's `tempo_changes`)."""
+    return [piece["tempo"], *(tempo for first, tempo in piece.get("tempo_changes", []) if first <= bar)][-1]

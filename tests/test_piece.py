@@ -35,6 +35,10 @@ def test_beat_steps_count_compound_meters_in_dotted_quarters(meter, beat):
         (dict(chords=[Chord(0, 16, 12)]), "chord 0: root 12"),
         (dict(chords=[Chord(0, 16, 0, "weird")]), "unknown quality 'weird'"),
         (dict(drums=[DrumHit(0, "kick"), DrumHit(0, "kick")]), "two kick hits on step 0"),
+        (dict(tempo_changes=((0, 90),)), "tempo change 0: bar 0 is out of range 1..1"),
+        (dict(bars=4, tempo_changes=((2, 90), (1, 100))), "tempo change 1: bar 1 is out of range 3..3"),
+        (dict(tempo_changes=((1, 120),)), "bar 1 is already at 120"),
+        (dict(tempo_changes=((1, 900),)), "tempo 900 is out of range"),
     ],
 )
 def test_invalid_pieces_name_the_problem(overrides, message):
@@ -84,3 +88,15 @@ def test_instruments_are_general_midi_and_travel_with_the_piece():
     del written["instruments"]
     assert piece_from_dict(written).instruments == Instruments()  # left out: the defaults
     assert Instruments(drums=25).names() == {"melody": "Flute", "chords": "Acoustic Grand Piano", "bass": "Electric Bass (finger)", "drums": "TR-808 kit"}
+
+
+def test_a_tempo_map_times_each_bar_at_its_tempo():
+    """A story's sections change the tempo on their first bar: seconds are summed span by span."""
+    piece = make(bars=4, tempo_changes=((1, 60), (3, 240)))
+    assert [piece.tempo_at(bar) for bar in range(4)] == [120, 60, 60, 240]
+    assert [piece.seconds_at(16 * bar) for bar in range(5)] == pytest.approx([0, 2, 6, 10, 11])
+    assert piece.seconds_at(8) == pytest.approx(1) and piece.seconds_at(72) == pytest.approx(11.5)  # past the end: the last tempo
+    assert piece.duration_seconds == pytest.approx(11)
+    faster = piece.with_tempo(240)
+    assert faster.tempo_changes == ((1, 120), (3, 400)) and faster.duration_seconds == pytest.approx(1 + 4 + 0.6)  # 480 clamped to the fastest
+    assert make(bars=4, tempo=390, tempo_changes=((2, 400),)).with_tempo(400).tempo_changes == ()  # clamped onto the first tempo: no change

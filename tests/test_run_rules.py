@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import random
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -37,6 +38,19 @@ def test_level_from_a_piece():
     assert len(run.build_level(PIECE, chords=False).lanes) == 1
     public = level.public()
     assert public["lanes"][0]["platforms"][1] == [16 * STEP, 20 * STEP, 0] and public["physics"] == "run-physics/2"
+    assert public["bar_x"] == [16 * STEP, 32 * STEP, 48 * STEP]
+
+
+def test_a_bar_at_another_tempo_is_laid_out_to_its_time():
+    """A story's second section at 180 bpm after 120: its bar is 2/3 as wide, so the one-speed
+    playhead reaches every note when it sounds; judging needs nothing else."""
+    piece = replace(PIECE, tempo_changes=((1, 180),))
+    level = run.build_level(piece, chords=False)
+    bar = 16 * STEP
+    assert level.bar_x == (bar, 2 * bar, 2 * bar + bar * 2 // 3) and level.tempo == 120
+    for note, platform in zip(piece.melody, level.lanes[0].platforms[1:]):
+        onset_ticks = platform.x0 * 900 / (120 * STEP)
+        assert onset_ticks / 60 == pytest.approx(2.0 + piece.seconds_at(note.start), abs=1e-4)  # after the count-in's bar, at the first tempo
 
 
 def test_ladder_starts_as_the_original_and_gets_harder_by_its_numbers():

@@ -21,7 +21,7 @@ def level_of(view: dict) -> run.Level:
     """The level rebuilt from the piece the server sent; it must be the level the server sent."""
     chords = len(view["run"]["lanes"]) == 2
     level = run.build_level(piece_from_dict(view["run"]["piece"]), chords)
-    public = {k: view["run"][k] for k in ("physics", "tempo", "ticks_per_second", "lead_steps", "lanes")}
+    public = {k: view["run"][k] for k in ("physics", "tempo", "ticks_per_second", "lead_steps", "bar_x", "lanes")}
     assert level.public() == public
     return level
 

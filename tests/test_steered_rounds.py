@@ -1,13 +1,16 @@
 """Rounds on music the host chose (the start's `music`), in-process: Sort and Run honour it, the
-round stores it, the same choice and seed start the same piece, and the games that play their own
-music, or a choice the models cannot honour, are refused with a code."""
+round stores it, the same choice and seed start the same piece; Beat Hunt hunts around a player's
+piece's beat; the games that play their own music, or a choice the models cannot honour, are
+refused with a code."""
 
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 from game_server.app import services_of
-from music import Instruments, Key, piece_from_dict
+from game_server.games.blend.material import beat_of, masks
+from music import Instruments, Key, Meter, piece_from_dict, piece_to_dict
 
 from .server import InProcessClient, wait_for_round
 
@@ -46,10 +49,31 @@ def test_a_run_level_is_the_chosen_music_at_the_chosen_tempo(app):
     assert (piece.key, piece.tempo, piece.instruments.melody) == (Key(9, "major"), 110, 22)
 
 
+def test_a_beat_hunt_round_hunts_around_the_players_beat(app):
+    """The studio's "play this as Beat Hunt": the piece's first two bars of drums are a corner of
+    the grid, in its meter and at its tempo; the round plays to a result as any hunt does."""
+    composed = app.test_client().post("/api/studio/compose", json={"bars": 4, "music": {"meter": "3/4", "tempo": 100, "groove": "waltz", "seed": 3}})
+    made = composed.get_json()
+    assert composed.status_code == 200 and made["piece"]["drums"]
+    hunter = InProcessClient(app, "Hu")
+    assert hunter.call("create_room", {"game": "blend"})["ok"]
+    view = hunter.call("start_round", {"piece": made["piece"]})["round"]
+    grid = view["hunt"]
+    assert view["level"] == "hunt-0-own" and (grid["meter"], grid["tempo"]) == ("3/4", 100)
+    assert grid["beats"][0][0] == masks(beat_of(piece_from_dict(made["piece"])))  # corner (0, 0), as grid[x][y]
+    reply = hunter.call("hunt_move", {"round_id": view["round_id"], "seq": 1, "kind": "submit"})
+    assert reply["ok"] and reply["result"]["level"] == "hunt-0-own"
+    stored = wait_for_round(services_of(app).storage, view["round_id"])
+    assert stored.level == "hunt-0-own" and stored.setup["beats"] == grid["beats"]
+
+
 def test_refusals(app):
     hunter = InProcessClient(app, "Hu")
     assert hunter.call("create_room", {"game": "blend"})["ok"]
     assert hunter.call("start_round", {"music": {"style": "irish"}})["error"]["code"] == "music_not_steered"
+    made = piece_from_dict(app.test_client().post("/api/studio/compose", json={"bars": 4, "music": {"meter": "4/4", "seed": 5}}).get_json()["piece"])
+    for piece in (replace(made, drums=()), replace(made, meter=Meter(2, 4), bars=8, drums=made.drums[:1])):  # no beat; a meter the grids are not in
+        assert hunter.call("start_round", {"piece": piece_to_dict(piece)})["error"]["code"] == "unsupported_music"
     assert hunter.call("start_round", {})["ok"]  # the room is fine
 
     reply = started(app, "sort", {"meter": "3/4", "groove": "dance"}, name="Dj")

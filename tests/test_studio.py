@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 
 from game_server.app import services_of
-from music import Instruments, Key, Meter, Note, Piece, piece_from_dict, piece_to_dict, to_midi_bytes
+from music import Instruments, Key, Meter, Note, Piece, piece_from_dict, piece_to_dict, read_midi, to_midi_bytes
 
 from .server import InProcessClient, wait_for_round
 
@@ -48,6 +48,12 @@ def test_a_story_answers_its_sections_in_order(app):
     assert status == 200, told
     assert [s["bar"] for s in told["sections"]] == [0, 2, 6] and [p["bars"] for p in told["pieces"]] == [2, 4, 2]
     assert told["story"]["seed"] == 9 and told["sections"][1]["heard"]["options"]["groove"] == "rock"
+    # the file to take home: the sections joined, each at its own tempo
+    whole, sections = piece_from_dict(told["piece"]), [piece_from_dict(p) for p in told["pieces"]]
+    assert whole.bars == 8 and whole.melody[0] == sections[0].melody[0] and len(whole.melody) == sum(len(p.melody) for p in sections)
+    assert [whole.tempo_at(s["bar"]) for s in told["sections"]] == [p.tempo for p in sections]
+    midi = app.test_client().post("/api/studio/piece.mid", json={"piece": told["piece"], "seed": told["seed"]})
+    assert midi.status_code == 200 and read_midi(midi.data).tempo_changes == whole.tempo_changes
 
 
 def test_a_tune_is_continued_with_its_bars_kept_and_arranged(app):
@@ -129,7 +135,7 @@ def test_the_studio_piece_downloads_as_files_that_say_what_wrote_them(app, reque
 
     import mido
 
-    from music import read_midi, sampled
+    from music import sampled
 
     _, made = post(app, "/api/studio/compose", {"bars": 2, "music": {"seed": 8, "tempo": 120}})
     client = app.test_client()

@@ -7,8 +7,9 @@ results, telling the partner, the clock. It asks the game only what is its own:
 
 - `ladders` and `catalog`: its levels, and how people read them (`GET /api/games`);
 - `materials` and `start`: what the composer keeps ready for it, and a round made from that (a
-  game that is `steered` composes the round's music as the host chose it, the start's `music`;
-  the round path refuses that choice to the others and stores it with the round);
+  game that is `steered` makes the round from the music the host chose, the start's `music`,
+  `story` or `piece`, those it can play; the round path refuses them to the others and stores the
+  choice with the round);
 - `view`: what a seat sees of a round (the start's reply, `round_started`, a rejoin);
 - `moves`: the events it takes during a round, each a payload model and a rule that returns an
   `Outcome` (the reply, the move to store, what the room is told, the result if it ended, and
@@ -187,7 +188,7 @@ class Game:
     unchanging: ClassVar[tuple[type, ...]] = ()
     start_model: ClassVar[type[BaseModel]] = StartRound  # start_round's payload in this game
     clock: ClassVar[bool] = False  # True: `tick` is called for its live rounds, ten times a second
-    steered: ClassVar[bool] = False  # True: `start` honours the start payload's `music` (a player's choice of the music)
+    steered: ClassVar[bool] = False  # True: `start` honours a player's music (`music`, `story` or `piece` of the start payload, those it can play)
     tools: ClassVar[dict[str, Tool]] = {}  # requests answered outside any round (POST /api/games/<game>/<tool>)
 
     def ladders(self) -> dict[str, list]:

@@ -77,8 +77,30 @@ export function now() {
   return raw.state === "running" ? raw.currentTime : performance.now() / 1000;
 }
 
+/** At the piece's first tempo. */
 export function secondsPerStep(piece) {
   return 60 / (piece.tempo * 4);
+}
+
+/** Seconds from a piece's start to a step, at its tempo and tempo changes (a story's sections),
+ * as music/piece.py's Piece.seconds_at: `secondsAt(piece)(step)`. */
+export function secondsAt(piece) {
+  const spans = [[0, piece.tempo], ...(piece.tempo_changes || []).map(([bar, tempo]) => [bar * piece.steps_per_bar, tempo])];
+  return (step) => {
+    let seconds = 0;
+    for (let i = 0; i < spans.length; i++) {
+      const [start, tempo] = spans[i];
+      const end = i + 1 < spans.length ? spans[i + 1][0] : Infinity;
+      seconds += ((Math.min(step, end) - start) * 60) / (tempo * 4);
+      if (step <= end) break;
+    }
+    return seconds;
+  };
+}
+
+/** How long a piece lasts: its bars, at its tempi. */
+export function duration(piece) {
+  return secondsAt(piece)(piece.bars * piece.steps_per_bar);
 }
 
 const midiHz = (pitch) => 440 * 2 ** ((pitch - 69) / 12);
@@ -227,10 +249,10 @@ export class Playback {
     prepare(piece);
     const kit = this.kit;
     const ins = instrumentsOf(piece);
-    const sps = secondsPerStep(piece);
-    const at = (step) => when + step * sps;
-    const len = (a, b) => Math.max(0.05, (b - a) * sps * 0.95); // a synth's note
-    const held = (a, b) => (b - a) * sps; // a sampled note: as long as in the MIDI file
+    const seconds = secondsAt(piece);
+    const at = (step) => when + seconds(step);
+    const held = (a, b) => seconds(b) - seconds(a); // a sampled note: as long as in the MIDI file
+    const len = (a, b) => Math.max(0.05, held(a, b) * 0.95); // a synth's note
     let last = when;
     for (const n of piece.melody) {
       this.#add(at(n.start), "melody", (t) => {
@@ -358,7 +380,7 @@ export function play(pieces, { onEnd } = {}) {
     if (item instanceof Tone.ToneAudioBuffer) when = playback.sound(item, when);
     else {
       playback.piece(item, when);
-      when += item.bars * item.steps_per_bar * secondsPerStep(item); // a clip lasts its bars
+      when += duration(item); // a clip lasts its bars
     }
   }
   if (onEnd) setTimeout(() => sounding === playback && onEnd(), (when - now()) * 1000);

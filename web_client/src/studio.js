@@ -97,15 +97,21 @@ const VIEW = `
         <label>Run <select id="studio-run-level"></select></label>
         <button id="studio-play-run" type="button">Play as Run</button>
       </div>
+      <div class="row">
+        <label>Beat Hunt <select id="studio-blend-level"></select></label>
+        <button id="studio-play-blend" type="button">Play as Beat Hunt</button>
+      </div>
       <label class="check"><input id="studio-coop" type="checkbox"> with a partner: a co-op room whose link you send</label>
       <form id="studio-name-form" class="row" hidden>
         <label>Your name, to play <input id="studio-name" maxlength="24" autocomplete="nickname" required></label>
         <button type="submit">Play</button>
       </form>
-      <p class="hint">Beat Hunt's beats come from its own grid of drum beats, not from this music: to make beats of your own, open <a href="/blend" id="studio-blend">the Beat Blender instrument</a>.</p>
+      <p class="hint">Beat Hunt hunts on a grid of drum beats whose top-left corner is this music's first two bars of drums; to blend beats of your own, open <a href="/blend" id="studio-blend">the Beat Blender instrument</a>.</p>
     </div>
   </div>
 </section>`;
+
+const GAME_NAMES = { sort: "Sort", run: "Run", blend: "Beat Hunt" };
 
 /** A select's options: [[value, label], ...]. */
 const options = (pairs) => pairs.map(([value, label]) => new Option(label, value));
@@ -156,6 +162,7 @@ class Studio {
     on("studio-downloads", "click", (e) => e.target.dataset.ext && this.#download(e.target.dataset.ext));
     on("studio-play-sort", "click", () => this.#playAs("sort"));
     on("studio-play-run", "click", () => this.#playAs("run"));
+    on("studio-play-blend", "click", () => this.#playAs("blend"));
     on("studio-name-form", "submit", (e) => {
       e.preventDefault();
       this.#connectAndPlay();
@@ -392,7 +399,7 @@ class Studio {
 
   #setStory(told) {
     this.#play(false);
-    this.current = { kind: "story", pieces: told.pieces, sections: told.sections, start: { story: told.story } };
+    this.current = { kind: "story", pieces: told.pieces, piece: told.piece, seed: told.seed, sections: told.sections, start: { story: told.story } };
     audio.prepare(told.pieces);
     const bars = told.pieces.reduce((sum, p) => sum + p.bars, 0);
     this.#showPiecePanel("Your story", `${told.sections.length} sections · ${bars} bars · each at its own tempo`);
@@ -442,9 +449,9 @@ class Studio {
     this.$("studio-roll-box").hidden = story;
     this.$("studio-sections").hidden = !story;
     this.$("studio-reroll-row").hidden = story;
-    this.$("studio-downloads").hidden = story; // a story's sections each have their tempo and key: no one file holds them
     this.$("studio-play-run").textContent = story ? "Play as Run (story level)" : "Play as Run";
     this.$("studio-play-sort").textContent = story ? "Play as Sort (its sections)" : "Play as Sort";
+    this.$("studio-play-blend").disabled = !this.current.piece?.drums?.length; // a beat to hunt around
   }
 
   #play(on) {
@@ -455,7 +462,7 @@ class Studio {
     } else if (this.current) {
       audio.unlock();
       const pieces = this.current.kind === "story" ? this.current.pieces : [this.current.piece];
-      const seconds = pieces.reduce((sum, p) => sum + p.bars * p.steps_per_bar * audio.secondsPerStep(p), 0);
+      const seconds = pieces.reduce((sum, p) => sum + audio.duration(p), 0);
       const playback = audio.play(pieces, { onEnd: () => this.playback === playback && this.#play(false) });
       this.playback = playback;
       if (this.current.kind === "piece") this.roll.playhead(audio.now() + 0.1, seconds);
@@ -505,7 +512,7 @@ class Studio {
 
   /** The current piece as a file (POST /api/studio/piece.<ext>), saved by the browser. */
   async #download(ext) {
-    if (this.current?.kind !== "piece") return;
+    if (!this.current?.piece) return; // a story's too: its sections joined, each at its tempo
     const button = this.$("studio-downloads").querySelector(`[data-ext="${ext}"]`);
     button.disabled = true;
     this.#say(`Making the ${ext.toUpperCase()} file…`);
@@ -530,16 +537,17 @@ class Studio {
 
   // --- play this ------------------------------------------------------------------------------------
 
-  /** The games' levels, from the catalog (GET /api/games), for the two "play as" choices. */
+  /** The games' levels, from the catalog (GET /api/games), for the "play as" choices. */
   async #levels() {
     try {
       const response = await fetch("/api/games");
       const { games } = await response.json();
-      const sort = games.find((g) => g.game === "sort"), run = games.find((g) => g.game === "run");
+      const sort = games.find((g) => g.game === "sort"), run = games.find((g) => g.game === "run"), hunt = games.find((g) => g.game === "blend");
       this.$("studio-sort-level").replaceChildren(
         ...(sort?.ladders ?? []).map((ladder) => el("optgroup", { label: ladder.name }, ...options(ladder.levels.map((l) => [`${ladder.ladder}|${l.level}`, `${ladder.name}: ${l.name}`])))),
       );
       this.$("studio-run-level").replaceChildren(...options((run?.ladders[0].levels ?? []).map((l) => [`run|${l.level}`, l.name])));
+      this.$("studio-blend-level").replaceChildren(...options((hunt?.ladders[0].levels ?? []).map((l) => [`${hunt.ladders[0].ladder}|${l.level}`, l.name])));
     } catch {
       this.#say("The games' levels could not be loaded: reload the page.", true);
     }
@@ -560,11 +568,12 @@ class Studio {
     const [ladder, level] = this.$(`studio-${game}-level`).value.split("|");
     const mode = this.$("studio-coop").checked ? "coop" : "solo";
     this.#play(false);
-    if (await this.ctx.play(game, mode, { ladder, level: Number(level), ...this.current.start })) return;
+    const music = game === "blend" ? { piece: this.current.piece } : this.current.start; // Beat Hunt takes the piece itself: its first bars of drums
+    if (await this.ctx.play(game, mode, { ladder, level: Number(level), ...music })) return;
     // refused (the shell says why: Run's `unplayable_music`, Sort's `story_too_short`...): back to
     // the studio, where the music can be changed
     this.ctx.openTool("studio");
-    this.#say(`The ${game === "run" ? "Run" : "Sort"} round could not start on this music (the reason is at the top of the page): change it — re-roll some bars, compose again — and try again.`, true);
+    this.#say(`The ${GAME_NAMES[game]} round could not start on this music (the reason is at the top of the page): change it — re-roll some bars, compose again — and try again.`, true);
   }
 
   async #connectAndPlay() {

@@ -318,7 +318,7 @@ export class TuneView {
   #playTune() {
     if (!this.tune) return;
     audio.unlock();
-    const seconds = this.tune.bars * this.tune.steps_per_bar * audio.secondsPerStep(this.tune);
+    const seconds = audio.duration(this.tune);
     audio.play(this.tune, { onEnd: () => this.roll.stopPlayhead() });
     this.roll.playhead(audio.now() + 0.1, seconds);
   }

@@ -45,13 +45,14 @@ from typing import Literal
 
 from pydantic import Field
 
+from models.grooves import METERS  # constants only: no torch
 from music import Piece, piece_to_json
 
 from ...protocol import ProtocolError, Strict
 from ..base import Checked, Game, Move, Outcome, Refused, Result, RoundState, Started, Table, heard_only_path, heard_only_token, levels_for_people, new_round_id
 from . import rules
 from .instrument import TOOLS
-from .material import BeatGrid, GridRequest, beat_format, masks, patterns
+from .material import BARS, BeatGrid, GridRequest, beat_format, masks, patterns
 
 LADDER = "hunt"
 class HuntMove(Strict):
@@ -131,6 +132,7 @@ class BeatHunt(Game):
     moves = {"hunt_move": Move(HuntMove, hunt_move, waits_for_partner=False)}
     unchanging = (BeatGrid, rules.Level)
     clock = True
+    steered = True  # a player's piece only (`piece`): its beat is a corner of the grid
     tools = TOOLS  # Beat Blender's instrument, outside any round: instrument.py
 
     def ladders(self) -> dict[str, list]:
@@ -141,13 +143,28 @@ class BeatHunt(Game):
 
     def start(self, table: Table, rung: int, options) -> Started:
         level = rules.LADDER[rung]
-        composed = table.take(request_for(level))
+        if options.music is not None or options.story is not None:
+            raise ProtocolError("music_not_steered", "Beat Hunt hunts the beat of a piece you send as `piece`; it composes no music to a choice or a story")
+        own = options.own_piece()
+        request = request_for(level) if own is None else GridRequest(level.grid, level.contrast, meter=self.hunted_meter(own), piece=own)
+        composed = table.take(request)
         grid = composed.pieces[0]
         hunt = rules.new_hunt(level, grid.target, table.coop, rules.owners_for(table.players, table.coop))
-        state = HuntRound(new_round_id(), f"{LADDER}-{rung}", table.players, table.names, time.time(), grid=grid, hunt=hunt, audio=heard_only_token())
+        name = f"{LADDER}-{rung}" + ("-own" if own is not None else "")
+        state = HuntRound(new_round_id(), name, table.players, table.names, time.time(), grid=grid, hunt=hunt, audio=heard_only_token())
         setup = {"level": level.name, "target": list(grid.target), "coop": table.coop, "owners": dict(hunt.owners), "audio": state.audio,
                  "meter": grid.meter, "style": grid.style, "tempo": grid.tempo, "grid": grid.n, "beats": masks(grid.grid)}
         return Started(state, composed.seed, piece_to_json(grid.piece(grid.target)), setup)
+
+    @staticmethod
+    def hunted_meter(piece: Piece) -> str:
+        """The meter of a player's piece, if Beat Hunt can hunt its beat (`unsupported_music` if not)."""
+        meter = str(piece.meter)
+        if meter not in METERS:
+            raise ProtocolError("unsupported_music", f"Beat Hunt's drum grids are in {', '.join(METERS)}; this piece is in {meter}")
+        if not any(hit.step < BARS * piece.steps_per_bar for hit in piece.drums):
+            raise ProtocolError("unsupported_music", "the piece has no drums in its first two bars: there is no beat to hunt")
+        return meter
 
     def view(self, state: HuntRound) -> dict:
         grid, level = state.grid, state.hunt.level

@@ -18,6 +18,9 @@ same grid):
                 a guess), and one whose beat no other cell shares where the grid has one (a
                 beat heard on several cells cannot be told apart by ear)
     tempo       TEMPO_RANGE, inclusive
+A player's piece (the studio's "play this as Beat Hunt"): its first two bars of drums are corner
+(0, 0), the other three are spread from it as above, in its meter and at its tempo (at most
+MAX_TEMPO).
 
 Why SIMILAR_POOL = 16 (half the candidates): over 20 seeds, the four nearest neighbours gave
 11x11 grids of as few as 5 distinct beats (6/8 jazz); spreading among the nearest 8 or 12 still
@@ -45,6 +48,7 @@ TEMPO_RANGE = (90, 130)  # bpm: moderate; 2 bars last 2.8 s or more, well over r
 # Of the drum styles trained in every meter (ballad, country, jazz, latin, rock), the one with the
 # most training patterns in 3/4 and 6/8 (15 and 34; 111 in 4/4): one default good in every meter.
 DEFAULT_STYLE = "jazz"
+MAX_TEMPO = 240  # a player's piece faster than this is hunted at it: rules.MIN_SECONDS holds
 BARS = 2  # a drum pattern is 2 bars
 NO_KEY = Key(0, "major")  # a Piece must name a key; a drums-only beat has no pitch, so C major is nominal
 
@@ -107,6 +111,15 @@ class BeatGrid:
         return beat_piece(self.beat(cell), self.meter, self.tempo)
 
 
+def beat_of(piece: Piece) -> np.ndarray:
+    """A piece's first two bars of drums as a beat [T, 9] (uint8 multi-hot)."""
+    beat = np.zeros((BARS * piece.steps_per_bar, len(DRUM_CLASSES)), dtype=np.uint8)
+    for hit in piece.drums:
+        if hit.step < len(beat):
+            beat[hit.step, DRUM_CLASSES.index(hit.drum)] = 1
+    return beat
+
+
 def beat_piece(beat: np.ndarray, meter: str, tempo: int) -> Piece:
     """A 2-bar beat [T, 9] as a drums-only Piece."""
     the_meter = Meter.parse(meter)
@@ -136,12 +149,14 @@ def beat_format(meter: str) -> dict:
 
 @dataclass(frozen=True)
 class GridRequest:
-    """A Beat Hunt grid of n x n cells (5..11, as rules.Level) with contrasting or similar corners."""
+    """A Beat Hunt grid of n x n cells (5..11, as rules.Level) with contrasting or similar corners;
+    with `piece` (a player's), from its beat, in its meter and at its tempo (composed when asked)."""
 
     n: int
     contrast: str
     meter: str = "4/4"
     style: str = DEFAULT_STYLE
+    piece: Piece | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.n, int) or isinstance(self.n, bool) or not 5 <= self.n <= 11:
@@ -161,10 +176,17 @@ class GridRequest:
             raise ValueError(f"the drum model was never trained on {self.style} in {self.meter}")
         rng = np.random.default_rng(seed)
         pool = candidates(drums, self.meter, self.style, rng)
-        chosen = (contrasting_corners if self.contrast == "contrasting" else similar_corners)(hamming(pool), rng)
+        if self.piece is None:
+            chosen = (contrasting_corners if self.contrast == "contrasting" else similar_corners)(hamming(pool), rng)
+            tempo = int(rng.integers(TEMPO_RANGE[0], TEMPO_RANGE[1] + 1))
+        else:  # the player's beat first, then spread from it
+            own = beat_of(self.piece)
+            pool = np.concatenate([own[None], pool[(pool != own).any(axis=(1, 2))]])
+            distance = hamming(pool)
+            chosen = spread(distance, range(len(pool)) if self.contrast == "contrasting" else np.argsort(distance[0], kind="stable")[:SIMILAR_POOL], 0)
+            tempo = min(self.piece.tempo, MAX_TEMPO)
         blended = drums.blend(pool[chosen], self.n, self.meter, self.style)  # [row = y, column = x, T, 9]
         grid = blended.transpose(1, 0, 2, 3)
-        tempo = int(rng.integers(TEMPO_RANGE[0], TEMPO_RANGE[1] + 1))
         return (BeatGrid(self.meter, self.style, tempo, self.n, grid, target_cell(grid, rng)),)
 
 

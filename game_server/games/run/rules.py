@@ -3,7 +3,8 @@
 - A level has one lane per avatar. The melody lane has a platform per melody note (x from the
   note's start step, width from its duration, height from its pitch); the chord lane one per
   chord (height from the root's degree in the key). Each lane starts with a one-bar platform
-  under the count-in, at the height of its first note; its last platform is the goal.
+  under the count-in, at the height of its first note; its last platform is the goal. The
+  playhead has one speed; a story section at another tempo is laid out wider or narrower.
 - A platform's onset is when the playhead reaches its left edge; arriving on it (landing, or
   walking on) is judged against that onset, after the player's calibrated audio offset, in
   the GRADES windows. A platform not arrived on before its window closes is a miss.
@@ -20,7 +21,7 @@ from __future__ import annotations
 
 import json
 import zlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from music import Piece
@@ -99,9 +100,10 @@ class InputRefused(Refused):
 
 @dataclass(frozen=True)
 class Level:
-    tempo: int
+    tempo: int  # the playhead's speed: the first bar's tempo
     lead_steps: int  # the count-in: the music's step 0 is at x = lead_steps * STEP
     lanes: tuple[Lane, ...]  # melody first, then chords when the level has them
+    bar_x: tuple[int, ...] = ()  # x of each bar line of the music, its end's included
 
     def public(self) -> dict:
         """What a client needs to draw the level and run the same physics."""
@@ -110,6 +112,7 @@ class Level:
             "tempo": self.tempo,
             "ticks_per_second": phys.TICKS_PER_SECOND,
             "lead_steps": self.lead_steps,
+            "bar_x": list(self.bar_x),
             "lanes": [
                 {"name": LANE_NAMES[i], "start_x": lane.start_x, "goal": lane.goal, "platforms": [[p.x0, p.x1, p.top] for p in lane.platforms]}
                 for i, lane in enumerate(self.lanes)
@@ -117,21 +120,41 @@ class Level:
         }
 
 
+def x_of_step(piece: Piece) -> Callable[[int], int]:
+    """x of a step of the music (after the one-bar count-in). The playhead runs at one speed, the
+    first bar's tempo; a stretch at another tempo (a story's section) is laid out wider or
+    narrower by that ratio, so that the playhead reaches every note when it sounds."""
+    lead, spans = piece.steps_per_bar, piece.tempo_spans()
+    ends = [start for start, _ in spans[1:]] + [None]
+
+    def x(step: int) -> int:
+        out = lead * STEP
+        for (start, tempo), end in zip(spans, ends):
+            out += ((step if end is None else min(step, end)) - start) * STEP * piece.tempo // tempo
+            if end is None or step <= end:
+                return out
+        return out
+
+    return x
+
+
 def build_level(piece: Piece, chords: bool) -> Level:
-    """The level of a piece (at the piece's tempo). Deterministic: replays rebuild it."""
+    """The level of a piece (at the piece's tempo, and its tempo changes). Deterministic: replays
+    rebuild it."""
     if not piece.melody:
         raise ValueError("a piece without melody notes makes no level")
-    lead = piece.steps_per_bar
+    lead, x = piece.steps_per_bar, x_of_step(piece)
     low = min(n.pitch for n in piece.melody)
-    melody = [((lead + n.start) * STEP, (lead + n.end) * STEP, (n.pitch - low) * SEMITONE) for n in piece.melody]
+    melody = [(x(n.start), x(n.end), (n.pitch - low) * SEMITONE) for n in piece.melody]
     lanes = [_lane(melody, lead, piece.tempo)]
     if chords:
         if not piece.chords:
             raise ValueError("a chord level needs a piece with chords")
         tonic = piece.key.tonic
-        roots = [((lead + c.start) * STEP, (lead + c.end) * STEP, ((c.root - tonic) % 12) * SEMITONE) for c in piece.chords]
+        roots = [(x(c.start), x(c.end), ((c.root - tonic) % 12) * SEMITONE) for c in piece.chords]
         lanes.append(_lane(roots, lead, piece.tempo))
-    return Level(piece.tempo, lead, tuple(lanes))
+    bar_x = tuple(x(bar * piece.steps_per_bar) for bar in range(piece.bars + 1))
+    return Level(piece.tempo, lead, tuple(lanes), bar_x)
 
 
 def _lane(spans: list[tuple[int, int, int]], lead: int, tempo: int) -> Lane:

@@ -155,7 +155,8 @@ export class RunView {
       if (at > now) this.playback.tick(at, beat === 0);
     }
     const start = this.t0 + r.lead_steps * sps;
-    const ahead = { ...r.piece, melody: r.piece.melody.filter((n) => start + n.start * sps > now), chords: (r.piece.chords || []).filter((c) => start + c.start * sps > now), drums: (r.piece.drums || []).filter((d) => start + d.step * sps > now) };
+    const at = audio.secondsAt(r.piece);
+    const ahead = { ...r.piece, melody: r.piece.melody.filter((n) => start + at(n.start) > now), chords: (r.piece.chords || []).filter((c) => start + at(c.start) > now), drums: (r.piece.drums || []).filter((d) => start + at(d.step) > now) };
     this.playback.piece(ahead, start);
   }
 
@@ -283,15 +284,19 @@ export class RunView {
       return sim.state.status === phys.GOAL ? 1 : Math.max(0, Math.min(1, (sim.state.x - lane.start_x) / (goal - lane.start_x)));
     }));
     const r = this.round.run;
+    // the bar and beat the playhead is in, from the level's bar lines (a story's sections at
+    // other tempi are wider or narrower than the first's)
     const stepsPerBar = r.piece.steps_per_bar;
-    const step = Math.floor((now * r.tempo * 4) / (60 * phys.TICKS_PER_SECOND)) - r.lead_steps;
+    const x = (now * r.tempo * 4 * phys.STEP) / (60 * phys.TICKS_PER_SECOND);
+    const lines = r.bar_x;
+    const bar = lines.findLastIndex((lineX) => lineX <= x);
     const beats = Math.max(1, Math.round(stepsPerBar / 4));
-    const beat = step < 0 ? -1 : Math.floor((step % stepsPerBar) / 4);
+    const inBar = bar < 0 || bar >= lines.length - 1 ? -1 : (x - lines[bar]) / (lines[bar + 1] - lines[bar]);
+    const beat = inBar < 0 ? -1 : Math.floor((inBar * stepsPerBar) / 4);
     const ended = mine.find((sim) => sim.state.status !== phys.RUNNING);
     const state = this.round.result ? "round over" : this.paused ? "paused" : now < 0 ? "get ready…" : ended ? ended.state.status : "";
     // a story level: the name of the section the playhead is in, said as it arrives
     const sections = r.sections || [];
-    const bar = Math.floor(Math.max(0, step) / stepsPerBar);
     const section = sections.reduce((found, s, i) => (s.bar <= bar ? i : found), sections.length ? 0 : -1);
     const shown = { score, combo, beat, progress: Math.round(progress * 1000), state, section };
     const last = this.shown || {};
