@@ -137,9 +137,9 @@ def _nucleus(logits: np.ndarray, top_p: float) -> np.ndarray:
 def lstm_cell(gates: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """One LSTM step from its summed gate inputs [B, 4H] (torch's order: input, forget, cell,
     output) and the cell state [B, H] -> the new h, c [B, H] each."""
-    i, f, g, o = np.split(gates, 4, axis=-1)
-    c = sigmoid(f) * c + sigmoid(i) * np.tanh(g)
-    return sigmoid(o) * np.tanh(c), c
+    h = c.shape[-1]  # slices, not np.split: a decode step is short, and split's own cost was a fifth of the cell's
+    c = sigmoid(gates[:, h : 2 * h]) * c + sigmoid(gates[:, :h]) * np.tanh(gates[:, 2 * h : 3 * h])
+    return sigmoid(gates[:, 3 * h :]) * np.tanh(c), c
 
 
 def sigmoid(x: np.ndarray) -> np.ndarray:

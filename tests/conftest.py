@@ -18,9 +18,7 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.slow)
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    """A real game server process per test module (tests/server.py), with its own database."""
+def started_server(tmp_path_factory):
     from .server import ServerProcess
 
     proc = ServerProcess(tmp_path_factory.mktemp("server")).start()
@@ -28,7 +26,24 @@ def server(tmp_path_factory):
     proc.stop()
 
 
+@pytest.fixture(scope="session")
+def shared_server(tmp_path_factory):
+    yield from started_server(tmp_path_factory)
+
+
 @pytest.fixture(scope="module")
+def server(request, tmp_path_factory):
+    """A real game server process (tests/server.py) with its own database, per test module. The
+    modules that only play rounds on it (`SHARED_SERVER = True`: no restart, kill, flood or hostile
+    input, no assertion on what else the server holds) share one: a start takes ~6 s, about
+    1.5 min of the suite over those modules."""
+    if getattr(request.module, "SHARED_SERVER", False):
+        yield request.getfixturevalue("shared_server")
+    else:
+        yield from started_server(tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
 def browser():
     """Debian's headless Chromium (tests/browser.py); the tests that use it skip without it."""
     from .browser import ARGS, CHROMIUM

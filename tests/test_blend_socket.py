@@ -22,6 +22,8 @@ from game_server.games.blend.game import BeatHunt, stored_result
 
 from .server import InProcessClient, Player, ServerProcess, heard_only_rate, wait_for_round
 
+SHARED_SERVER = True  # plays rounds only: one server for such modules (conftest.py)
+
 pytestmark = pytest.mark.timeout(240)
 
 

@@ -11,6 +11,8 @@ import time
 
 from .browser import ROOT
 
+SHARED_SERVER = True  # plays rounds only: one server for such modules (conftest.py)
+
 
 def test_solo_sort_round_through_the_page(players):
     ada = players("Ada")

@@ -13,6 +13,8 @@ import time
 
 from .browser import PHONE, SHOTS, mouse_drag, touch_drag
 
+SHARED_SERVER = True  # plays rounds only: one server for such modules (conftest.py)
+
 STARTED = "import('/static/audio.js').then((audio) => audio.startedSounds())"  # rendered sounds started (read only)
 PAUSE_MS = 120  # a person's hand over one cell of the board
 

@@ -13,6 +13,8 @@ from music import DRUM_CLASSES, read_midi
 from .browser import DESKTOP, PHONE, SHOTS, mouse_drag, touch_drag
 from .test_browser_blend import PAUSE_MS
 
+SHARED_SERVER = True  # plays rounds only: one server for such modules (conftest.py)
+
 STEPS = 32  # 4/4, the instrument's default meter
 
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from .browser import PHONE, TouchButtons, human_plan, press_at_ticks
 
+SHARED_SERVER = True  # plays rounds only: one server for such modules (conftest.py)
+
 
 def test_run_level_by_touch_on_a_phone(players):
     phone = players("Thumbs", PHONE)

@@ -19,6 +19,8 @@ from game_server.games.sort import rules as sort
 
 from .browser import arrow_keys, human_plan, press_at_ticks
 
+SHARED_SERVER = True  # plays rounds only: one server for such modules (conftest.py)
+
 
 def sort_round(player, server, solve: bool) -> dict:
     """Play the Sort round on screen: listen, fill the board (the right order, or every clip one

@@ -10,6 +10,8 @@ import re
 
 from .browser import PHONE
 
+SHARED_SERVER = True  # plays rounds only: one server for such modules (conftest.py)
+
 FOCUSED = "document.activeElement"
 
 

@@ -12,6 +12,8 @@ import pytest
 
 from music import piece_from_dict, sampler
 
+SHARED_SERVER = True  # plays rounds only: one server for such modules (conftest.py)
+
 PLAYED = "import('/static/audio.js').then((audio) => audio.playedNotes())"
 
 

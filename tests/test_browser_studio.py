@@ -22,6 +22,8 @@ from music import Key, Meter, Note, Piece, piece_from_dict, read_midi, to_midi_b
 
 from .browser import PHONE, arrow_keys, human_plan, press_at_ticks, touch_drag
 
+SHARED_SERVER = True  # plays rounds only: one server for such modules (conftest.py)
+
 DESCRIPTION = "a fast Scottish reel in D minor with vocals, on fiddle"
 NOTE_COLOUR = (0x6C, 0x4E, 0xE8)  # pianoroll.js's notes
 

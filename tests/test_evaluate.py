@@ -56,7 +56,7 @@ def test_distinct_compares_relative_to_the_tonic():
     assert distinct([a, a + [5, 0, 0], a], requests) == 2  # the same tune a fourth up counts once; another meter not
 
 
-@pytest.mark.slow  # the whole corpus (parsed once, 1-2 min on a fresh clone, then cached) and every model: ~10 s
+@pytest.mark.slow  # the whole corpus (parsed once, ~20 s on a fresh clone, then cached) and every model: ~15 s
 def test_a_small_run_reports_every_figure(tmp_path, capsys):
     path = tmp_path / "figures.json"
     figures = main(["-n", "20", "--served", "5", "--json", str(path)])

@@ -16,6 +16,8 @@ from music import piece_from_dict
 
 from .server import Clock, Player
 
+SHARED_SERVER = True  # plays rounds only: one server for such modules (conftest.py)
+
 
 def level_of(view: dict) -> run.Level:
     """The level rebuilt from the piece the server sent; it must be the level the server sent."""

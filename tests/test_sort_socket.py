@@ -13,6 +13,8 @@ from game_server.games.sort import rules as sort
 
 from .server import Player, ServerProcess, answer_of, solve, start_sort
 
+SHARED_SERVER = True  # plays rounds only: one server for such modules (conftest.py)
+
 pytestmark = pytest.mark.timeout(240)
 
 
