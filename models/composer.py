@@ -42,6 +42,7 @@ CANDIDATES = 4
 DENSITY_CANDIDATES = 8  # candidates a sparse or busy melody is chosen from (by its number of notes)
 MORPH_DENSITY = 3  # latent points decoded per clip of a morph path
 ATTEMPTS = 6
+GROOVE_DRAWS = 4  # drum patterns drawn for a piece's groove, the first full one (or by density) kept
 TEMPO_RANGE = {"irish": (96, 132), "scottish": (80, 116), "essen": (84, 120), "misc": (88, 124)}
 DRUM_METER = {"4/4": "4/4", "2/4": "4/4", "3/4": "3/4", "6/8": "6/8"}  # 2/4 pieces tile the 4/4 grid
 # The drum styles (models/grooves.py) a melody style's pieces draw from, by drum meter, with
@@ -122,7 +123,7 @@ class Composer:
         notes = self._fresh_melody(bars, meter, style, key, temperature, rng, density)
         melody = tuple(Note(start=int(s), end=int(e), pitch=int(p), velocity=accent(int(s), the_meter)) for p, s, e in notes)
         chords = tuple(self.harmonizer.harmonize(melody, key, the_meter, bars))
-        drums = self._drums(bars, the_meter, style, rng, groove, density)
+        drums = self._drums_each([(bars, style, groove, density)], the_meter, rng)[0]
         return Piece(tempo=tempo, meter=the_meter, key=key, bars=bars, melody=melody, chords=chords, drums=drums, instruments=instruments or Instruments())
 
     def compose_options(self, options: MusicOptions, bars: int = 8, seed: int | None = None, temperature: float = TEMPERATURE) -> Piece:
@@ -202,38 +203,44 @@ class Composer:
             raise OptionsError(f"groove: the drum model learnt no {groove} grooves in {meter} (it has {', '.join(known) or 'none'})")
 
     def section_drums(self, bars: int, meter: Meter, options: MusicOptions, rng: np.random.Generator) -> tuple[DrumHit, ...]:
-        """The drums of a piece (or a story's section) with these options."""
-        self.check_groove(str(meter), options.groove)
-        return self._drums(bars, meter, options.style, rng, options.groove, options.density)
+        """The drums of a piece with these options."""
+        return self.story_drums([(bars, options)], meter, rng)[0]
+
+    def story_drums(self, sections: list[tuple[int, MusicOptions]], meter: Meter, rng: np.random.Generator) -> list[tuple[DrumHit, ...]]:
+        """The drums of each (bars, options) of a story in one meter: each its own groove (its
+        style's, or the chosen one, by its density) and a neighbour of it as the fill, the drum
+        model asked once for all the grooves and once for all the fills."""
+        for _, options in sections:
+            self.check_groove(str(meter), options.groove)
+        return self._drums_each([(bars, o.style, o.groove, o.density) for bars, o in sections], meter, rng)
 
     def has_groove(self, meter: str, groove: str) -> bool:
         """Whether the drum model learnt grooves of this drum style in this meter."""
         drum_meter = DRUM_METER.get(meter)
         return self.drums is not None and drum_meter is not None and groove in self.drums.styles and self.drums.patterns_seen(drum_meter, groove) > 0
 
-    def _grooves(self, count: int, meter: Meter, style: str, rng: np.random.Generator, groove: str | None = None,
-                 density: str | None = None) -> tuple[tuple[str, str] | None, list[np.ndarray | None]]:
+    def _grooves(self, count: int, meter: Meter, style: str, rng: np.random.Generator) -> tuple[tuple[str, str] | None, list[np.ndarray | None]]:
         """(drum meter, drum style) and `count` 2-bar drum patterns [T, 9] in it for the piece's
-        meter and melody style (or the chosen groove), of a few draws the first full ones, or by
-        `density` the thinnest full ones or the fullest (None where there are no drums)."""
+        meter and melody style, of a few draws the first full ones (None where there are no drums)."""
         seed = int(rng.integers(2**63))
-        choice = self._drum_choice(meter, style, seed, groove)
+        choice = self._drum_choice(meter, style, seed)
         if choice is None:
             return None, [None] * count
-        drawn = self.drums.sample(*choice, seed=seed, count=max(2 * count, count + 3))
-        if density == "busy":
-            return choice, sorted(drawn, key=lambda p: -int(p.sum()))[:count]
-        if density == "sparse":
-            return choice, sorted(fullest(drawn, len(drawn)), key=lambda p: int(p.sum()) if p.sum() >= MIN_DRUM_HITS else np.inf)[:count]
-        return choice, fullest(drawn, count)
+        return choice, fullest(self.drums.sample(*choice, seed=seed, count=max(2 * count, count + 3)), count)
 
-    def _drums(self, bars: int, meter: Meter, style: str, rng: np.random.Generator, groove: str | None = None, density: str | None = None) -> tuple[DrumHit, ...]:
-        """A groove, and a neighbour of it as the fill unless the neighbour has lost half its hits."""
-        choice, [groove] = self._grooves(1, meter, style, rng, groove, density)
-        if choice is None:
-            return ()
-        fill = self.drums.vary(groove, *choice, 0.6, seed=int(rng.integers(2**63)))
-        return self._drum_hits(groove, fill if 2 * fill.sum() >= groove.sum() else None, bars, meter)
+    def _drums_each(self, asked: list[tuple[int, str, str | None, str | None]], meter: Meter, rng: np.random.Generator) -> list[tuple[DrumHit, ...]]:
+        """For each (bars, melody style, groove, density): of GROOVE_DRAWS draws in its drum
+        style, the first full one (sparse: the thinnest full one; busy: the fullest), and a
+        neighbour of it as the fill unless the neighbour has lost half its hits."""
+        seeds = [int(rng.integers(2**63)) for _ in asked]
+        choices = [self._drum_choice(meter, style, seed, groove) for (_, style, groove, _), seed in zip(asked, seeds)]
+        if choices[0] is None:  # one meter: drums for all, or for none
+            return [()] * len(asked)
+        drum_meter, styles = choices[0][0], [style for _, style in choices]
+        drawn = self.drums.sample_each(drum_meter, styles, seeds, count=GROOVE_DRAWS)
+        grooves = np.stack([by_drum_density(patterns, density) for patterns, (_, _, _, density) in zip(drawn, asked)])
+        fills = self.drums.vary_each(grooves, drum_meter, styles, 0.6, [int(rng.integers(2**63)) for _ in asked])
+        return [self._drum_hits(groove, fill if 2 * fill.sum() >= groove.sum() else None, bars, meter) for (bars, *_), groove, fill in zip(asked, grooves, fills)]
 
     @staticmethod
     def _drum_hits(groove: np.ndarray | None, fill: np.ndarray | None, bars: int, meter: Meter) -> tuple[DrumHit, ...]:
@@ -349,6 +356,15 @@ def by_density(candidates: list, density: str | None, size):
     if density == "busy":
         return max(candidates, key=size)
     return candidates[0]
+
+
+def by_drum_density(patterns: np.ndarray, density: str | None) -> np.ndarray:
+    """Of drawn patterns: the first full one; sparse: the thinnest full one; busy: the fullest."""
+    if density == "busy":
+        return max(patterns, key=lambda p: int(p.sum()))
+    if density == "sparse":
+        return min(patterns, key=lambda p: int(p.sum()) if p.sum() >= MIN_DRUM_HITS else np.inf)
+    return fullest(patterns, 1)[0]
 
 
 def fullest(patterns: np.ndarray, count: int) -> list[np.ndarray]:

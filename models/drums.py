@@ -115,15 +115,20 @@ class DrumVAE(nn.Module):
         return self.output(F.dropout(out, self.config.dropout, self.training))
 
     @torch.no_grad()
-    def generate(self, z: torch.Tensor, meter: torch.Tensor, style: torch.Tensor, steps: int, temperature: float = 0.0, rng: np.random.Generator | None = None) -> np.ndarray:
+    def generate(self, z: torch.Tensor, meter: torch.Tensor, style: torch.Tensor, steps: int, temperature: float = 0.0, rng: np.random.Generator | None = None,
+                 uniforms: np.ndarray | None = None) -> np.ndarray:
         """Hits [B, T, 9] uint8 decoded step by step, each step fed back: thresholded at p 0.5
-        (temperature 0, or no rng) or drawn at `temperature` with uniforms from rng. Small
+        (temperature 0, or no rng) or drawn at `temperature` with uniforms [B, T, 9] (given, or
+        drawn from rng). Small
         batches (the composer's) run the step loop in numpy, since torch's dispatch cost per op
         would dominate at batch 1; large ones (a Beat Blender grid) step the torch LSTM."""
         static = torch.cat([z, self.condition(meter, style)], dim=-1)
         h, c = torch.tanh(self.z_to_state(static)).chunk(2, dim=-1)
         step_inputs = torch.cat([self.position(meter, steps), static[:, None].expand(-1, steps, -1)], dim=-1)  # [B, T, P + Z + 2E]
-        uniforms = None if temperature <= 0 or rng is None else rng.random((z.shape[0], steps, N_CLASSES), dtype=np.float32)
+        if temperature <= 0:
+            uniforms = None
+        elif uniforms is None and rng is not None:
+            uniforms = rng.random((z.shape[0], steps, N_CLASSES), dtype=np.float32)
         lstm = self.decoder
         if z.shape[0] <= 32:
             # what does not depend on the previous step goes through the input weights at once
@@ -196,13 +201,34 @@ class DrumComposer:
         return self.model.generate(z, meters, styles, self.steps(meter), temperature, rng)
 
     @torch.no_grad()
+    def sample_each(self, meter: str, styles: list[str], seeds: list[int], count: int, temperature: float = TEMPERATURE) -> np.ndarray:
+        """-> [len(styles), count, T, 9]: for each style and seed what `sample` draws (the same z
+        and uniforms), decoded in one batch: a story's sections ask once, not once a section."""
+        rows = [np.random.default_rng(seed) for seed in seeds]
+        z = [r.standard_normal((count, self.model.config.z_dim), dtype=np.float32) for r in rows]  # as sample: z, then the uniforms
+        uniforms = np.concatenate([r.random((count, self.steps(meter), N_CLASSES), dtype=np.float32) for r in rows]) if temperature > 0 else None
+        meters, style_ids = self._ids_each(meter, styles, count)
+        hits = self.model.generate(torch.from_numpy(np.concatenate(z)), meters, style_ids, self.steps(meter), temperature, uniforms=uniforms)
+        return hits.reshape(len(styles), count, *hits.shape[1:])
+
+    @torch.no_grad()
     def vary(self, pattern: np.ndarray, meter: str, style: str, amount: float, seed: int | None = None) -> np.ndarray:
         """A neighbour of pattern [T, 9]: z = mu + amount * noise, decoded greedily."""
-        meters, styles = self._ids(meter, style, 1)
-        self._check(pattern[None], meter)
-        mu, _ = self.model.encode(torch.from_numpy(pattern[None].astype(np.float32)), meters, styles)
-        noise = np.random.default_rng(seed or 0).standard_normal(mu.shape, dtype=np.float32)
-        return self.model.generate(mu + amount * torch.from_numpy(noise), meters, styles, self.steps(meter))[0]
+        return self.vary_each(pattern[None], meter, [style], amount, [seed])[0]
+
+    @torch.no_grad()
+    def vary_each(self, patterns: np.ndarray, meter: str, styles: list[str], amount: float, seeds: list[int | None]) -> np.ndarray:
+        """`vary` of each pattern [N, T, 9] in its style with its seed, in one batch -> [N, T, 9]."""
+        meters, style_ids = self._ids_each(meter, styles, 1)
+        self._check(patterns, meter)
+        mu, _ = self.model.encode(torch.from_numpy(patterns.astype(np.float32)), meters, style_ids)
+        noise = np.concatenate([np.random.default_rng(seed or 0).standard_normal((1, mu.shape[1]), dtype=np.float32) for seed in seeds])
+        return self.model.generate(mu + amount * torch.from_numpy(noise), meters, style_ids, self.steps(meter))
+
+    def _ids_each(self, meter: str, styles: list[str], count: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """Meter and style ids for `count` rows of each style, in order."""
+        ids = [self._ids(meter, style, count) for style in styles]
+        return torch.cat([m for m, _ in ids]), torch.cat([s for _, s in ids])
 
     @torch.no_grad()
     def blend(self, corners: np.ndarray, n: int, meter: str, style: str) -> np.ndarray:

@@ -11,8 +11,9 @@ one piece that changes as it goes (jazz, then pop, then rock, ... then Scottish 
     melody      of CANDIDATES joins, the first with a note a bar that copies no 4 bars of a training
                 tune (or by the section's density, the sparsest or busiest of DENSITY_CANDIDATES)
     chords      the harmonizer, in the section's key; drums: the section's style or groove, density
-    tempo       o_k's, or the style's draw: each section keeps its own (a Sort story plays them
-                so; `Story.joined` changes the tempo on each section's first bar)
+                (all sections' at once: models.composer.story_drums)
+    tempo       o_k's, or the style's draw: each section keeps its own, and its instruments (a Sort
+                story plays them so; `Story.joined` changes both on each section's first bar)
 Only the last section closes as a tune does; the others run on into the next.
 """
 
@@ -39,8 +40,8 @@ class Story:
         return section_starts(self.pieces)
 
     def joined(self) -> Piece:
-        """The sections end to end as one piece, each at its own tempo (a tempo change on its first
-        bar), in the first section's key and instruments: its notes and chords are each section's own."""
+        """The sections end to end as one piece in the first section's key, each with its own notes,
+        chords and drums, at its own tempo and with its own instruments (changes on its first bar)."""
         return join_sections(list(self.pieces))
 
 
@@ -53,6 +54,7 @@ def compose_story(composer: Composer, sections: list[Section] | tuple[Section, .
     meter = sections[0].options.meter
     the_meter = Meter.parse(meter)
     steps = the_meter.steps_per_bar
+    drums = composer.story_drums([(s.bars, s.options) for s in sections], the_meter, rng)  # first: a groove it cannot play is refused before any melody
     pieces: list[Piece] = []
     z_before, last_bar = None, np.zeros((0, 3), dtype=np.int64)
     for i, section in enumerate(sections):
@@ -72,8 +74,7 @@ def compose_story(composer: Composer, sections: list[Section] | tuple[Section, .
         notes, z_before = by_density(servable, o.density, lambda pair: len(pair[0]))
         melody = tuple(Note(start=int(s), end=int(min(e, section.bars * steps)), pitch=int(p), velocity=accent(int(s), the_meter)) for p, s, e in notes)
         chords = tuple(composer.harmonizer.harmonize(melody, key, the_meter, section.bars))
-        drums = composer.section_drums(section.bars, the_meter, o, rng)
-        pieces.append(Piece(tempo=tempo, meter=the_meter, key=key, bars=section.bars, melody=melody, chords=chords, drums=drums, instruments=o.instruments))
+        pieces.append(Piece(tempo=tempo, meter=the_meter, key=key, bars=section.bars, melody=melody, chords=chords, drums=drums[i], instruments=o.instruments))
         last_bar = notes[notes[:, 1] >= (section.bars - 1) * steps].copy()
         last_bar[:, 1:] -= (section.bars - 1) * steps
         last_bar[:, 2] = np.minimum(last_bar[:, 2], steps)

@@ -9,7 +9,8 @@ Shape (version 1; docs/piece-json.md says the same):
      "chords": [{"root": 2, "quality": "min", "start": 0, "end": 16}, ...],
      "drums":  [{"step": 0, "drum": "kick", "velocity": 100}, ...],
      "instruments": {"melody": 73, "chords": 0, "bass": 33, "drums": 0},  # GM programs, a GM kit
-     "tempo_changes": [[4, 150], ...]}   # [bar, tempo]: a story's sections; only where there are any
+     "tempo_changes": [{"bar": 4, "tempo": 150}, ...],                   # a story's sections: only
+     "instrument_changes": [{"bar": 4, "instruments": {...}}, ...]}      # where there are any
 
 `instruments` may be left out on the way in (the defaults: flute, piano, finger bass, standard kit).
 
@@ -20,7 +21,7 @@ the musical rules; both kinds of error come out as PieceFormatError naming the f
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -71,6 +72,16 @@ class _InstrumentsIn(_Strict):
     drums: int = Field(default=0, ge=0, le=127)
 
 
+class _TempoChangeIn(_Strict):
+    bar: int
+    tempo: int
+
+
+class _InstrumentChangeIn(_Strict):
+    bar: int
+    instruments: _InstrumentsIn
+
+
 class _PieceIn(_Strict):
     format: Literal["melody-arcade.piece"]
     version: Literal[1]
@@ -83,7 +94,8 @@ class _PieceIn(_Strict):
     chords: list[_ChordIn] = Field(default_factory=list, max_length=10_000)
     drums: list[_DrumIn] = Field(default_factory=list, max_length=50_000)
     instruments: _InstrumentsIn = Field(default_factory=_InstrumentsIn)
-    tempo_changes: list[Annotated[list[int], Field(min_length=2, max_length=2)]] = Field(default_factory=list, max_length=512)  # [bar, tempo]
+    tempo_changes: list[_TempoChangeIn] = Field(default_factory=list, max_length=512)
+    instrument_changes: list[_InstrumentChangeIn] = Field(default_factory=list, max_length=512)
 
 
 def piece_to_dict(piece: Piece) -> dict[str, Any]:
@@ -98,9 +110,14 @@ def piece_to_dict(piece: Piece) -> dict[str, Any]:
         "melody": [{"pitch": n.pitch, "start": n.start, "end": n.end, "velocity": n.velocity} for n in piece.melody],
         "chords": [{"root": c.root, "quality": c.quality, "start": c.start, "end": c.end} for c in piece.chords],
         "drums": [{"step": h.step, "drum": h.drum.value, "velocity": h.velocity} for h in piece.drums],
-        "instruments": {"melody": piece.instruments.melody, "chords": piece.instruments.chords, "bass": piece.instruments.bass, "drums": piece.instruments.drums},
-        **({"tempo_changes": [list(change) for change in piece.tempo_changes]} if piece.tempo_changes else {}),
+        "instruments": _instruments(piece.instruments),
+        **({"tempo_changes": [{"bar": bar, "tempo": tempo} for bar, tempo in piece.tempo_changes]} if piece.tempo_changes else {}),
+        **({"instrument_changes": [{"bar": bar, "instruments": _instruments(sounds)} for bar, sounds in piece.instrument_changes]} if piece.instrument_changes else {}),
     }
+
+
+def _instruments(sounds: Instruments) -> dict[str, int]:
+    return {"melody": sounds.melody, "chords": sounds.chords, "bass": sounds.bass, "drums": sounds.drums}
 
 
 def piece_from_dict(data: Any) -> Piece:
@@ -124,7 +141,8 @@ def piece_from_dict(data: Any) -> Piece:
             chords=tuple(Chord(start=c.start, end=c.end, root=c.root, quality=c.quality) for c in parsed.chords),
             drums=tuple(DrumHit(step=d.step, drum=d.drum, velocity=d.velocity) for d in parsed.drums),
             instruments=Instruments(**parsed.instruments.model_dump()),
-            tempo_changes=tuple((bar, tempo) for bar, tempo in parsed.tempo_changes),
+            tempo_changes=tuple((change.bar, change.tempo) for change in parsed.tempo_changes),
+            instrument_changes=tuple((change.bar, Instruments(**change.instruments.model_dump())) for change in parsed.instrument_changes),
         )
     except (PieceError, InstrumentError) as exc:
         raise PieceFormatError(str(exc)) from None

@@ -20,6 +20,7 @@ would have to guess the grid, and a wrong guess silently breaks every game built
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 from pathlib import Path
 from typing import BinaryIO
 
@@ -36,6 +37,7 @@ BASS_BASE = 24  # C1
 CHORD_VELOCITY = 70
 BASS_VELOCITY = 85
 END_MARKER = "melody-arcade:end"
+TRACKS = ("melody", "chords", "bass", "drums")  # our own tracks, by name
 
 DRUM_PITCH: dict[DrumClass, int] = {
     DrumClass.KICK: 36,
@@ -101,10 +103,48 @@ def to_pretty_midi(piece: Piece) -> pretty_midi.PrettyMIDI:
     return pm
 
 
+def sound_changes(piece: Piece) -> list[tuple[int, str, int]]:
+    """(step, track, program) where a story's section changes a part's sound (for "drums": the
+    kit), in order."""
+    spans = piece.instrument_spans()
+    return [(step, part, getattr(sounds, part)) for (step, sounds), (_, before) in zip(spans[1:], spans)
+            for part in TRACKS if getattr(sounds, part) != getattr(before, part)]
+
+
 def to_midi_bytes(piece: Piece) -> bytes:
     buffer = io.BytesIO()
     to_pretty_midi(piece).write(buffer)
+    changes = sound_changes(piece)
+    if not changes:
+        return buffer.getvalue()
+    # pretty_midi gives an instrument one program: a story's later ones go into its tracks here
+    midi = mido.MidiFile(file=io.BytesIO(buffer.getvalue()))
+    for track in midi.tracks:
+        name = next((m.name for m in track if m.type == "track_name"), None)
+        inserts = [(step * RESOLUTION // 4, program) for step, part, program in changes if part == name]
+        if inserts:
+            channel = next(m.channel for m in track if m.type == "program_change")
+            track[:] = _with_program_changes(track, channel, inserts)
+    buffer = io.BytesIO()
+    midi.save(file=buffer)
     return buffer.getvalue()
+
+
+def _with_program_changes(track: mido.MidiTrack, channel: int, inserts: list[tuple[int, int]]) -> list:
+    """The track's messages with program changes at (tick, program): at a tick, after the notes
+    that end there and before those that start."""
+    timed, tick = [], 0
+    for message in track:
+        tick += message.time
+        ending = message.type == "note_off" or (message.type == "note_on" and message.velocity == 0)
+        timed.append((tick, 0 if ending else 3 if message.type == "end_of_track" else 2, message))
+    timed += [(at, 1, mido.Message("program_change", channel=channel, program=program)) for at, program in inserts]
+    timed.sort(key=lambda t: (t[0], t[1]))
+    out, last = [], 0
+    for at, _, message in timed:
+        out.append(message.copy(time=at - last))
+        last = at
+    return out
 
 
 def write_midi(piece: Piece, path: str | Path) -> None:
@@ -127,7 +167,7 @@ def read_midi(source: str | Path | bytes | BinaryIO) -> Piece:
         pm = pretty_midi.PrettyMIDI(io.BytesIO(data))
     except Exception as exc:
         raise MidiError(f"not a readable MIDI file: {exc}") from None
-    return _piece_from_pretty_midi(pm)
+    return _piece_from_pretty_midi(pm, raw)
 
 
 def _read_bytes(source: str | Path | bytes | BinaryIO) -> bytes:
@@ -141,7 +181,7 @@ def _read_bytes(source: str | Path | bytes | BinaryIO) -> bytes:
     return source.read()
 
 
-def _piece_from_pretty_midi(pm: pretty_midi.PrettyMIDI) -> Piece:
+def _piece_from_pretty_midi(pm: pretty_midi.PrettyMIDI, raw: mido.MidiFile) -> Piece:
     tempo_times, tempi = pm.get_tempo_changes()
     tempo = int(round(float(tempi[0])))
     signature = pm.time_signature_changes[0]
@@ -154,11 +194,13 @@ def _piece_from_pretty_midi(pm: pretty_midi.PrettyMIDI) -> Piece:
     def step_of(seconds: float) -> int:
         return int(round(pm.time_to_tick(seconds) / step_ticks))
 
-    by_name = {inst.name: inst for inst in pm.instruments}
+    by_name: dict[str, list] = {}  # pretty_midi splits a track at a program change: its notes, all of them
+    for inst in pm.instruments:
+        by_name.setdefault(inst.name, []).extend(inst.notes)
     pitched = [inst for inst in pm.instruments if not inst.is_drum and inst.notes]
     end_marks = [step_of(t.time) for t in pm.text_events if t.text == END_MARKER]
     if "melody" in by_name or end_marks:  # written by us (an empty track is not written at all)
-        melody_notes = by_name["melody"].notes if "melody" in by_name else []
+        melody_notes = by_name.get("melody", [])
     elif pitched:
         melody_notes = max(pitched, key=lambda inst: np.mean([n.pitch for n in inst.notes])).notes
     else:
@@ -201,19 +243,35 @@ def _piece_from_pretty_midi(pm: pretty_midi.PrettyMIDI) -> Piece:
             kept.append((bar, bpm))
             current = bpm
     try:
-        return Piece(tempo=tempo, meter=meter, key=key, bars=bars, melody=melody, chords=chords, drums=drums, instruments=_instruments_of(by_name),
-                     tempo_changes=tuple(kept))
+        sounds, sound_changes = _sounds_of(raw, meter.steps_per_bar, bars)
+        return Piece(tempo=tempo, meter=meter, key=key, bars=bars, melody=melody, chords=chords, drums=drums, instruments=sounds,
+                     tempo_changes=tuple(kept), instrument_changes=sound_changes)
     except PieceError as exc:
         raise MidiError(f"the MIDI file does not make a valid piece: {exc}") from None
 
 
-def _instruments_of(by_name: dict[str, pretty_midi.Instrument]) -> Instruments:
-    """The programs of our own named tracks (the defaults for a part a file lacks, or a kit
-    outside General Standard's)."""
-    default = Instruments()
-    programs = {part: int(by_name[part].program) if part in by_name else getattr(default, part) for part in ("melody", "chords", "bass")}
-    kit = int(by_name["drums"].program) if "drums" in by_name and by_name["drums"].program in DRUM_KITS else default.drums
-    return Instruments(**programs, drums=kit)
+def _sounds_of(raw: mido.MidiFile, steps_per_bar: int, bars: int) -> tuple[Instruments, tuple[tuple[int, Instruments], ...]]:
+    """The programs of our own named tracks (the defaults for a part a file lacks, or a kit outside
+    General Standard's): the first, and where a later program change (on the nearest bar line)
+    changes them."""
+    programs: dict[int, dict[str, int]] = {}  # bar -> {part: program}
+    for track in raw.tracks:
+        name = next((m.name for m in track if m.type == "track_name"), None)
+        if name not in TRACKS:
+            continue
+        tick = 0
+        for message in track:
+            tick += message.time
+            if message.type == "program_change" and (name != "drums" or message.program in DRUM_KITS):
+                bar = min(bars - 1, round(tick * 4 / raw.ticks_per_beat / steps_per_bar))
+                programs.setdefault(bar, {})[name] = message.program
+    sounds, spans = Instruments(), []
+    for bar in sorted(programs):
+        sounds = replace(sounds, **programs[bar])
+        spans.append((bar, sounds))
+    first = spans[0][1] if spans and spans[0][0] == 0 else Instruments()
+    changes = [(bar, s) for (bar, s), (_, before) in zip(spans, [(0, first)] + spans) if bar > 0 and s != before]
+    return first, tuple(changes)
 
 
 def _skyline(events: list[tuple[int, int, int, int]]) -> list[Note]:
@@ -234,10 +292,10 @@ def _skyline(events: list[tuple[int, int, int, int]]) -> list[Note]:
     return notes
 
 
-def _read_chords(instrument: pretty_midi.Instrument, step_of) -> list[Chord]:
+def _read_chords(notes: list, step_of) -> list[Chord]:
     """Group the voicing notes by (start, end) and name each group from its lowest note."""
     groups: dict[tuple[int, int], list[int]] = {}
-    for n in instrument.notes:
+    for n in notes:
         groups.setdefault((step_of(n.start), step_of(n.end)), []).append(n.pitch)
     by_shape = {tuple(v): k for k, v in CHORD_INTERVALS.items()}
     chords = []

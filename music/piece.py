@@ -9,8 +9,10 @@ Tracks:
 - chords: one or more per bar (root pitch class, quality, start, end), sorted, never overlapping;
 - drums: hits (step, drum class, velocity) in 9 classes.
 
-Tempo: `tempo` from the first bar; a story's sections may change it on their first bar
-(`tempo_changes`, (bar, tempo) pairs), so a step's time is `seconds_at(step)`, never a product.
+A story's sections may change the tempo and the instruments on their first bar
+(`tempo_changes`, `instrument_changes`: (bar, value) pairs after the first bar's `tempo` and
+`instruments`), so a step's time is `seconds_at(step)`, never a product, and a note's sounds are
+`instruments_at(its start)`.
 
 A note may ring past the last bar (a tail kept when a piece is sliced, see slicing.py), but it
 must start inside the piece.
@@ -171,12 +173,14 @@ class Piece:
     drums: tuple[DrumHit, ...] = field(default=())
     instruments: Instruments = Instruments()  # the sounds it is played with (music/instruments.py)
     tempo_changes: tuple[tuple[int, int], ...] = ()  # (bar, tempo): from that bar on, at that tempo
+    instrument_changes: tuple[tuple[int, Instruments], ...] = ()  # (bar, instruments): from that bar on, with those
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "melody", tuple(self.melody))
         object.__setattr__(self, "chords", tuple(self.chords))
         object.__setattr__(self, "drums", tuple(sorted(self.drums, key=DrumHit.sort_key)))
         object.__setattr__(self, "tempo_changes", tuple(tuple(change) for change in self.tempo_changes))
+        object.__setattr__(self, "instrument_changes", tuple(tuple(change) for change in self.instrument_changes))
         _check_piece(self)
 
     @property
@@ -199,6 +203,14 @@ class Piece:
     def tempo_at(self, bar: int) -> int:
         """The tempo bar `bar` is played at."""
         return [tempo for first, tempo in self.tempo_spans() if first <= bar * self.steps_per_bar][-1]
+
+    def instrument_spans(self) -> list[tuple[int, Instruments]]:
+        """(first step, instruments) of each stretch played with one set of sounds, in order."""
+        return [(0, self.instruments)] + [(bar * self.steps_per_bar, instruments) for bar, instruments in self.instrument_changes]
+
+    def instruments_at(self, step: int) -> Instruments:
+        """The sounds of a note or hit that starts at `step`."""
+        return [instruments for first, instruments in self.instrument_spans() if first <= step][-1]
 
     def seconds_at(self, step: float) -> float:
         """When `step` sounds, in seconds from the piece's start (a step past the end counts at the
@@ -255,6 +267,14 @@ def _check_piece(piece: Piece) -> None:
         if change[1] == previous_tempo:
             raise PieceError(f"tempo change {i}: bar {change[0]} is already at {previous_tempo}")
         previous_bar, previous_tempo = change
+    previous_bar, previous_sounds = 0, piece.instruments
+    for i, change in enumerate(piece.instrument_changes):
+        if len(change) != 2 or not isinstance(change[1], Instruments):
+            raise PieceError(f"instrument change {i} must be (bar, Instruments), got {change!r}")
+        _check_int(change[0], previous_bar + 1, piece.bars - 1, f"instrument change {i}: bar")
+        if change[1] == previous_sounds:
+            raise PieceError(f"instrument change {i}: bar {change[0]} already has these instruments")
+        previous_bar, previous_sounds = change
 
     previous_end = 0
     for i, note in enumerate(piece.melody):

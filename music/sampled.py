@@ -15,8 +15,9 @@ C library releases the GIL while it renders, so a server thread can render while
 What is played is exactly the MIDI file's content (`to_pretty_midi`: the same voicings, programs
 and velocities as the `.mid` download): melody on channel 1, chords on 2, bass on 3, the drums
 on channel 10 with the kit as their program (bank 128; a kit the SoundFont lacks plays as the
-Standard kit: FluidR3_GM has all eight of Instruments). Drum notes get no note-off (General MIDI
-percussion rings out; a closed hat still chokes an open one, by the SoundFont's exclusive classes).
+Standard kit: FluidR3_GM has all eight of Instruments), a story's later sounds selected where its
+sections change them. Drum notes get no note-off (General MIDI percussion rings out; a closed hat
+still chokes an open one, by the SoundFont's exclusive classes).
 
 Length: the piece's own (`duration_seconds`, at its tempi) plus TAIL_SECONDS (1 s) for the last
 notes' release and the reverb to die away, the last FADE_SECONDS of it faded so nothing clicks.
@@ -47,7 +48,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .midi import to_pretty_midi
+from .midi import TRACKS, sound_changes, to_pretty_midi
 from .piece import Piece
 
 SOUNDFONT = "/usr/share/sounds/sf2/FluidR3_GM.sf2"  # Debian's fluid-soundfont-gm
@@ -100,21 +101,27 @@ def render(piece: Piece, soundfont: str | Path = SOUNDFONT) -> np.ndarray:
         synth.system_reset()  # no note or controller of the render before
         if engine.clear_effects is not None:  # nor its reverb's tail (system_reset leaves the reverb ringing)
             engine.clear_effects(synth.synth, float(SAMPLE_RATE))
-        programs = {"melody": piece.instruments.melody, "chords": piece.instruments.chords, "bass": piece.instruments.bass}
-        for part, program in programs.items():
-            synth.program_select(CHANNEL_OF[part], engine.soundfont_id, 0, program)
-        kit = piece.instruments.drums if piece.instruments.drums in engine.kits else 0
-        synth.program_select(CHANNEL_OF["drums"], engine.soundfont_id, DRUM_BANK, kit)
+
+        def select(part: str, program: int) -> None:
+            if part == "drums":  # a kit the SoundFont lacks plays as the Standard kit
+                synth.program_select(CHANNEL_OF[part], engine.soundfont_id, DRUM_BANK, program if program in engine.kits else 0)
+            else:
+                synth.program_select(CHANNEL_OF[part], engine.soundfont_id, 0, program)
+
+        for part in TRACKS:
+            select(part, getattr(piece.instruments, part))
         done = 0
-        for at, channel, pitch, velocity in events:
+        for at, kind, part, pitch, velocity in events:
             at = min(at, frames)
             if at > done:
                 _write(engine, out, done, at)
                 done = at
-            if velocity:
-                synth.noteon(channel, pitch, velocity)
+            if kind == PROGRAM:
+                select(part, pitch)
+            elif kind == NOTE_ON:
+                synth.noteon(CHANNEL_OF[part], pitch, velocity)
             else:
-                synth.noteoff(channel, pitch)
+                synth.noteoff(CHANNEL_OF[part], pitch)
         _write(engine, out, done, blocks)
     out = out[:frames]
     fade = int(FADE_SECONDS * SAMPLE_RATE)
@@ -130,17 +137,19 @@ def rendered_frames(piece: Piece) -> int:
     return round((piece.duration_seconds + TAIL_SECONDS) * SAMPLE_RATE)
 
 
-def _events(piece: Piece) -> list[tuple[int, int, int, int]]:
-    """(frame, channel, pitch, velocity) of the MIDI file's notes in time order, a note-off as
-    velocity 0 before any note-on at the same frame (a repeated pitch is struck again, not cut)."""
-    events = []
+NOTE_OFF, PROGRAM, NOTE_ON = 0, 1, 2  # at one frame, in this order: a repeated pitch is struck again, not cut; a section's new sound is there for its first notes
+
+
+def _events(piece: Piece) -> list[tuple[int, int, str, int, int]]:
+    """(frame, kind, track, pitch or program, velocity) of the MIDI file's notes and a story's
+    program changes (music.midi.sound_changes), in time order."""
+    events = [(round(piece.seconds_at(step) * SAMPLE_RATE), PROGRAM, part, program, 0) for step, part, program in sound_changes(piece)]
     for instrument in to_pretty_midi(piece).instruments:
-        channel = CHANNEL_OF[instrument.name]
         for note in instrument.notes:
-            events.append((round(note.start * SAMPLE_RATE), channel, note.pitch, note.velocity))
+            events.append((round(note.start * SAMPLE_RATE), NOTE_ON, instrument.name, note.pitch, note.velocity))
             if not instrument.is_drum:
-                events.append((round(note.end * SAMPLE_RATE), channel, note.pitch, 0))
-    events.sort(key=lambda e: (e[0], e[3] > 0))
+                events.append((round(note.end * SAMPLE_RATE), NOTE_OFF, instrument.name, note.pitch, 0))
+    events.sort(key=lambda e: (e[0], e[1]))
     return events
 
 

@@ -39,22 +39,21 @@ FADE_SECONDS = 0.01  # the end of a clip cut at its length
 Job = tuple[str, int, int | str]  # ("program", program, grid note) or ("kit", kit, drum)
 
 
-def notes(piece: Piece) -> list[tuple[str, int, float, float, int]]:
-    """(part, MIDI pitch, start s, held s, velocity) of every pitched note the page plays."""
-    at = piece.seconds_at
-    out = [("melody", n.pitch, at(n.start), at(n.end) - at(n.start), n.velocity) for n in piece.melody]
+def notes(piece: Piece) -> list[tuple[int, int, float, float, int]]:
+    """(program, MIDI pitch, start s, held s, velocity) of every pitched note the page plays."""
+    at, sounds = piece.seconds_at, piece.instruments_at
+    out = [(sounds(n.start).melody, n.pitch, at(n.start), at(n.end) - at(n.start), n.velocity) for n in piece.melody]
     for c in piece.chords:
-        start, held = at(c.start), at(c.end) - at(c.start)
-        out += [("chords", CHORD_BASE + c.root + i, start, held, CHORD_VELOCITY) for i in CHORD_INTERVALS[c.quality]]
-        out.append(("bass", BASS_BASE + c.root, start, held, BASS_VELOCITY))
+        start, held, ins = at(c.start), at(c.end) - at(c.start), sounds(c.start)
+        out += [(ins.chords, CHORD_BASE + c.root + i, start, held, CHORD_VELOCITY) for i in CHORD_INTERVALS[c.quality]]
+        out.append((ins.bass, BASS_BASE + c.root, start, held, BASS_VELOCITY))
     return out
 
 
 def needed(piece: Piece) -> set[Job]:
     """The samples the piece is played from (what the page's `prepare` loads for it)."""
-    ins = piece.instruments
-    jobs: set[Job] = {("program", getattr(ins, part), nearest_grid_note(pitch)) for part, pitch, *_ in notes(piece)}
-    return jobs | {("kit", ins.drums, hit.drum.value) for hit in piece.drums}
+    jobs: set[Job] = {("program", program, nearest_grid_note(pitch)) for program, pitch, *_ in notes(piece)}
+    return jobs | {("kit", piece.instruments_at(hit.step).drums, hit.drum.value) for hit in piece.drums}
 
 
 def repitched(sample: np.ndarray, semitones: int) -> np.ndarray:
@@ -83,10 +82,9 @@ def mix(piece: Piece, sample_of: Callable[[Job], np.ndarray], seconds: float | N
         if end > at:
             out[at:end] += gain * sound[: end - at]
 
-    ins = piece.instruments
-    for part, pitch, start, held, velocity in notes(piece):
+    for program, pitch, start, held, velocity in notes(piece):
         grid = nearest_grid_note(pitch)
-        add(repitched(sample_of(("program", getattr(ins, part), grid)), pitch - grid), start, held, (velocity / VELOCITY) ** 2)
+        add(repitched(sample_of(("program", program, grid)), pitch - grid), start, held, (velocity / VELOCITY) ** 2)
     hits = {}
     for hit in piece.drums:  # one hit per drum and step (the first), as the page plays them
         hits.setdefault((hit.step, hit.drum.value), hit.velocity)
@@ -94,7 +92,7 @@ def mix(piece: Piece, sample_of: Callable[[Job], np.ndarray], seconds: float | N
     at = piece.seconds_at
     for i, ((step, drum), velocity) in enumerate(struck):
         cut = next((s for (s, d), _ in struck[i + 1 :] if s > step and (d == drum or (drum == "open_hat" and d == "closed_hat"))), None)
-        add(sample_of(("kit", ins.drums, drum)), at(step), None if cut is None else at(cut) - at(step), (velocity / VELOCITY) ** 2)
+        add(sample_of(("kit", piece.instruments_at(step).drums, drum)), at(step), None if cut is None else at(cut) - at(step), (velocity / VELOCITY) ** 2)
     out = out[:length] * np.float32(PAGE_GAIN)
     fade = min(length, round(FADE_SECONDS * rate))
     if seconds is None and fade:

@@ -3,8 +3,8 @@
 The rule for a note (or chord) that crosses a cut: it belongs to the part in which it *starts*,
 and keeps its full length there, ringing past the part's last bar line the way a tied note rings
 into the next bar. So every note is in exactly one part, and concatenating the parts gives back
-the piece exactly. Drum hits last one step and never cross a cut. A part starts at the tempo its
-first bar is played at and keeps the tempo changes inside it.
+the piece exactly. Drum hits last one step and never cross a cut. A part starts at the tempo and
+with the instruments of its first bar and keeps the changes inside it.
 """
 
 from __future__ import annotations
@@ -45,6 +45,8 @@ def slice_piece(piece: Piece, parts: int | None = None, cuts: list[int] | None =
                 bars=end_bar - first_bar,
                 tempo=piece.tempo_at(first_bar),
                 tempo_changes=tuple((bar - first_bar, tempo) for bar, tempo in piece.tempo_changes if first_bar < bar < end_bar),
+                instruments=piece.instruments_at(lo),
+                instrument_changes=tuple((bar - first_bar, sounds) for bar, sounds in piece.instrument_changes if first_bar < bar < end_bar),
                 melody=tuple(replace(n, start=n.start - lo, end=n.end - lo) for n in piece.melody if lo <= n.start < hi),
                 chords=tuple(replace(c, start=c.start - lo, end=c.end - lo) for c in piece.chords if lo <= c.start < hi),
                 drums=tuple(replace(h, step=h.step - lo) for h in piece.drums if lo <= h.step < hi),
@@ -65,26 +67,31 @@ def concatenate(parts: list[Piece]) -> Piece:
 
 
 def join_sections(parts: list[Piece]) -> Piece:
-    """A story's sections one after another, as one piece in the first's key and instruments:
-    each keeps its notes and chords, and its tempo (a change on its first bar). They must share
-    the meter: one bar grid."""
+    """A story's sections one after another, as one piece in the first's key: each keeps its notes
+    and chords, its tempo and its instruments (changes on its first bar). They must share the
+    meter: one bar grid."""
     if not parts:
         raise PieceError("nothing to join")
     first = parts[0]
     for i, part in enumerate(parts[1:], 1):
         if part.meter != first.meter:
             raise PieceError(f"part {i} differs in meter from part 0")
-    melody, chords, drums, changes, offset, bar, tempo = [], [], [], [], 0, 0, first.tempo
+    melody, chords, drums, offset, bar = [], [], [], 0, 0
+    tempi, sounds = [], []  # (bar, value) of every stretch, in order
     for part in parts:
         melody += [replace(n, start=n.start + offset, end=n.end + offset) for n in part.melody]
         chords += [replace(c, start=c.start + offset, end=c.end + offset) for c in part.chords]
         drums += [replace(h, step=h.step + offset) for h in part.drums]
-        for start, part_tempo in part.tempo_spans():
-            if part_tempo != tempo:
-                changes.append((bar + start // part.steps_per_bar, part_tempo))
-                tempo = part_tempo
+        tempi += [(bar + start // part.steps_per_bar, tempo) for start, tempo in part.tempo_spans()]
+        sounds += [(bar + start // part.steps_per_bar, instruments) for start, instruments in part.instrument_spans()]
         offset, bar = offset + part.total_steps, bar + part.bars
-    return replace(first, bars=bar, melody=tuple(melody), chords=tuple(chords), drums=tuple(drums), tempo_changes=tuple(changes))
+    return replace(first, bars=bar, melody=tuple(melody), chords=tuple(chords), drums=tuple(drums),
+                   tempo_changes=changes_of(tempi), instrument_changes=changes_of(sounds))
+
+
+def changes_of(stretches: list[tuple[int, object]]) -> tuple:
+    """(bar, value) of each stretch after the first whose value differs from the one before it."""
+    return tuple((bar, value) for (bar, value), (_, before) in zip(stretches[1:], stretches) if value != before)
 
 
 def content_key(part: Piece) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from music import CHORD_INTERVALS, DRUM_CLASSES, Chord, DrumHit, Key, Meter, Note, Piece
+from music import CHORD_INTERVALS, DRUM_CLASSES, DRUM_KITS, Chord, DrumHit, Instruments, Key, Meter, Note, Piece
 
 METERS = [Meter(4, 4), Meter(3, 4), Meter(6, 8), Meter(2, 4)]
 
@@ -20,6 +20,19 @@ def monophonic_line(draw, total_steps: int, make):
     return events
 
 
+INSTRUMENTS = st.builds(Instruments, st.integers(0, 127), st.integers(0, 127), st.integers(0, 127), st.sampled_from(sorted(DRUM_KITS)))
+
+
+@st.composite
+def changes(draw, bars: int, values: st.SearchStrategy, first) -> tuple:
+    """A story's (bar, value) changes after the first bar's `first`: up to 3, each another value."""
+    out, current = [], first
+    for bar in sorted(draw(st.sets(st.integers(1, bars - 1), max_size=3))) if bars > 1 else ():
+        current = draw(values.filter(lambda value, before=current: value != before))
+        out.append((bar, current))
+    return tuple(out)
+
+
 @st.composite
 def pieces(draw, max_bars: int = 16, bars: int | None = None) -> Piece:
     meter = draw(st.sampled_from(METERS))
@@ -33,14 +46,12 @@ def pieces(draw, max_bars: int = 16, bars: int | None = None) -> Piece:
     )
     hit_keys = draw(st.sets(st.tuples(st.integers(0, total - 1), st.sampled_from(DRUM_CLASSES)), max_size=40))
     drums = [DrumHit(step, drum, draw(st.integers(1, 127))) for step, drum in sorted(hit_keys, key=lambda k: (k[0], k[1].value))]
-    tempo = draw(st.integers(40, 240))
-    changes, current = [], tempo
-    for bar in sorted(draw(st.sets(st.integers(1, bars - 1), max_size=3))) if bars > 1 else ():
-        current = draw(st.integers(40, 240).filter(lambda t, before=current: t != before))
-        changes.append((bar, current))
+    tempo, instruments = draw(st.integers(40, 240)), draw(INSTRUMENTS)
     return Piece(
         tempo=tempo,
-        tempo_changes=tuple(changes),
+        tempo_changes=draw(changes(bars, st.integers(40, 240), tempo)),
+        instruments=instruments,
+        instrument_changes=draw(changes(bars, INSTRUMENTS, instruments)),
         meter=meter,
         key=Key(draw(st.integers(0, 11)), draw(st.sampled_from(["major", "minor"]))),
         bars=bars,

@@ -396,4 +396,4 @@ def test_musiclm_demo_story_composed_and_run(players, server):
 
 def piece_tempo_at(piece: dict, bar: int) -> int:
     """The tempo a piece's bar is played at (its JSON's `tempo_changes`)."""
-    return [piece["tempo"], *(tempo for first, tempo in piece.get("tempo_changes", []) if first <= bar)][-1]
+    return [piece["tempo"], *(change["tempo"] for change in piece.get("tempo_changes", []) if change["bar"] <= bar)][-1]

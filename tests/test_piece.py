@@ -1,6 +1,6 @@
 import pytest
 
-from music import Chord, DrumHit, Key, Meter, Note, Piece, PieceError
+from music import Chord, DrumHit, Instruments, Key, Meter, Note, Piece, PieceError
 
 
 def make(**overrides) -> Piece:
@@ -39,6 +39,9 @@ def test_beat_steps_count_compound_meters_in_dotted_quarters(meter, beat):
         (dict(bars=4, tempo_changes=((2, 90), (1, 100))), "tempo change 1: bar 1 is out of range 3..3"),
         (dict(tempo_changes=((1, 120),)), "bar 1 is already at 120"),
         (dict(tempo_changes=((1, 900),)), "tempo 900 is out of range"),
+        (dict(instrument_changes=((1, Instruments()),)), "bar 1 already has these instruments"),
+        (dict(instrument_changes=((2, Instruments(melody=40)),)), "instrument change 0: bar 2 is out of range 1..1"),
+        (dict(instrument_changes=((1, 40),)), "must be \\(bar, Instruments\\)"),
     ],
 )
 def test_invalid_pieces_name_the_problem(overrides, message):
@@ -100,3 +103,9 @@ def test_a_tempo_map_times_each_bar_at_its_tempo():
     faster = piece.with_tempo(240)
     assert faster.tempo_changes == ((1, 120), (3, 400)) and faster.duration_seconds == pytest.approx(1 + 4 + 0.6)  # 480 clamped to the fastest
     assert make(bars=4, tempo=390, tempo_changes=((2, 400),)).with_tempo(400).tempo_changes == ()  # clamped onto the first tempo: no change
+
+
+def test_a_story_section_changes_the_instruments_from_its_first_bar():
+    violin = Instruments(melody=40, drums=32)
+    piece = make(bars=4, instrument_changes=((2, violin),))
+    assert [piece.instruments_at(step) for step in (0, 31, 32, 63, 80)] == [Instruments()] * 2 + [violin] * 3

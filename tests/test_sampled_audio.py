@@ -12,13 +12,14 @@ import io
 import subprocess
 import sys
 import wave
+from dataclasses import replace
 
 import mido
 import numpy as np
 import pytest
 import soundfile
 
-from music import DRUM_KITS, Chord, DrumHit, Instruments, Key, Meter, Note, Piece, piece_to_json, read_midi, sampled
+from music import DRUM_KITS, Chord, DrumHit, Instruments, Key, Meter, Note, Piece, join_sections, piece_to_json, read_midi, sampled
 from music.sampled import CHANNELS, SAMPLE_RATE, TAIL_SECONDS, SynthUnavailable, Tags, wav_info
 
 from .server import ROOT, asked_at_once
@@ -90,6 +91,19 @@ def test_the_drum_kit_is_the_one_the_piece_names(synth):
     standard, tr808 = (sampled.render(tune(instruments=Instruments(drums=kit), melody=False, chords=False)) for kit in (0, 25))
     assert np.abs(spectrum(standard) - spectrum(tr808)).max() > 6
     assert set(DRUM_KITS) <= sampled.kits()  # every kit a piece may name is in FluidR3_GM
+
+
+def test_a_story_section_is_heard_with_its_own_instruments(synth):
+    """The same line in two sections, flute then violin (a change on bar 4): the second half of
+    the render is the violin's, as violin alone plays it, not the flute's."""
+    flute, violin = Instruments(melody=73), Instruments(melody=40)
+    half = tune(bars=4, instruments=flute, chords=False, drums=False)
+    story = join_sections([half, replace(half, instruments=violin)])
+    assert story.instrument_changes == ((4, violin),)
+    heard = sampled.render(story)[round(half.duration_seconds * SAMPLE_RATE) :]
+    alone = {name: sampled.render(replace(half, instruments=sounds))[: len(heard)] for name, sounds in (("flute", flute), ("violin", violin))}
+    gap = {name: np.abs(spectrum(heard[: len(alone[name])]) - spectrum(sound)).max() for name, sound in alone.items()}
+    assert gap["violin"] < 3 < gap["flute"], gap
 
 
 def test_nothing_of_the_render_before_leaks_into_the_next(synth):

@@ -41,6 +41,7 @@ def test_the_demo_story_honours_each_section_and_joins_them(composer):
     joined = story.joined()
     assert joined.bars == 14 and story.starts() == [0, 4, 6] and joined.tempo == 90 and joined.tempo_changes == ((4, 140), (6, 110))
     assert joined.duration_seconds == pytest.approx(sum(p.duration_seconds for p in story.pieces))  # each section lasts as long as alone
+    assert [joined.instruments_at(bar * 16) for bar in story.starts()] == [p.instruments for p in story.pieces]  # and sounds as alone
     assert len(joined.melody) == sum(len(p.melody) for p in story.pieces)  # every section's notes, none lost at a seam
 
     demo = compose_story(composer, demo_sections(), seed=1)

@@ -13,7 +13,7 @@
 // once those notes end. So stopping a playback is forgetting its notes not yet handed over and
 // releasing what sounds; nothing is ever disposed. The audio clock (the AudioContext's
 // currentTime) is the clock the games read.
-import { CHORD_INTERVALS, SAMPLED_GAIN, SAMPLE_RELEASE, chordNotes, drumAddress, gain, instrumentsOf, nearestGridNote, noteAddress, samplesFor } from "./sample_grid.js";
+import { CHORD_INTERVALS, SAMPLED_GAIN, SAMPLE_RELEASE, chordNotes, drumAddress, gain, instrumentsAt, nearestGridNote, noteAddress, samplesFor } from "./sample_grid.js";
 
 const Tone = window.Tone;
 
@@ -85,7 +85,7 @@ export function secondsPerStep(piece) {
 /** Seconds from a piece's start to a step, at its tempo and tempo changes (a story's sections),
  * as music/piece.py's Piece.seconds_at: `secondsAt(piece)(step)`. */
 export function secondsAt(piece) {
-  const spans = [[0, piece.tempo], ...(piece.tempo_changes || []).map(([bar, tempo]) => [bar * piece.steps_per_bar, tempo])];
+  const spans = [[0, piece.tempo], ...(piece.tempo_changes || []).map(({ bar, tempo }) => [bar * piece.steps_per_bar, tempo])];
   return (step) => {
     let seconds = 0;
     for (let i = 0; i < spans.length; i++) {
@@ -248,7 +248,7 @@ export class Playback {
   piece(piece, when, { drums = true } = {}) {
     prepare(piece);
     const kit = this.kit;
-    const ins = instrumentsOf(piece);
+    const sounds = instrumentsAt(piece);
     const seconds = secondsAt(piece);
     const at = (step) => when + seconds(step);
     const held = (a, b) => seconds(b) - seconds(a); // a sampled note: as long as in the MIDI file
@@ -256,7 +256,7 @@ export class Playback {
     let last = when;
     for (const n of piece.melody) {
       this.#add(at(n.start), "melody", (t) => {
-        const sample = sampleOf(ins.melody, n.pitch);
+        const sample = sampleOf(sounds(n.start).melody, n.pitch);
         if (sample) this.#sample(sample, t, held(n.start, n.end), gain(n.velocity));
         else this.#synth(() => kit.melody.triggerAttackRelease(midiHz(n.pitch), len(n.start, n.end), t, n.velocity / 127));
       });
@@ -266,10 +266,10 @@ export class Playback {
       const root = 48 + c.root;
       const voiced = chordNotes(c); // the MIDI file's voicing, which the samples play (the synths have their own)
       this.#add(at(c.start), "chords", (t) => {
-        const chord = voiced.chords.map((n) => sampleOf(ins.chords, n.pitch));
+        const chord = voiced.chords.map((n) => sampleOf(sounds(c.start).chords, n.pitch));
         if (chord.length && chord.every(Boolean)) chord.forEach((sample, i) => this.#sample(sample, t, held(c.start, c.end), gain(voiced.chords[i].velocity)));
         else this.#synth(() => kit.chords.triggerAttackRelease(CHORD_INTERVALS[c.quality].map((i) => midiHz(root + 12 + i)), len(c.start, c.end), t, 0.6));
-        const bass = sampleOf(ins.bass, voiced.bass.pitch);
+        const bass = sampleOf(sounds(c.start).bass, voiced.bass.pitch);
         if (bass) this.#sample(bass, t, held(c.start, c.end), gain(voiced.bass.velocity));
         else this.#synth(() => kit.bass.triggerAttackRelease(midiHz(36 + c.root), len(c.start, c.end), t, 0.7));
       });
@@ -283,7 +283,7 @@ export class Playback {
         used.add(`${d.drum}:${d.step}`);
         const v = d.velocity / 127;
         this.#add(at(d.step), d.drum, (t) => {
-          const buffer = samples.get(drumAddress(ins.drums, d.drum));
+          const buffer = samples.get(drumAddress(sounds(d.step).drums, d.drum));
           if (buffer) return this.#hit(d.drum, buffer, t, gain(d.velocity));
           // a closed hat chokes the open hat struck before it (not one on its own step: both sound)
           if (d.drum === "closed_hat" && t > (lastAt.open_hat ?? Infinity)) kit.open_hat.triggerRelease(t);

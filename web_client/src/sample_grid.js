@@ -27,6 +27,13 @@ export function instrumentsOf(piece) {
   return { ...DEFAULT_INSTRUMENTS, ...(piece.instruments || {}) };
 }
 
+/** The sounds of a note or hit starting at a step (music/piece.py's Piece.instruments_at): the
+ * piece's, or those of the story section it is in. `instrumentsAt(piece)(step)`. */
+export function instrumentsAt(piece) {
+  const spans = [[0, instrumentsOf(piece)], ...(piece.instrument_changes || []).map(({ bar, instruments }) => [bar * piece.steps_per_bar, { ...DEFAULT_INSTRUMENTS, ...instruments }])];
+  return (step) => spans.reduce((found, [first, sounds]) => (first <= step ? sounds : found), spans[0][1]);
+}
+
 export const noteAddress = (program, note) => `/api/sounds/${program}/${note}.ogg`;
 export const drumAddress = (kit, drum) => `/api/sounds/kit/${kit}/${drum}.ogg`;
 
@@ -48,15 +55,15 @@ export function chordNotes(chord) {
 export function samplesFor(pieces, grid) {
   const addresses = new Set();
   for (const piece of [].concat(pieces)) {
-    const ins = instrumentsOf(piece);
+    const sounds = instrumentsAt(piece);
     const note = (program, pitch) => addresses.add(noteAddress(program, nearestGridNote(pitch, grid)));
-    for (const n of piece.melody || []) note(ins.melody, n.pitch);
+    for (const n of piece.melody || []) note(sounds(n.start).melody, n.pitch);
     for (const c of piece.chords || []) {
       const { chords, bass } = chordNotes(c);
-      for (const n of chords) note(ins.chords, n.pitch);
-      note(ins.bass, bass.pitch);
+      for (const n of chords) note(sounds(c.start).chords, n.pitch);
+      note(sounds(c.start).bass, bass.pitch);
     }
-    for (const d of piece.drums || []) addresses.add(drumAddress(ins.drums, d.drum));
+    for (const d of piece.drums || []) addresses.add(drumAddress(sounds(d.step).drums, d.drum));
   }
   return [...addresses];
 }

@@ -4,7 +4,7 @@
 // Run: node --test web_client/test/
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { chordNotes, gain, instrumentsOf, nearestGridNote, samplesFor } from "../src/sample_grid.js";
+import { chordNotes, gain, instrumentsAt, instrumentsOf, nearestGridNote, samplesFor } from "../src/sample_grid.js";
 
 const GRID = { lowest: 24, highest: 96, step: 3 }; // what GET /api/sounds answers
 
@@ -37,6 +37,18 @@ test("a piece without instruments (Beat Hunt's beats) is played on the defaults;
   assert.deepEqual(instrumentsOf({ melody: [] }), { melody: 73, chords: 0, bass: 33, drums: 0 });
   const beat = { drums: [{ step: 0, drum: "closed_hat" }] };
   assert.deepEqual(samplesFor([beat, beat, { melody: [{ pitch: 60 }] }], GRID), ["/api/sounds/kit/0/closed_hat.ogg", "/api/sounds/73/60.ogg"]);
+});
+
+test("a story's section is played on its own instruments from its first bar", () => {
+  const piece = {
+    steps_per_bar: 16,
+    melody: [{ pitch: 72, start: 0, end: 4 }, { pitch: 72, start: 32, end: 36 }],
+    drums: [{ step: 31, drum: "kick" }, { step: 32, drum: "kick" }],
+    instruments: { melody: 73, chords: 0, bass: 33, drums: 0 },
+    instrument_changes: [{ bar: 2, instruments: { melody: 40, chords: 0, bass: 33, drums: 32 } }],
+  };
+  assert.deepEqual([0, 31, 32, 100].map((step) => instrumentsAt(piece)(step).melody), [73, 73, 40, 40]);
+  assert.deepEqual(samplesFor(piece, GRID), ["/api/sounds/73/72.ogg", "/api/sounds/40/72.ogg", "/api/sounds/kit/0/kick.ogg", "/api/sounds/kit/32/kick.ogg"]);
 });
 
 test("a chord is voiced as the MIDI file has it, its bass the root two octaves below", () => {
