@@ -17,13 +17,13 @@ NODE_MODULES := web_client/node_modules/.installed
 run: $(VENV)/.installed-run $(NODE_MODULES) sound-packages
 	HOST=$(HOST) PORT=$(PORT) $(PY) -m game_server serve
 
-# The in-process tests are pure CPU and judge nothing by the clock: both cores at once. The
-# `slow` ones (a real server, browser, Redis or PostgreSQL) run one at a time after them: a Run
-# played at a person's timing must not share its core with a composer's training loop.
+# Two at a time, then the `realtime` tests (a page, a Run or Beat Hunt client on the round's
+# clock) one at a time: a Run played at a person's timing must not share its core with a test
+# that composes.
 test: lint $(NODE_MODULES) system-packages
 	cd web_client && node --test test/
-	$(PY) -m pytest -m "not slow" -n 2
-	$(PY) -m pytest -m slow
+	$(PY) -m pytest -m "not realtime" -n 2
+	$(PY) -m pytest -m realtime
 
 # The in-process tests only (no server process, browser, Redis or PostgreSQL): about a minute and a half.
 test-fast: lint $(NODE_MODULES) sound-packages

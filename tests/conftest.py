@@ -8,14 +8,20 @@ settings.register_profile("ci", deadline=None, max_examples=50, suppress_health_
 settings.load_profile("ci" if os.environ.get("CI") else "default")
 
 # A test that runs a real server process, a browser, Redis or PostgreSQL is `slow`: `make
-# test-fast` leaves those out (the in-process tests of the round path stay in).
+# test-fast` leaves those out (the in-process tests of the round path stay in). A test with a
+# page is also `realtime`, as are the socket clients that play Run and Beat Hunt on the clock:
+# `make test` runs every other test on both cores, and these after, one at a time.
 REAL_PROCESSES = {"server", "browser", "players", "redis_url", "postgres_url"}
+PAGES = {"browser", "players"}
 
 
 def pytest_collection_modifyitems(items):
     for item in items:
-        if REAL_PROCESSES & set(getattr(item, "fixturenames", ())):
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if REAL_PROCESSES & fixtures:
             item.add_marker(pytest.mark.slow)
+        if PAGES & fixtures:
+            item.add_marker(pytest.mark.realtime)
 
 
 def started_server(tmp_path_factory):

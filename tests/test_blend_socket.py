@@ -24,7 +24,7 @@ from .server import InProcessClient, Player, ServerProcess, heard_only_rate, wai
 
 SHARED_SERVER = True  # plays rounds only: one server for such modules (conftest.py)
 
-pytestmark = pytest.mark.timeout(240)
+pytestmark = [pytest.mark.timeout(240), pytest.mark.realtime]  # played on the round's clock
 
 
 def start_hunt(player: Player, level: int = 0, mode: str = "solo", partner: Player | None = None) -> dict:

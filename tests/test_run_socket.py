@@ -17,6 +17,7 @@ from music import piece_from_dict
 from .server import Clock, Player
 
 SHARED_SERVER = True  # plays rounds only: one server for such modules (conftest.py)
+pytestmark = pytest.mark.realtime  # bots that play on the round's clock
 
 
 def level_of(view: dict) -> run.Level:
