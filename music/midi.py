@@ -30,6 +30,7 @@ import numpy as np
 from .instruments import DRUM_KITS, Instruments
 from .piece import CHORD_INTERVALS, DRUM_CLASSES, Chord, DrumClass, DrumHit, Key, Meter, Note, Piece, PieceError
 from .quiet_imports import pretty_midi
+from .slicing import changes_of
 
 RESOLUTION = 480  # ticks per quarter note: 120 ticks per 16th step, exact
 CHORD_BASE = 48  # C3: chord voicings start at the root's pitch in this octave
@@ -232,29 +233,24 @@ def _piece_from_pretty_midi(pm: pretty_midi.PrettyMIDI, raw: mido.MidiFile) -> P
         key = Key(number % 12, "minor" if number >= 12 else "major")
     else:
         key = estimate_key([n.pitch for n in melody] or [CHORD_BASE + c.root for c in chords] or [60])
-    changes: dict[int, int] = {}
+    tempo_at: dict[int, int] = {0: tempo}  # bar -> the last tempo set on (or nearest) it
     for at, bpm in zip(tempo_times[1:], tempi[1:]):
         bar = int(round(step_of(float(at)) / meter.steps_per_bar))
         if 0 < bar < bars:
-            changes[bar] = int(round(float(bpm)))
-    kept, current = [], tempo
-    for bar, bpm in changes.items():
-        if bpm != current:
-            kept.append((bar, bpm))
-            current = bpm
+            tempo_at[bar] = int(round(float(bpm)))
+    sounds = _sounds_of(raw, meter.steps_per_bar, bars)
     try:
-        sounds, sound_changes = _sounds_of(raw, meter.steps_per_bar, bars)
-        return Piece(tempo=tempo, meter=meter, key=key, bars=bars, melody=melody, chords=chords, drums=drums, instruments=sounds,
-                     tempo_changes=tuple(kept), instrument_changes=sound_changes)
+        return Piece(tempo=tempo, meter=meter, key=key, bars=bars, melody=melody, chords=chords, drums=drums, instruments=sounds[0][1],
+                     tempo_changes=changes_of(list(tempo_at.items())), instrument_changes=changes_of(sounds))
     except PieceError as exc:
         raise MidiError(f"the MIDI file does not make a valid piece: {exc}") from None
 
 
-def _sounds_of(raw: mido.MidiFile, steps_per_bar: int, bars: int) -> tuple[Instruments, tuple[tuple[int, Instruments], ...]]:
-    """The programs of our own named tracks (the defaults for a part a file lacks, or a kit outside
-    General Standard's): the first, and where a later program change (on the nearest bar line)
-    changes them."""
-    programs: dict[int, dict[str, int]] = {}  # bar -> {part: program}
+def _sounds_of(raw: mido.MidiFile, steps_per_bar: int, bars: int) -> list[tuple[int, Instruments]]:
+    """(bar, instruments) from bar 0 on: the programs of our own named tracks (the defaults for a
+    part a file lacks, or a kit outside General Standard's), changed where a later program change
+    is (on the nearest bar line)."""
+    programs: dict[int, dict[str, int]] = {0: {}}  # bar -> {part: program}
     for track in raw.tracks:
         name = next((m.name for m in track if m.type == "track_name"), None)
         if name not in TRACKS:
@@ -269,9 +265,7 @@ def _sounds_of(raw: mido.MidiFile, steps_per_bar: int, bars: int) -> tuple[Instr
     for bar in sorted(programs):
         sounds = replace(sounds, **programs[bar])
         spans.append((bar, sounds))
-    first = spans[0][1] if spans and spans[0][0] == 0 else Instruments()
-    changes = [(bar, s) for (bar, s), (_, before) in zip(spans, [(0, first)] + spans) if bar > 0 and s != before]
-    return first, tuple(changes)
+    return spans
 
 
 def _skyline(events: list[tuple[int, int, int, int]]) -> list[Note]:
