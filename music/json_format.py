@@ -21,6 +21,7 @@ the musical rules; both kinds of error come out as PieceFormatError naming the f
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -110,14 +111,12 @@ def piece_to_dict(piece: Piece) -> dict[str, Any]:
         "melody": [{"pitch": n.pitch, "start": n.start, "end": n.end, "velocity": n.velocity} for n in piece.melody],
         "chords": [{"root": c.root, "quality": c.quality, "start": c.start, "end": c.end} for c in piece.chords],
         "drums": [{"step": h.step, "drum": h.drum.value, "velocity": h.velocity} for h in piece.drums],
-        "instruments": _instruments(piece.instruments),
+        "instruments": asdict(piece.instruments),
         **({"tempo_changes": [{"bar": bar, "tempo": tempo} for bar, tempo in piece.tempo_changes]} if piece.tempo_changes else {}),
-        **({"instrument_changes": [{"bar": bar, "instruments": _instruments(sounds)} for bar, sounds in piece.instrument_changes]} if piece.instrument_changes else {}),
+        **({"instrument_changes": [{"bar": bar, "instruments": asdict(sounds)} for bar, sounds in piece.instrument_changes]} if piece.instrument_changes else {}),
     }
 
 
-def _instruments(sounds: Instruments) -> dict[str, int]:
-    return {"melody": sounds.melody, "chords": sounds.chords, "bass": sounds.bass, "drums": sounds.drums}
 
 
 def piece_from_dict(data: Any) -> Piece:

@@ -28,9 +28,8 @@ import mido
 import numpy as np
 
 from .instruments import DRUM_KITS, Instruments
-from .piece import CHORD_INTERVALS, DRUM_CLASSES, Chord, DrumClass, DrumHit, Key, Meter, Note, Piece, PieceError
+from .piece import CHORD_INTERVALS, DRUM_CLASSES, Chord, DrumClass, DrumHit, Key, Meter, Note, Piece, PieceError, changes_of
 from .quiet_imports import pretty_midi
-from .slicing import changes_of
 
 RESOLUTION = 480  # ticks per quarter note: 120 ticks per 16th step, exact
 CHORD_BASE = 48  # C3: chord voicings start at the root's pitch in this octave

@@ -198,19 +198,22 @@ class Piece:
 
     def tempo_spans(self) -> list[tuple[int, int]]:
         """(first step, tempo) of each stretch at one tempo, in order: [(0, tempo)] for most pieces."""
-        return [(0, self.tempo)] + [(bar * self.steps_per_bar, tempo) for bar, tempo in self.tempo_changes]
+        return self._spans(self.tempo, self.tempo_changes)
 
     def tempo_at(self, bar: int) -> int:
         """The tempo bar `bar` is played at."""
-        return [tempo for first, tempo in self.tempo_spans() if first <= bar * self.steps_per_bar][-1]
+        return _value_at(self.tempo_spans(), bar * self.steps_per_bar)
 
     def instrument_spans(self) -> list[tuple[int, Instruments]]:
         """(first step, instruments) of each stretch played with one set of sounds, in order."""
-        return [(0, self.instruments)] + [(bar * self.steps_per_bar, instruments) for bar, instruments in self.instrument_changes]
+        return self._spans(self.instruments, self.instrument_changes)
 
     def instruments_at(self, step: int) -> Instruments:
         """The sounds of a note or hit that starts at `step`."""
-        return [instruments for first, instruments in self.instrument_spans() if first <= step][-1]
+        return _value_at(self.instrument_spans(), step)
+
+    def _spans(self, first, changes: tuple) -> list:
+        return [(0, first)] + [(bar * self.steps_per_bar, value) for bar, value in changes]
 
     def seconds_at(self, step: float) -> float:
         """When `step` sounds, in seconds from the piece's start (a step past the end counts at the
@@ -236,13 +239,8 @@ class Piece:
     def with_tempo(self, tempo: int) -> Piece:
         """The same notes at another tempo: steps stay, seconds change; tempo changes keep their
         ratio to the first tempo."""
-        scaled, current = [], tempo
-        for bar, t in self.tempo_changes:
-            t = min(MAX_TEMPO, max(MIN_TEMPO, round(t * tempo / self.tempo)))
-            if t != current:  # two tempi clamped to one are no change
-                scaled.append((bar, t))
-                current = t
-        return replace(self, tempo=tempo, tempo_changes=tuple(scaled))
+        scaled = [(bar, min(MAX_TEMPO, max(MIN_TEMPO, round(t * tempo / self.tempo)))) for bar, t in self.tempo_changes]
+        return replace(self, tempo=tempo, tempo_changes=changes_of([(0, tempo), *scaled]))  # two tempi clamped to one are no change
 
 
 def _check_piece(piece: Piece) -> None:
@@ -258,23 +256,9 @@ def _check_piece(piece: Piece) -> None:
     if not isinstance(piece.bars, int) or not 1 <= piece.bars <= MAX_BARS:
         raise PieceError(f"bars must be an integer 1..{MAX_BARS}, got {piece.bars!r}")
     total = piece.total_steps
-    previous_bar, previous_tempo = 0, piece.tempo
-    for i, change in enumerate(piece.tempo_changes):  # one way to write each tempo map: bars in order, each a change
-        if len(change) != 2:
-            raise PieceError(f"tempo change {i} must be (bar, tempo), got {change!r}")
-        _check_int(change[0], previous_bar + 1, piece.bars - 1, f"tempo change {i}: bar")
-        _check_int(change[1], MIN_TEMPO, MAX_TEMPO, f"tempo change {i}: tempo")
-        if change[1] == previous_tempo:
-            raise PieceError(f"tempo change {i}: bar {change[0]} is already at {previous_tempo}")
-        previous_bar, previous_tempo = change
-    previous_bar, previous_sounds = 0, piece.instruments
-    for i, change in enumerate(piece.instrument_changes):
-        if len(change) != 2 or not isinstance(change[1], Instruments):
-            raise PieceError(f"instrument change {i} must be (bar, Instruments), got {change!r}")
-        _check_int(change[0], previous_bar + 1, piece.bars - 1, f"instrument change {i}: bar")
-        if change[1] == previous_sounds:
-            raise PieceError(f"instrument change {i}: bar {change[0]} already has these instruments")
-        previous_bar, previous_sounds = change
+    _check_changes(piece, piece.tempo_changes, piece.tempo, "tempo", lambda tempo, where: _check_int(tempo, MIN_TEMPO, MAX_TEMPO, f"{where}: tempo"),
+                   lambda bar, tempo: f"bar {bar} is already at {tempo}")
+    _check_changes(piece, piece.instrument_changes, piece.instruments, "instrument", _check_instruments, lambda bar, _: f"bar {bar} already has these instruments")
 
     previous_end = 0
     for i, note in enumerate(piece.melody):
@@ -306,6 +290,36 @@ def _check_piece(piece: Piece) -> None:
         if (hit.step, hit.drum) in seen:
             raise PieceError(f"drum hit {i}: two {hit.drum.value} hits on step {hit.step}")
         seen.add((hit.step, hit.drum))
+
+
+def _check_changes(piece: Piece, changes: tuple, first, kind: str, check_value, unchanged) -> None:
+    """One way to write each map of changes: (bar, value) pairs, bars in order inside the piece,
+    each value another than the one before (`first` from bar 0)."""
+    previous_bar, previous = 0, first
+    for i, change in enumerate(changes):
+        where = f"{kind} change {i}"
+        if len(change) != 2:
+            raise PieceError(f"{where} must be (bar, {kind}), got {change!r}")
+        check_value(change[1], where)
+        _check_int(change[0], previous_bar + 1, piece.bars - 1, f"{where}: bar")
+        if change[1] == previous:
+            raise PieceError(f"{where}: {unchanged(change[0], previous)}")
+        previous_bar, previous = change
+
+
+def _check_instruments(value: object, where: str) -> None:
+    if not isinstance(value, Instruments):
+        raise PieceError(f"{where} must be (bar, Instruments), got {value!r}")
+
+
+def changes_of(stretches: list[tuple[int, object]]) -> tuple:
+    """(bar, value) of each stretch after the first whose value differs from the one before it."""
+    return tuple((bar, value) for (bar, value), (_, before) in zip(stretches[1:], stretches) if value != before)
+
+
+def _value_at(spans: list[tuple[int, object]], step: int):
+    """The value of the last span that starts at or before `step`."""
+    return [value for first, value in spans if first <= step][-1]
 
 
 def _check_int(value: object, low: int, high: int | None, what: str) -> None:

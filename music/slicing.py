@@ -13,7 +13,7 @@ import hashlib
 import json
 from dataclasses import replace
 
-from .piece import Piece, PieceError
+from .piece import Piece, PieceError, changes_of
 
 
 def cut_points_for(piece: Piece, parts: int) -> list[int]:
@@ -87,11 +87,6 @@ def join_sections(parts: list[Piece]) -> Piece:
         offset, bar = offset + part.total_steps, bar + part.bars
     return replace(first, bars=bar, melody=tuple(melody), chords=tuple(chords), drums=tuple(drums),
                    tempo_changes=changes_of(tempi), instrument_changes=changes_of(sounds))
-
-
-def changes_of(stretches: list[tuple[int, object]]) -> tuple:
-    """(bar, value) of each stretch after the first whose value differs from the one before it."""
-    return tuple((bar, value) for (bar, value), (_, before) in zip(stretches[1:], stretches) if value != before)
 
 
 def content_key(part: Piece) -> str:

@@ -111,8 +111,6 @@ const VIEW = `
   </div>
 </section>`;
 
-const GAME_NAMES = { sort: "Sort", run: "Run", blend: "Beat Hunt" };
-
 /** A select's options: [[value, label], ...]. */
 const options = (pairs) => pairs.map(([value, label]) => new Option(label, value));
 
@@ -542,6 +540,7 @@ class Studio {
     try {
       const response = await fetch("/api/games");
       const { games } = await response.json();
+      this.gameNames = Object.fromEntries(games.map((g) => [g.game, g.name]));
       const sort = games.find((g) => g.game === "sort"), run = games.find((g) => g.game === "run"), hunt = games.find((g) => g.game === "blend");
       this.$("studio-sort-level").replaceChildren(
         ...(sort?.ladders ?? []).map((ladder) => el("optgroup", { label: ladder.name }, ...options(ladder.levels.map((l) => [`${ladder.ladder}|${l.level}`, `${ladder.name}: ${l.name}`])))),
@@ -573,7 +572,7 @@ class Studio {
     // refused (the shell says why: Run's `unplayable_music`, Sort's `story_too_short`...): back to
     // the studio, where the music can be changed
     this.ctx.openTool("studio");
-    this.#say(`The ${GAME_NAMES[game]} round could not start on this music (the reason is at the top of the page): change it — re-roll some bars, compose again — and try again.`, true);
+    this.#say(`The ${this.gameNames?.[game] ?? game} round could not start on this music (the reason is at the top of the page): change it — re-roll some bars, compose again — and try again.`, true);
   }
 
   async #connectAndPlay() {

@@ -182,8 +182,7 @@ class GridRequest:
         else:  # the player's beat first, then spread from it
             own = beat_of(self.piece)
             pool = np.concatenate([own[None], pool[(pool != own).any(axis=(1, 2))]])
-            distance = hamming(pool)
-            chosen = spread(distance, range(len(pool)) if self.contrast == "contrasting" else np.argsort(distance[0], kind="stable")[:SIMILAR_POOL], 0)
+            chosen = corners_from(hamming(pool), self.contrast, 0)
             tempo = min(self.piece.tempo, MAX_TEMPO)
         blended = drums.blend(pool[chosen], self.n, self.meter, self.style)  # [row = y, column = x, T, 9]
         grid = blended.transpose(1, 0, 2, 3)
@@ -208,15 +207,21 @@ def hamming(patterns: np.ndarray) -> np.ndarray:
 
 
 def contrasting_corners(distance: np.ndarray, rng: np.random.Generator) -> list[int]:
-    """Four indices far apart: spread over every candidate from a random one."""
-    return spread(distance, range(len(distance)), int(rng.integers(len(distance))))
+    """Four indices far apart, from a random one (`corners_from`)."""
+    return corners_from(distance, "contrasting", int(rng.integers(len(distance))))
 
 
 def similar_corners(distance: np.ndarray, rng: np.random.Generator) -> list[int]:
-    """Four indices close together: spread over a random candidate's SIMILAR_POOL nearest
-    (itself first, at distance 0; all distinct, since the candidates are)."""
-    start = int(rng.integers(len(distance)))
-    return spread(distance, np.argsort(distance[start], kind="stable")[:SIMILAR_POOL], start)
+    """Four indices close together, from a random one (`corners_from`)."""
+    return corners_from(distance, "similar", int(rng.integers(len(distance))))
+
+
+def corners_from(distance: np.ndarray, contrast: str, start: int) -> list[int]:
+    """Four indices, `start` first: "contrasting", spread over every candidate; "similar", spread
+    over the SIMILAR_POOL nearest to `start` (itself first, at distance 0; all distinct, since the
+    candidates are)."""
+    pool = range(len(distance)) if contrast == "contrasting" else np.argsort(distance[start], kind="stable")[:SIMILAR_POOL]
+    return spread(distance, pool, start)
 
 
 def spread(distance: np.ndarray, pool, start: int) -> list[int]:
