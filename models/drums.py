@@ -30,7 +30,7 @@ from torch.nn import functional as F
 
 from . import checkpoint
 from .grooves import BEAT_STEPS, METERS, STEPS_PER_BAR, STYLES
-from .sampling import lstm_cell, sigmoid
+from .sampling import halve_sigmoid_gates, lstm_cell, sigmoid
 
 N_CLASSES = 9
 CHECKPOINT = checkpoint.CHECKPOINT_DIR / "drums.pt"
@@ -149,6 +149,7 @@ def _numpy_steps(fixed, w_previous, w_hidden, w_out, b_out, h, c, uniforms, temp
     """The decoder LSTM's step loop in numpy: fixed [B, T, 4H] (input part that does not depend
     on the previous step), w_previous [9, 4H], w_hidden [H, 4H], w_out [H, 9], h and c [B, H],
     uniforms [B, T, 9] or None (greedy) -> hits [B, T, 9] uint8."""
+    fixed, w_previous, w_hidden = (halve_sigmoid_gates(w) for w in (fixed, w_previous, w_hidden))
     hits = np.zeros(fixed.shape[:2] + (N_CLASSES,), dtype=np.uint8)
     previous = np.zeros((fixed.shape[0], N_CLASSES), dtype=np.float32)
     for t in range(fixed.shape[1]):
