@@ -8,9 +8,9 @@ one piece that changes as it goes (jazz, then pop, then rock, ... then Scottish 
                 re-expressed in the new key (MelodyComposer.join): where the key changes, those notes
                 are the pivot the new key is entered through, and the line carries on from them
     latent      halfway (slerp) from the section before's to a fresh one, so neighbours share material
-    melody      joins drawn one at a time (JOIN_CANDIDATES), the first with a note a bar that copies
-                no 4 bars of a training tune (or by the section's density, the sparsest or busiest
-                of DENSITY_CANDIDATES)
+    melody      of CANDIDATES joins a try, the first with a note a bar that copies no 4 bars of a
+                training tune (or by the section's density, the sparsest or busiest of
+                DENSITY_CANDIDATES)
     chords      the harmonizer, in the section's key; drums: the section's style or groove, density
                 (all sections' at once: models.composer.story_drums)
     tempo       o_k's, or the style's draw: each section keeps its own, and its instruments (a Sort
@@ -27,15 +27,8 @@ from numpy.random import default_rng
 
 from music import Key, Meter, Note, Piece, accent, join_sections
 
-from .composer import ATTEMPTS, DENSITY_CANDIDATES, TEMPERATURE, TEMPO_RANGE, Composer, by_density
+from .composer import ATTEMPTS, CANDIDATES, DENSITY_CANDIDATES, TEMPERATURE, TEMPO_RANGE, Composer, by_density
 from .options import MAX_SECTIONS, ComposerError, Section, section_starts
-
-# A story's sections decode one after another (each reads the bar before it), so a section's
-# decode time is the story's critical path. A row of the decoder's batch costs about as much as
-# a decode of its own (the recurrent matmul is per row), and a section of 2-8 bars is servable at
-# the first draw nearly always (448 of 448 measured, every style and meter), so each attempt
-# draws one join, not four.
-JOIN_CANDIDATES = 1
 
 
 @dataclass(frozen=True)
@@ -70,7 +63,7 @@ def compose_story(composer: Composer, sections: list[Section] | tuple[Section, .
         key = composer.keys.draw(o.style, rng, mode=o.mood)
         key = Key(o.key if o.key is not None else key.tonic, key.mode)
         tempo = o.tempo if o.tempo is not None else int(rng.integers(TEMPO_RANGE[o.style][0], TEMPO_RANGE[o.style][1] + 1))
-        count = DENSITY_CANDIDATES if o.density in ("sparse", "busy") else JOIN_CANDIDATES
+        count = DENSITY_CANDIDATES if o.density in ("sparse", "busy") else CANDIDATES
         for _ in range(ATTEMPTS):
             candidates, latents = composer.melody.join(last_bar, z_before, section.bars, meter, o.style, key.tonic, key.mode, count, rng,
                                                        ends_tune=i == len(sections) - 1, temperature=temperature)
