@@ -34,6 +34,7 @@ the counts per ladder rung.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 import numpy as np
 
@@ -157,6 +158,9 @@ class GridRequest:
     meter: str = "4/4"
     style: str = DEFAULT_STYLE
     piece: Piece | None = None
+    # A round is ~30 s and a refill waits behind Run levels in a busy composer: at the pool's depth
+    # (3) four of five levels' grids ran out under bench/realtime.py's mixed load. A grid is ~35 KB.
+    depth_factor: ClassVar[int] = 3
 
     def __post_init__(self) -> None:
         if not isinstance(self.n, int) or isinstance(self.n, bool) or not 5 <= self.n <= 11:
