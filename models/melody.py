@@ -20,6 +20,7 @@ works in C (encoding.py) and conditions on meter, style and mode. Decoding runs 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import cached_property
 from pathlib import Path
 
@@ -80,10 +81,12 @@ class MelodyComposer:
     def z_dim(self) -> int:
         return self.model.config.z_dim
 
-    def _cond(self, meter: str, style: str, mode: str, batch: int) -> torch.Tensor:
-        ids = [torch.full((batch,), table.index(value), dtype=torch.long) for table, value in ((METERS, meter), (STYLES, style), (MODES, mode))]
+    def _cond(self, meter: str, style: str, mode: str | Sequence[str], batch: int) -> torch.Tensor:
+        """[batch, C]; `mode` one for all rows or one a row."""
+        ids = [torch.full((batch,), table.index(value), dtype=torch.long) for table, value in ((METERS, meter), (STYLES, style))]
+        modes = torch.full((batch,), MODES.index(mode)) if isinstance(mode, str) else torch.tensor([MODES.index(m) for m in mode])
         with torch.no_grad():
-            return self.model.condition(*ids)
+            return self.model.condition(*ids, modes)
 
     def _decode(self, z: torch.Tensor, bars: int, meter: str, style: str, mode: str, temperature: float, rng, forced=None, repeats=None,
                 ends_tune: bool = False, top_p: float = 1.0) -> list[np.ndarray]:
@@ -115,15 +118,19 @@ class MelodyComposer:
             mu, _ = self.model.encode(torch.from_numpy(np.stack(tokens)), bars, self._cond(meter, style, mode, len(tokens)))
         return mu
 
-    def sample(self, bars: int, meter: str, style: str, tonic: int, mode: str, temperature: float = 1.0, seed: int | None = None, count: int = 1,
+    def sample(self, bars: int, meter: str, style: str, tonic: int, mode: str | Sequence[str], temperature: float = 1.0, seed: int | None = None, count: int = 1,
                forms: list | None = None, ends_tune: bool = True, top_p: float = TOP_P) -> list[np.ndarray]:
-        """`count` melodies of `bars` bars in the key (tonic, mode). `forms`: one per melody,
+        """`count` melodies of `bars` bars in the key (tonic, mode); `mode` one for all or one a
+        melody (a batch of pieces in many keys decodes at once). `forms`: one per melody,
         which bars repeat which (models/forms.py); None writes every bar anew. `ends_tune`: the
         melody closes as a tune does (False for a fragment that ends nothing); then its last two
         bars are written for their place, never copied by the form: a copied cadence was decoded
         in the middle of the piece, where the model never saw a tune end, and ended on the tonic
         less often (docs/composer.md)."""
-        check_request(bars, meter, style, temperature, mode)
+        for one in [mode] if isinstance(mode, str) else mode:
+            check_request(bars, meter, style, temperature, one)
+        if not isinstance(mode, str) and len(mode) != count:
+            raise ComposerError(f"{len(mode)} modes for {count} melodies")
         rng = np.random.default_rng(seed)
         z = self.fresh_latents(bars, count, rng)
         repeats = None if forms is None else np.asarray(forms, dtype=np.int64).reshape(count, bars).copy()

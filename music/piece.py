@@ -256,37 +256,35 @@ def _check_piece(piece: Piece) -> None:
     if not isinstance(piece.bars, int) or not 1 <= piece.bars <= MAX_BARS:
         raise PieceError(f"bars must be an integer 1..{MAX_BARS}, got {piece.bars!r}")
     total = piece.total_steps
-    _check_changes(piece, piece.tempo_changes, piece.tempo, "tempo", lambda tempo, where: _check_int(tempo, MIN_TEMPO, MAX_TEMPO, f"{where}: tempo"),
+    _check_changes(piece, piece.tempo_changes, piece.tempo, "tempo", lambda tempo, i: _check_int(tempo, MIN_TEMPO, MAX_TEMPO, "tempo", "tempo change", i),
                    lambda bar, tempo: f"bar {bar} is already at {tempo}")
     _check_changes(piece, piece.instrument_changes, piece.instruments, "instrument", _check_instruments, lambda bar, _: f"bar {bar} already has these instruments")
 
     previous_end = 0
     for i, note in enumerate(piece.melody):
-        where = f"melody note {i}"
-        _check_int(note.pitch, 0, 127, f"{where}: pitch")
-        _check_int(note.velocity, 1, 127, f"{where}: velocity")
-        _check_int(note.start, 0, total - 1, f"{where}: start step")
-        _check_int(note.end, note.start + 1, None, f"{where}: end step")
+        _check_int(note.pitch, 0, 127, "pitch", "melody note", i)
+        _check_int(note.velocity, 1, 127, "velocity", "melody note", i)
+        _check_int(note.start, 0, total - 1, "start step", "melody note", i)
+        _check_int(note.end, note.start + 1, None, "end step", "melody note", i)
         if note.start < previous_end:
-            raise PieceError(f"{where} starts at step {note.start}, before the previous note ends ({previous_end}): the melody must be monophonic and sorted")
+            raise PieceError(f"melody note {i} starts at step {note.start}, before the previous note ends ({previous_end}): the melody must be monophonic and sorted")
         previous_end = note.end
 
     previous_end = 0
     for i, chord in enumerate(piece.chords):
-        where = f"chord {i}"
-        _check_int(chord.root, 0, 11, f"{where}: root")
+        _check_int(chord.root, 0, 11, "root", "chord", i)
         if chord.quality not in CHORD_INTERVALS:
-            raise PieceError(f"{where}: unknown quality {chord.quality!r} (known: {', '.join(CHORD_INTERVALS)})")
-        _check_int(chord.start, 0, total - 1, f"{where}: start step")
-        _check_int(chord.end, chord.start + 1, None, f"{where}: end step")
+            raise PieceError(f"chord {i}: unknown quality {chord.quality!r} (known: {', '.join(CHORD_INTERVALS)})")
+        _check_int(chord.start, 0, total - 1, "start step", "chord", i)
+        _check_int(chord.end, chord.start + 1, None, "end step", "chord", i)
         if chord.start < previous_end:
-            raise PieceError(f"{where} starts at step {chord.start}, before the previous chord ends ({previous_end})")
+            raise PieceError(f"chord {i} starts at step {chord.start}, before the previous chord ends ({previous_end})")
         previous_end = chord.end
 
     seen = set()
     for i, hit in enumerate(piece.drums):
-        _check_int(hit.step, 0, total - 1, f"drum hit {i}: step")
-        _check_int(hit.velocity, 1, 127, f"drum hit {i}: velocity")
+        _check_int(hit.step, 0, total - 1, "step", "drum hit", i)
+        _check_int(hit.velocity, 1, 127, "velocity", "drum hit", i)
         if (hit.step, hit.drum) in seen:
             raise PieceError(f"drum hit {i}: two {hit.drum.value} hits on step {hit.step}")
         seen.add((hit.step, hit.drum))
@@ -297,19 +295,18 @@ def _check_changes(piece: Piece, changes: tuple, first, kind: str, check_value, 
     each value another than the one before (`first` from bar 0)."""
     previous_bar, previous = 0, first
     for i, change in enumerate(changes):
-        where = f"{kind} change {i}"
         if len(change) != 2:
-            raise PieceError(f"{where} must be (bar, {kind}), got {change!r}")
-        check_value(change[1], where)
-        _check_int(change[0], previous_bar + 1, piece.bars - 1, f"{where}: bar")
+            raise PieceError(f"{kind} change {i} must be (bar, {kind}), got {change!r}")
+        check_value(change[1], i)
+        _check_int(change[0], previous_bar + 1, piece.bars - 1, "bar", f"{kind} change", i)
         if change[1] == previous:
-            raise PieceError(f"{where}: {unchanged(change[0], previous)}")
+            raise PieceError(f"{kind} change {i}: {unchanged(change[0], previous)}")
         previous_bar, previous = change
 
 
-def _check_instruments(value: object, where: str) -> None:
+def _check_instruments(value: object, i: int) -> None:
     if not isinstance(value, Instruments):
-        raise PieceError(f"{where} must be (bar, Instruments), got {value!r}")
+        raise PieceError(f"instrument change {i} must be (bar, Instruments), got {value!r}")
 
 
 def changes_of(stretches: list[tuple[int, object]]) -> tuple:
@@ -322,7 +319,12 @@ def _value_at(spans: list[tuple[int, object]], step: int):
     return [value for first, value in spans if first <= step][-1]
 
 
-def _check_int(value: object, low: int, high: int | None, what: str) -> None:
+def _check_int(value: object, low: int, high: int | None, field: str, item: str, i: int) -> None:
+    """`field` of `item` i (say the pitch of melody note 3) is an integer in low..high. The
+    message is written only when it is not: a piece's every note and hit comes through here."""
+    if type(value) is int and low <= value and (high is None or value <= high):
+        return
+    what = f"{item} {i}: {field}"
     if not isinstance(value, int) or isinstance(value, bool):
         raise PieceError(f"{what} must be an integer, got {value!r}")
     if value < low or (high is not None and value > high):

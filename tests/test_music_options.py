@@ -71,6 +71,15 @@ def test_mood_is_right_in_at_least_95_percent(composer):
     assert right / total >= 0.95, f"{right} of {total}"
 
 
+def test_a_batch_in_many_keys_writes_each_piece_in_its_mode(composer):
+    """compose_many decodes its major and minor pieces in one batch, each row in its own mode."""
+    pieces = composer.compose_many(64, bars=8, style="scottish", seed=3)
+    minor = [p for p in pieces if p.key.mode == "minor"]  # about one in five of the style's keys
+    assert len(minor) >= 6, len(minor)
+    assert sum(mood_heard(p) == "minor" for p in minor) >= 0.8 * len(minor)
+    assert sum(mood_heard(p) == p.key.mode for p in pieces) >= 0.9 * len(pieces)
+
+
 def test_density_thins_or_fills_melody_and_drums(composer):
     def per_bar(density):
         pieces = [composer.compose_options(MusicOptions(density=density), bars=8, seed=seed) for seed in range(10)]
