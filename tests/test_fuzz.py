@@ -184,6 +184,11 @@ class Hostile:
         if self.round_over and (self.game == "run" or Hostile.round_starts_left > 0):  # Run levels are quick to make
             Hostile.round_starts_left -= self.game == "sort"
             started = self.player.call("start_round", {}, timeout=60)
+            if not started["ok"] and started["error"]["code"] == "room_not_full":  # an example left it alone in a co-op room it made
+                self.ok("leave_room", {})
+                self.code = self.ok("create_room", {"game": self.game, "level": 0})["room"]["code"]
+                self.seq, self.room_game = 0, self.game
+                started = self.player.call("start_round", {}, timeout=60)
             assert started["ok"] or started["error"]["code"] == "composer_busy", started  # busy: try again next example
             if started["ok"]:
                 self.take_round(started["round"])
