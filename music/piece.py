@@ -59,6 +59,7 @@ class DrumClass(str, Enum):
 
 
 DRUM_CLASSES: tuple[DrumClass, ...] = tuple(DrumClass)
+DRUM_ORDER: dict[DrumClass, int] = {drum: i for i, drum in enumerate(DRUM_CLASSES)}  # a column of a pattern [T, 9]
 
 
 class PieceError(ValueError):
@@ -159,7 +160,7 @@ class DrumHit:
                 raise PieceError(f"unknown drum class {self.drum!r}") from None
 
     def sort_key(self) -> tuple[int, int]:
-        return self.step, DRUM_CLASSES.index(self.drum)
+        return self.step, DRUM_ORDER[self.drum]
 
 
 @dataclass(frozen=True)
@@ -342,8 +343,8 @@ def accent(step: int, meter: Meter) -> int:
 def drum_hits(pattern, meter: Meter, crash: bool = False) -> tuple[DrumHit, ...]:
     """A multi-hot drum pattern (a numpy array [steps, 9], columns in DRUM_CLASSES order) as
     DrumHits in order, velocities by accent. `crash`: a crash on step 0 too, as a piece opens."""
-    hits = {(int(step), DRUM_CLASSES[int(drum)]) for step, drum in zip(*pattern.nonzero())}
+    hits = set(zip(*(index.tolist() for index in pattern.nonzero())))  # (step, column)
     if crash:
-        hits.add((0, DrumClass.CRASH))
-    return tuple(sorted((DrumHit(step, drum, accent(step, meter)) for step, drum in hits), key=DrumHit.sort_key))
+        hits.add((0, DRUM_ORDER[DrumClass.CRASH]))
+    return tuple(DrumHit(step, DRUM_CLASSES[column], accent(step, meter)) for step, column in sorted(hits))
 
