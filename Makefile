@@ -19,11 +19,11 @@ run: $(VENV)/.installed-run $(NODE_MODULES) sound-packages
 
 # Two at a time, then the `realtime` tests (a page, a Run or Beat Hunt client on the round's
 # clock) one at a time: a Run played at a person's timing must not share its core with a test
-# that composes. The long session (`beside`) runs on the other core meanwhile.
+# that composes.
 test: lint $(NODE_MODULES) system-packages
 	cd web_client && node --test test/
 	$(PY) -m pytest -m "not realtime" -n 2
-	$(PY) -m pytest -m realtime -n 2 --dist loadgroup
+	$(PY) -m pytest -m realtime
 
 # The in-process tests only (no server process, browser, Redis or PostgreSQL): about a minute and a half.
 test-fast: lint $(NODE_MODULES) sound-packages

@@ -10,9 +10,7 @@ settings.load_profile("ci" if os.environ.get("CI") else "default")
 # A test that runs a real server process, a browser, Redis or PostgreSQL is `slow`: `make
 # test-fast` leaves those out (the in-process tests of the round path stay in). A test with a
 # page is also `realtime`, as are the socket clients that play Run and Beat Hunt on the clock:
-# `make test` runs every other test on both cores, and these after, one at a time, except that a
-# test marked `beside` (the long session: a page at a person's pace, idle most of the time) runs
-# on the other core meanwhile (`--dist loadgroup`: one xdist group each).
+# `make test` runs every other test on both cores, and these after, one at a time.
 REAL_PROCESSES = {"server", "browser", "players", "redis_url", "postgres_url"}
 PAGES = {"browser", "players"}
 
@@ -24,8 +22,6 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.slow)
         if PAGES & fixtures:
             item.add_marker(pytest.mark.realtime)
-        if item.get_closest_marker("realtime"):
-            item.add_marker(pytest.mark.xdist_group("beside" if item.get_closest_marker("beside") else "realtime"))
 
 
 def started_server(tmp_path_factory):

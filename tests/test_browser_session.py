@@ -82,7 +82,6 @@ def run_level(player) -> dict:
 
 
 @pytest.mark.slow
-@pytest.mark.beside  # ~3 minutes, mostly waiting at a person's pace: beside the other realtime tests
 def test_a_long_session_in_one_page_stays_clean(players, server):
     player = players("Marathon")
     rounds = climb_sort_ladder(player, server, "slices", len(sort.LADDERS["slices"]))
