@@ -11,10 +11,11 @@ change step to step is folded into tables once:
 
 which is the same arithmetic as MelodyVAE.decode_teacher_forced (tests/test_composer.py checks
 the logits agree). Every table's input, forget and output gate columns are stored halved
-(`halve_sigmoid_gates`), so that one tanh over the gates gives all four (see `lstm_cell`). Sampling uses the Gumbel-max trick with a seeded numpy Generator:
-argmax(logits / T + Gumbel noise) is a draw from softmax(logits / T). With top_p < 1 the draw is
-from the nucleus only (Holtzman et al., 2020): the fewest tokens whose probability adds up to
-top_p, the unlikely tail masked out, which keeps the rare wrong leap or stray 16th out of a tune.
+(`halve_sigmoid_gates`), so that one tanh over the gates gives all four (see `lstm_cell`).
+Sampling uses the Gumbel-max trick with a seeded numpy Generator: argmax(logits / T + Gumbel
+noise) is a draw from softmax(logits / T). With top_p < 1 the draw is from the nucleus only
+(Holtzman et al., 2020): the fewest tokens whose probability adds up to top_p, the unlikely tail
+masked out, which keeps the rare wrong leap or stray 16th out of a tune.
 """
 
 from __future__ import annotations
