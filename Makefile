@@ -19,11 +19,10 @@ run: $(VENV)/.installed-run $(NODE_MODULES) sound-packages
 
 # Two at a time, then the `realtime` tests (a page, a Run or Beat Hunt client on the round's
 # clock) one at a time: a Run played at a person's timing must not share its core with a test
-# that composes. `worksteal`: a worker that runs out takes tests from the other's queue, so a
-# 40-second test dealt last does not leave one core idle at the end.
+# that composes.
 test: lint $(NODE_MODULES) system-packages
 	cd web_client && node --test test/
-	$(PY) -m pytest -m "not realtime" -n 2 --dist worksteal
+	$(PY) -m pytest -m "not realtime" -n 2
 	$(PY) -m pytest -m realtime
 
 # The in-process tests only (no server process, browser, Redis or PostgreSQL): about a minute and a half.
