@@ -196,17 +196,15 @@ class DrumComposer:
     @torch.no_grad()
     def sample(self, meter: str, style: str, seed: int | None = None, temperature: float = TEMPERATURE, count: int = 1) -> np.ndarray:
         """-> [count, T, 9] uint8 patterns, z from the prior; a seed gives the same patterns."""
-        meters, styles = self._ids(meter, style, count)
-        rng = np.random.default_rng(seed)
-        z = torch.from_numpy(rng.standard_normal((count, self.model.config.z_dim), dtype=np.float32))
-        return self.model.generate(z, meters, styles, self.steps(meter), temperature, rng)
+        return self.sample_each(meter, [style], [seed], count, temperature)[0]
 
     @torch.no_grad()
-    def sample_each(self, meter: str, styles: list[str], seeds: list[int], count: int, temperature: float = TEMPERATURE) -> np.ndarray:
-        """-> [len(styles), count, T, 9]: for each style and seed what `sample` draws (the same z
-        and uniforms), decoded in one batch: a story's sections ask once, not once a section."""
+    def sample_each(self, meter: str, styles: list[str], seeds: list[int | None], count: int, temperature: float = TEMPERATURE) -> np.ndarray:
+        """-> [len(styles), count, T, 9]: for each style and seed `count` patterns, z from the
+        prior and then the sampling's uniforms drawn from that seed, all decoded in one batch: a
+        story's sections ask once, not once a section."""
         rows = [np.random.default_rng(seed) for seed in seeds]
-        z = [r.standard_normal((count, self.model.config.z_dim), dtype=np.float32) for r in rows]  # as sample: z, then the uniforms
+        z = [r.standard_normal((count, self.model.config.z_dim), dtype=np.float32) for r in rows]
         uniforms = np.concatenate([r.random((count, self.steps(meter), N_CLASSES), dtype=np.float32) for r in rows]) if temperature > 0 else None
         meters, style_ids = self._ids_each(meter, styles, count)
         hits = self.model.generate(torch.from_numpy(np.concatenate(z)), meters, style_ids, self.steps(meter), temperature, uniforms=uniforms)

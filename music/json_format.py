@@ -117,8 +117,6 @@ def piece_to_dict(piece: Piece) -> dict[str, Any]:
     }
 
 
-
-
 def piece_from_dict(data: Any) -> Piece:
     try:
         parsed = _PieceIn.model_validate(data)
