@@ -71,11 +71,11 @@ class MelodyComposer:
         prior_path = Path(path).parent / "latent_prior.npz"
         return cls(model, meta, LatentPrior.load(prior_path) if prior_path.exists() else None)
 
-    def fresh_latents(self, bars: int, count: int, rng: np.random.Generator) -> torch.Tensor:
-        """[count, Z] latents for new melodies of `bars` bars."""
+    def fresh_latents(self, bars: int, count: int, rng: np.random.Generator, meter: str, style: str) -> torch.Tensor:
+        """[count, Z] latents for new melodies of `bars` bars in this meter and style."""
         if self.prior is None:
             return torch.from_numpy(rng.standard_normal((count, self.z_dim)).astype(np.float32))
-        return torch.from_numpy(self.prior.draw(bars, count, rng))
+        return torch.from_numpy(self.prior.draw(bars, count, rng, meter, style))
 
     @cached_property
     def z_dim(self) -> int:
@@ -132,7 +132,7 @@ class MelodyComposer:
         if not isinstance(mode, str) and len(mode) != count:
             raise ComposerError(f"{len(mode)} modes for {count} melodies")
         rng = np.random.default_rng(seed)
-        z = self.fresh_latents(bars, count, rng)
+        z = self.fresh_latents(bars, count, rng, meter, style)
         repeats = None if forms is None else np.asarray(forms, dtype=np.int64).reshape(count, bars).copy()
         if repeats is not None and ends_tune:
             repeats[:, -2:] = -1
@@ -195,7 +195,7 @@ class MelodyComposer:
             raise ComposerError("the primer has no notes")
         forced, shift = self._tokens_in_c(primer, primer_bars, meter, tonic)
         rng = np.random.default_rng(seed)
-        z = self.fresh_latents(bars, CONTINUATION_CANDIDATES, rng)
+        z = self.fresh_latents(bars, CONTINUATION_CANDIDATES, rng, meter, style)
         cond = self._cond(meter, style, mode, CONTINUATION_CANDIDATES)
         endings = torch.tensor([ending_ids(bars, True)]).expand(CONTINUATION_CANDIDATES, bars)
         with torch.no_grad():
@@ -222,7 +222,7 @@ class MelodyComposer:
         and their latents [count, Z]."""
         check_request(bars + 1, meter, style, temperature, mode)
         steps = STEPS_PER_BAR[meter]
-        fresh = self.fresh_latents(bars + 1, count, rng)
+        fresh = self.fresh_latents(bars + 1, count, rng, meter, style)
         z = fresh if z_before is None else torch.stack([slerp(z_before, f, JOIN) for f in fresh])
         forced = np.full((count, (bars + 1) * steps), -1, dtype=np.int64)
         if len(previous_bar):
@@ -231,9 +231,7 @@ class MelodyComposer:
         for notes in self._decode(z, bars + 1, meter, style, mode, temperature, rng, forced=forced, ends_tune=ends_tune, top_p=top_p):
             notes = notes[notes[:, 1] >= steps].copy()
             notes[:, 1:] -= steps
-            # placed as every melody is (to_key), not where the bar before sounded: a story's
-            # sections would otherwise climb or sink section by section
-            melodies.append(to_key(notes, tonic))
+            melodies.append(near_the_seam(to_key(notes, tonic), previous_bar))
         return melodies, z
 
 
@@ -245,6 +243,21 @@ def to_key(notes_in_c: np.ndarray, tonic: int) -> np.ndarray:
     shift = tonic if tonic <= 6 else tonic - 12
     notes[:, 0] += shift
     return notes
+
+
+def near_the_seam(notes: np.ndarray, previous_bar: np.ndarray) -> np.ndarray:
+    """A story section placed as every melody is (to_key), or an octave above or below that if
+    its first note then lies nearer the last note of the bar before: the section carries on the
+    line without jumping an octave (the bar the decoder read was moved into the model's range, so
+    the line it continued may sit an octave off), and, never more than an octave from where
+    to_key puts it, sections cannot climb or sink section by section."""
+    if len(notes) == 0 or len(previous_bar) == 0:
+        return notes
+    last = int(np.asarray(previous_bar)[-1, 0])
+    shift = min((0, -12, 12), key=lambda octave: abs(int(notes[0, 0]) + octave - last))
+    placed = notes.copy()
+    placed[:, 0] += shift
+    return placed
 
 
 def slerp(a: torch.Tensor, b: torch.Tensor, t: float) -> torch.Tensor:
