@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 from numpy.random import default_rng  # imported with the models: numpy loads it lazily, ~6 ms on the first piece
 
-from music import Chord, DrumHit, Instruments, Key, Meter, Note, Piece, accent, drum_hits
+from music import Chord, DrumHit, Instruments, Key, Meter, Piece, accented_melody, drum_hits
 
 from . import checkpoint
 from .drums import DrumComposer
@@ -124,7 +124,7 @@ class Composer:
             tempo = int(rng.integers(low, high + 1))
         the_meter = Meter.parse(meter)
         notes = self._fresh_melody(bars, meter, style, key, temperature, rng, density)
-        melody = tuple(Note(start=int(s), end=int(e), pitch=int(p), velocity=accent(int(s), the_meter)) for p, s, e in notes)
+        melody = accented_melody(notes.tolist(), the_meter)
         chords = tuple(self.harmonizer.harmonize(melody, key, the_meter, bars))
         drums = self._drums_each([(bars, style, groove, density)], the_meter, rng)[0]
         return Piece(tempo=tempo, meter=the_meter, key=key, bars=bars, melody=melody, chords=chords, drums=drums, instruments=instruments or Instruments())
@@ -159,7 +159,7 @@ class Composer:
         pieces: list[Piece] = []
         for key, notes_in_c, groove in zip(keys, melodies, grooves):
             notes = to_key(notes_in_c, key.tonic)
-            melody = tuple(Note(start=int(s), end=int(e), pitch=int(p), velocity=accent(int(s), the_meter)) for p, s, e in notes)
+            melody = accented_melody(notes.tolist(), the_meter)
             chords = tuple(self.harmonizer.harmonize(melody, key, the_meter, bars))
             drums = self._drum_hits(groove, None, bars, the_meter)
             pieces.append(Piece(tempo=int(rng.integers(low, high + 1)), meter=the_meter, key=key, bars=bars, melody=melody, chords=chords, drums=drums))
@@ -384,7 +384,8 @@ def notes_of(piece: Piece) -> np.ndarray:
 
 
 def piece_with_melody(piece: Piece, notes: np.ndarray) -> Piece:
-    melody = tuple(Note(start=int(s), end=int(e), pitch=int(p), velocity=accent(int(s), piece.meter)) for p, s, e in notes if s < piece.total_steps)
+    notes = np.asarray(notes, dtype=np.int64).reshape(-1, 3)
+    melody = accented_melody(notes[notes[:, 1] < piece.total_steps].tolist(), piece.meter)
     return Piece(tempo=piece.tempo, meter=piece.meter, key=piece.key, bars=piece.bars, melody=melody, instruments=piece.instruments)
 
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.random import default_rng
 
-from music import Key, Meter, Note, Piece, accent, join_sections
+from music import Key, Meter, Piece, accented_melody, join_sections
 
 from .composer import ATTEMPTS, CANDIDATES, DENSITY_CANDIDATES, TEMPERATURE, TEMPO_RANGE, Composer, by_density
 from .options import MAX_SECTIONS, ComposerError, Section, section_starts
@@ -73,7 +73,9 @@ def compose_story(composer: Composer, sections: list[Section] | tuple[Section, .
         else:
             raise ComposerError(f"section {i + 1}: no melody in {ATTEMPTS * count} candidates was both fresh and full")
         notes, z_before = by_density(servable, o.density, lambda pair: len(pair[0]))
-        melody = tuple(Note(start=int(s), end=int(min(e, section.bars * steps)), pitch=int(p), velocity=accent(int(s), the_meter)) for p, s, e in notes)
+        within = notes.copy()
+        within[:, 2] = np.minimum(within[:, 2], section.bars * steps)
+        melody = accented_melody(within.tolist(), the_meter)
         chords = tuple(composer.harmonizer.harmonize(melody, key, the_meter, section.bars))
         pieces.append(Piece(tempo=tempo, meter=the_meter, key=key, bars=section.bars, melody=melody, chords=chords, drums=drums[i], instruments=o.instruments))
         last_bar = notes[notes[:, 1] >= (section.bars - 1) * steps].copy()

@@ -15,6 +15,7 @@ from .piece import (
     Piece,
     PieceError,
     accent,
+    accented_melody,
     drum_hits,
 )
 from .slicing import concatenate, content_key, join_sections, slice_piece
@@ -38,6 +39,7 @@ __all__ = [
     "PieceError",
     "PieceFormatError",
     "accent",
+    "accented_melody",
     "concatenate",
     "content_key",
     "drum_hits",

@@ -335,9 +335,18 @@ def _check_int(value: object, low: int, high: int | None, field: str, item: str,
 
 def accent(step: int, meter: Meter) -> int:
     """A velocity from metrical position: 100 on the downbeat, 88 on a beat, 76 off the beat."""
-    if step % meter.steps_per_bar == 0:
-        return 100
-    return 88 if step % meter.beat_steps == 0 else 76
+    return _velocity(step, meter.steps_per_bar, meter.beat_steps)
+
+
+def _velocity(step: int, bar: int, beat: int) -> int:
+    return 100 if step % bar == 0 else 88 if step % beat == 0 else 76
+
+
+def accented_melody(rows, meter: Meter) -> tuple[Note, ...]:
+    """(pitch, start, end) rows of ints (a note array's `tolist()`) as Notes, velocities by accent:
+    a melody the composer wrote, as a Piece's."""
+    bar, beat = meter.steps_per_bar, meter.beat_steps
+    return tuple(Note(start=start, end=end, pitch=pitch, velocity=_velocity(start, bar, beat)) for pitch, start, end in rows)
 
 
 def drum_hits(pattern, meter: Meter, crash: bool = False) -> tuple[DrumHit, ...]:
@@ -346,5 +355,6 @@ def drum_hits(pattern, meter: Meter, crash: bool = False) -> tuple[DrumHit, ...]
     hits = set(zip(*(index.tolist() for index in pattern.nonzero())))  # (step, column)
     if crash:
         hits.add((0, DRUM_ORDER[DrumClass.CRASH]))
-    return tuple(DrumHit(step, DRUM_CLASSES[column], accent(step, meter)) for step, column in sorted(hits))
+    bar, beat = meter.steps_per_bar, meter.beat_steps
+    return tuple(DrumHit(step, DRUM_CLASSES[column], _velocity(step, bar, beat)) for step, column in sorted(hits))
 
