@@ -12,10 +12,10 @@ change step to step is folded into tables once:
 which is the same arithmetic as MelodyVAE.decode_teacher_forced (tests/test_composer.py checks
 the logits agree). Every table's input, forget and output gate columns are stored halved
 (`halve_sigmoid_gates`), so that one tanh over the gates gives all four (see `lstm_cell`).
-Sampling uses the Gumbel-max trick with a seeded numpy Generator: argmax(logits / T + Gumbel
-noise) is a draw from softmax(logits / T). With top_p < 1 the draw is from the nucleus only
-(Holtzman et al., 2020): the fewest tokens whose probability adds up to top_p, the unlikely tail
-masked out, which keeps the rare wrong leap or stray 16th out of a tune.
+Sampling draws from softmax(logits / T) with one uniform a row from a seeded numpy Generator
+(`draw`). With top_p < 1 the draw is from the nucleus only (Holtzman et al., 2020): the fewest
+tokens whose probability adds up to top_p, the unlikely tail left out, which keeps the rare wrong
+leap or stray 16th out of a tune.
 """
 
 from __future__ import annotations
@@ -81,37 +81,39 @@ class FastDecoder:
         n_forced = 0 if forced is None else forced.shape[1]
         per_bar = np.ndim(temperature) > 0
         for bar in range(bars):
-            h, c = h0[:, bar], c0[:, bar]
-            bar_temperature = temperature[:, bar, None] if per_bar else temperature
-            for step in range(steps):
-                h, c = lstm_cell(self.tok[previous] + self.last[last_note] + self.pos[step] + static[:, bar] + h @ self.w_hh, c)
+            # a bar's LSTM starts afresh from its conductor state, so the rows whose bar is a
+            # copy (a form's repeat) need not decode it: only the tokens carried on change there
+            rows = np.arange(batch) if repeats is None else np.nonzero(repeats[:, bar] < 0)[0]
+            h, c = h0[rows, bar], c0[rows, bar]
+            bar_static, row_previous, row_last = static[rows, bar], previous[rows], last_note[rows]
+            bar_temperature = temperature[rows, bar, None] if per_bar else temperature
+            for step in range(steps if len(rows) else 0):
+                h, c = lstm_cell(self.tok[row_previous] + self.last[row_last] + self.pos[step] + bar_static + h @ self.w_hh, c)
                 t = bar * steps + step
-                given = forced[:, t] if t < n_forced else None
+                given = forced[rows, t] if t < n_forced else None
                 if given is not None and (given >= 0).all():
                     token = given
                 else:
-                    logits = h @ self.w_out + self.b_out  # [B, V]
+                    logits = h @ self.w_out + self.b_out  # [rows, V]
                     if per_bar or temperature > 0:
-                        logits = logits / bar_temperature
-                        if top_p < 1:
-                            logits = _nucleus(logits, top_p)
-                        logits = logits + rng.gumbel(size=logits.shape)
-                    token = logits.argmax(axis=-1)
+                        token = draw(logits / bar_temperature, top_p, rng)
+                    else:
+                        token = logits.argmax(axis=-1)
                     if given is not None:
                         token = np.where(given >= 0, given, token)
-                out[:, t] = token
-                previous = token
-                last_note = np.where(token >= FIRST_NOTE, token, last_note)
+                out[rows, t] = token
+                row_previous = token
+                row_last = np.where(token >= FIRST_NOTE, token, row_last)
+            previous[rows], last_note[rows] = row_previous, row_last
             if repeats is not None:
-                rows = np.nonzero(repeats[:, bar] >= 0)[0]
-                for row in rows:
+                for row in np.nonzero(repeats[:, bar] >= 0)[0]:
                     source = repeats[row, bar]
                     copy = out[row, source * steps : (source + 1) * steps]
                     out[row, bar * steps : (bar + 1) * steps] = copy
+                    previous[row] = copy[-1]
                     notes = copy[copy >= FIRST_NOTE]
                     if len(notes):
                         last_note[row] = notes[-1]
-                previous = out[:, (bar + 1) * steps - 1].copy()
         return out
 
     def log_likelihood(self, conductor: torch.Tensor, cond: torch.Tensor, steps: int, tokens: np.ndarray, endings: torch.Tensor | None = None) -> np.ndarray:
@@ -126,15 +128,20 @@ class FastDecoder:
             return logp[:, : tokens.shape[1]].sum(dim=1).numpy()
 
 
-def _nucleus(logits: np.ndarray, top_p: float) -> np.ndarray:
-    """logits [B, V] with every token outside the top-p nucleus set to -inf: the kept tokens are
-    those at least as likely as the least likely one the nucleus needs."""
+def draw(logits: np.ndarray, top_p: float, rng: np.random.Generator) -> np.ndarray:
+    """One token a row [B] from softmax(logits [B, V]) restricted to its top-p nucleus: the
+    tokens at least as likely as the least likely one that the fewest likeliest tokens adding up
+    to top_p need (all of them at top_p >= 1), drawn by one uniform a row against their
+    cumulative probabilities."""
     probs = np.exp(logits - logits.max(axis=-1, keepdims=True))
     probs /= probs.sum(axis=-1, keepdims=True)
-    ranked = -np.sort(-probs, axis=-1)  # [B, V], most likely first
-    last = (np.cumsum(ranked, axis=-1) < top_p).sum(axis=-1)  # index of the last token needed
-    threshold = ranked[np.arange(len(ranked)), np.minimum(last, ranked.shape[1] - 1)]
-    return np.where(probs >= threshold[:, None], logits, -np.inf)
+    if top_p < 1:
+        ranked = -np.sort(-probs, axis=-1)  # most likely first
+        last = np.minimum((np.cumsum(ranked, axis=-1) < top_p).sum(axis=-1), probs.shape[1] - 1)
+        probs = np.where(probs >= ranked[np.arange(len(probs)), last, None], probs, 0.0)
+    cumulative = np.cumsum(probs, axis=-1)
+    u = rng.random(len(probs)) * cumulative[:, -1]
+    return np.minimum((cumulative <= u[:, None]).sum(axis=-1), probs.shape[1] - 1)
 
 
 def halve_sigmoid_gates(w: np.ndarray) -> np.ndarray:

@@ -190,19 +190,26 @@ def test_interpolation_needs_two_steps(composer):
         composer.interpolate(a, a, 1, 2, "4/4", "essen", 0, "major")
 
 
-def test_nucleus_keeps_the_fewest_likeliest_tokens_that_reach_top_p():
-    from models.sampling import _nucleus
+def test_draws_keep_to_the_nucleus_each_token_as_often_as_its_share():
+    """`draw` takes the fewest likeliest tokens whose probabilities reach top_p, and draws each of
+    them in proportion to its probability (all tokens at top_p 1)."""
+    from models.sampling import draw
 
-    logits = np.random.default_rng(0).normal(size=(16, VOCAB)) * 3
+    rng = np.random.default_rng(0)
+    logits = rng.normal(size=(4, VOCAB)) * 3
     probs = np.exp(logits - logits.max(axis=1, keepdims=True))
     probs /= probs.sum(axis=1, keepdims=True)
-    for top_p in (0.5, 0.9, 0.99):
-        kept = np.isfinite(_nucleus(logits, top_p))
-        for row in range(16):
+    repeats = 20_000
+    for top_p in (0.5, 0.9, 1.0):
+        tokens = draw(np.repeat(logits, repeats, axis=0), top_p, rng).reshape(4, repeats)
+        for row in range(4):
             order = np.argsort(-probs[row])
-            n = kept[row].sum()
-            assert set(np.nonzero(kept[row])[0]) == set(order[:n])
-            assert probs[row, order[:n]].sum() >= top_p > probs[row, order[: n - 1]].sum()
+            n = int(np.searchsorted(np.cumsum(probs[row, order]), top_p)) + 1 if top_p < 1 else VOCAB
+            expected = np.zeros(VOCAB)
+            expected[order[:n]] = probs[row, order[:n]] / probs[row, order[:n]].sum()
+            seen = np.bincount(tokens[row], minlength=VOCAB) / repeats
+            assert set(np.nonzero(seen)[0]) <= set(order[:n])
+            assert np.abs(seen - expected).max() < 0.015
 
 
 def test_a_temperature_per_bar_reaches_each_bar(composer):
