@@ -21,6 +21,7 @@ from .melody_vae import METERS, MODES, STYLES, ending_ids
 WINDOW_BARS = (2, 4, 8, 16)
 WINDOW_WEIGHTS = (0.35, 0.15, 0.3, 0.2)
 ENDING_SHARE = 0.25  # of the windows in a batch, drawn from those that end a tune
+OPENING_SHARE = 0.15  # ... and from those that open one
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,7 @@ class EncodedTune:
     mode: str
     bars: int
     tokens: np.ndarray  # [bars * steps_per_bar] int64, melody in C
+    first_full_bar: int = 0  # 1 after a pickup bar
 
 
 def encode_tunes(tunes) -> list[EncodedTune]:
@@ -45,7 +47,7 @@ def encode_tunes(tunes) -> list[EncodedTune]:
             continue
         steps = STEPS_PER_BAR[meter]
         bars = -(-int(notes[:, 2].max()) // steps)
-        out.append(EncodedTune(tune.tune_id, meter, tune.style, tune.key[1], bars, encode(notes, bars * steps)))
+        out.append(EncodedTune(tune.tune_id, meter, tune.style, tune.key[1], bars, encode(notes, bars * steps), 1 if tune.pickup_steps else 0))
     return out
 
 
@@ -59,9 +61,9 @@ class WindowSampler:
     def __init__(self, tunes: list[EncodedTune], lengths=WINDOW_BARS, weights=WINDOW_WEIGHTS):
         self.tunes = tunes
         self.lengths, self.weights = lengths, np.asarray(weights) / np.sum(weights)
-        # (meter, length) -> array of (tune index, start bar)
-        # (meter, length) -> array of (tune index, start bar); `endings`: those ending their tune
-        found, endings = defaultdict(list), defaultdict(list)
+        # (meter, length) -> array of (tune index, start bar); `endings` / `openings`: those
+        # ending their tune / starting at its first full bar
+        found, endings, openings = defaultdict(list), defaultdict(list), defaultdict(list)
         for i, tune in enumerate(tunes):
             steps = STEPS_PER_BAR[tune.meter]
             onsets_per_bar = np.add.reduceat(tune.tokens >= FIRST_NOTE, np.arange(0, len(tune.tokens), steps))
@@ -71,14 +73,17 @@ class WindowSampler:
                         found[(tune.meter, length)].append((i, start))
                         if start + length == tune.bars:
                             endings[(tune.meter, length)].append((i, start))
+                        if start == tune.first_full_bar:
+                            openings[(tune.meter, length)].append((i, start))
         self.windows = {k: np.array(v, dtype=np.int64) for k, v in found.items()}
-        self.endings = {k: np.array(v, dtype=np.int64) for k, v in endings.items()}
+        self.special = [(share, {k: np.array(v, dtype=np.int64) for k, v in pools.items()})
+                        for share, pools in ((ENDING_SHARE, endings), (OPENING_SHARE, openings))]
 
     def count(self, length: int | None = None) -> int:
         return sum(len(v) for (_, n), v in self.windows.items() if length in (None, n))
 
     def batch(self, rng: np.random.Generator, size: int, length: int | None = None):
-        """-> tokens [B, L*S], bars L, meter/style/mode ids [B] each, ending ids [B, L]
+        """-> tokens [B, L*S], bars L, meter/style/mode ids [B] each, place ids [B, L]
         (LongTensors)."""
         length = length or int(rng.choice(self.lengths, p=self.weights))
         keys = [k for k in self.windows if k[1] == length]
@@ -87,15 +92,19 @@ class WindowSampler:
         steps = STEPS_PER_BAR[meter]
         pool = self.windows[(meter, length)]
         rows = pool[rng.integers(0, len(pool), size)]
-        ending_pool = self.endings.get((meter, length))
-        if ending_pool is not None:
-            from_endings = rng.random(size) < ENDING_SHARE
-            rows[from_endings] = ending_pool[rng.integers(0, len(ending_pool), int(from_endings.sum()))]
+        kind = rng.random(size)  # the share of rows drawn from tune endings, then openings
+        low = 0.0
+        for share, pools in self.special:
+            special = pools.get((meter, length))
+            chosen = (kind >= low) & (kind < low + share)
+            if special is not None:
+                rows[chosen] = special[rng.integers(0, len(special), int(chosen.sum()))]
+            low += share
         tokens, ids, ends = [], [], []
         for tune_index, start_bar in rows:
             tune = self.tunes[tune_index]
             tokens.append(window(tune.tokens, start_bar * steps, length * steps))
             ids.append(condition_ids(tune.meter, tune.style, tune.mode))
-            ends.append(ending_ids(length, start_bar + length == tune.bars))
+            ends.append(ending_ids(length, start_bar + length == tune.bars, start_bar - tune.first_full_bar))
         ids = torch.tensor(ids, dtype=torch.long)
         return torch.from_numpy(np.stack(tokens)), length, ids[:, 0], ids[:, 1], ids[:, 2], torch.tensor(ends, dtype=torch.long)

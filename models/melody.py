@@ -30,7 +30,7 @@ import torch
 from . import checkpoint
 from .encoding import PITCH_HIGH, PITCH_LOW, STEPS_PER_BAR, decode, encode, fit_to_range
 from .latent_prior import LatentPrior
-from .melody_vae import METERS, MODES, PHRASE_BAR, STYLES, MelodyVAE, VAEConfig, ending_ids
+from .melody_vae import FINAL, METERS, MODES, PENULTIMATE, PHRASE_BARS, STYLES, MelodyVAE, VAEConfig, ending_ids
 from .options import ComposerError
 from .sampling import FastDecoder
 from .threads import one_thread_each
@@ -89,13 +89,13 @@ class MelodyComposer:
             return self.model.condition(*ids, modes)
 
     def _decode(self, z: torch.Tensor, bars: int, meter: str, style: str, mode: str, temperature: float, rng, forced=None, repeats=None,
-                ends_tune: bool = False, top_p: float = 1.0) -> list[np.ndarray]:
+                ends_tune: bool = False, top_p: float = 1.0, first_bar: int = 0) -> list[np.ndarray]:
         cond = self._cond(meter, style, mode, z.shape[0])
-        endings = torch.tensor([ending_ids(bars, ends_tune)] * z.shape[0])
+        endings = torch.tensor([ending_ids(bars, ends_tune, first_bar)] * z.shape[0])
         with torch.no_grad():
             conductor = self.model.conduct(z, bars, cond, endings)
         if temperature > 0 and ends_tune:  # the cadence from the likelier of its choices
-            temperature = temperature * np.where(endings.numpy() > PHRASE_BAR, CADENCE_TEMPERATURE, 1.0)
+            temperature = temperature * np.where(np.isin(endings.numpy(), (PENULTIMATE, FINAL)), CADENCE_TEMPERATURE, 1.0)
         tokens = self.decoder.decode(conductor, cond, STEPS_PER_BAR[meter], temperature, rng, forced, repeats, endings.numpy(), top_p)
         return [decode(row) for row in tokens]
 
@@ -228,7 +228,7 @@ class MelodyComposer:
         if len(previous_bar):
             forced[:, :steps] = self._tokens_in_c(previous_bar, 1, meter, tonic)[0]
         melodies = []
-        for notes in self._decode(z, bars + 1, meter, style, mode, temperature, rng, forced=forced, ends_tune=ends_tune, top_p=top_p):
+        for notes in self._decode(z, bars + 1, meter, style, mode, temperature, rng, forced=forced, ends_tune=ends_tune, top_p=top_p, first_bar=PHRASE_BARS - 1 if len(previous_bar) else -1):
             notes = notes[notes[:, 1] >= steps].copy()
             notes[:, 1:] -= steps
             melodies.append(near_the_seam(to_key(notes, tonic), previous_bar))

@@ -7,9 +7,10 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
-from models.encoding import FIRST_NOTE, HOLD, PITCH_LOW, REST, VOCAB, decode, encode, fit_to_range, window
+from models.dataset import EncodedTune, WindowSampler
+from models.encoding import FIRST_NOTE, HOLD, PITCH_LOW, REST, STEPS_PER_BAR, VOCAB, decode, encode, fit_to_range, window
 from models.melody import ComposerError, MelodyComposer, slerp
-from models.melody_vae import FINAL, PENULTIMATE, MelodyVAE, VAEConfig, ending_ids, grown_from, last_notes, vae_loss
+from models.melody_vae import FINAL, OPENING, PENULTIMATE, PHRASE_BAR, PHRASE_START, MelodyVAE, VAEConfig, ending_ids, grown_from, last_notes, vae_loss
 from models.sampling import FastDecoder
 
 SMALL = VAEConfig(token_embed=8, cond_embed=4, encoder_hidden=16, z_dim=8, conductor_hidden=16, decoder_hidden=24, bar_input=8)
@@ -76,15 +77,20 @@ def test_numpy_decoder_matches_torch(composer, endings):
     assert np.array_equal(logits.argmax(-1).numpy(), tokens)
 
 
-def test_ending_ids_mark_the_last_two_bars():
-    assert ending_ids(4, False) == [0, 0, 0, 0]
-    assert ending_ids(4, True) == [0, 0, PENULTIMATE, FINAL]
+def test_place_ids_mark_phrase_starts_and_the_last_two_bars():
+    o, p, s = OPENING, PHRASE_BAR, PHRASE_START
+    assert ending_ids(4, False) == [o, p, p, p]
+    assert ending_ids(4, True) == [o, p, PENULTIMATE, FINAL]
     assert ending_ids(1, True) == [FINAL]
+    assert ending_ids(9, False) == [o, p, p, p, s, p, p, p, s]
+    assert ending_ids(8, True) == [o, p, p, p, s, p, PENULTIMATE, FINAL]
+    assert ending_ids(3, False, first_bar=-1) == [p, o, p]  # a pickup or carried-over bar first
+    assert ending_ids(3, False, first_bar=6) == [p, p, s]
 
 
 def test_grown_model_computes_what_the_old_one_did():
     """Going on training from an older checkpoint: the added ending and last-note inputs start at
-    zero, so neither changes a logit until training moves them."""
+    zero and the added places as an ordinary bar, so none changes a logit until training moves them."""
     old = MelodyVAE(SMALL)
     old_state = {k: v for k, v in old.state_dict().items() if not k.startswith(("ending", "last_note"))}
     old_state["conductor.weight_ih_l0"] = old_state["conductor.weight_ih_l0"][:, : -SMALL.ending_embed]
@@ -99,6 +105,15 @@ def test_grown_model_computes_what_the_old_one_did():
         grown.last_note.weight.normal_()
         other_last_notes = grown.decode_teacher_forced(z, tokens, 2, cond)
     assert torch.equal(plain, ending) and torch.equal(plain, other_last_notes)
+
+    three_places = {k: v for k, v in grown.state_dict().items()}
+    three_places["ending.weight"] = three_places["ending.weight"][:3]
+    three_places["ending.weight"][PHRASE_BAR].normal_()
+    regrown = grown_from(three_places, SMALL)
+    with torch.no_grad():
+        ordinary = regrown.decode_teacher_forced(z, tokens, 2, cond, torch.tensor([[PHRASE_BAR, PHRASE_BAR]] * 2))
+        opening = regrown.decode_teacher_forced(z, tokens, 2, cond, torch.tensor([[OPENING, PHRASE_START]] * 2))
+    assert torch.equal(ordinary, opening)
 
 
 def test_last_notes_pass_over_holds_and_rests_across_bar_lines():
@@ -233,3 +248,18 @@ def test_a_tune_ending_writes_its_last_two_bars_whatever_the_form(composer):
     fragment = composer.sample(8, "4/4", "irish", 0, "major", seed=5, forms=[form], ends_tune=False)[0]
     tokens = encode(fragment, 8 * 16).reshape(8, 16)
     assert np.array_equal(tokens[6:], tokens[0:2]) and np.array_equal(tokens[4:6], tokens[0:2])
+
+
+def test_windows_carry_their_place_counted_from_the_first_full_bar():
+    """A tune of a pickup bar and 8 full bars: each window's place ids count from bar 1, and
+    windows that open or end the tune are among those drawn."""
+    steps = STEPS_PER_BAR["4/4"]
+    tokens = np.full(9 * steps, HOLD, dtype=np.int64)
+    for bar in range(9):  # a note every beat, of a pitch that names the bar
+        tokens[bar * steps : (bar + 1) * steps : 4] = FIRST_NOTE + 24 + bar
+    sampler = WindowSampler([EncodedTune("t", "4/4", "essen", "major", 9, tokens, first_full_bar=1)], lengths=(4,), weights=(1,))
+    windows, _, _, _, _, places = sampler.batch(np.random.default_rng(0), 200, 4)
+    starts = (windows[:, 0] - FIRST_NOTE - 24).tolist()
+    for start, ids in zip(starts, places.tolist()):
+        assert ids == ending_ids(4, start + 4 == 9, start - 1)
+    assert {1, 5} <= set(starts)  # the opening window and the ending one

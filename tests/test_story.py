@@ -51,9 +51,10 @@ def test_the_demo_story_honours_each_section_and_joins_them(composer):
 
 def test_seams_carry_the_line_on(composer):
     """Each section starts in the register where the one before stopped (the decoder read that
-    bar first): the leap across a seam is an octave or less in 9 of 10 seams or more."""
+    bar first): the leap across a seam is an octave or less in 9 of 10 seams or more (0.97 of
+    the 210 seams of these 30 stories; 6 stories are too few to tell 0.9 from 0.97)."""
     leaps = []
-    for seed in range(6):
+    for seed in range(30):
         story = compose_story(composer, demo_sections(), seed=seed)
         for before, after in zip(story.pieces, story.pieces[1:]):
             if before.melody and after.melody:
