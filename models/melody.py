@@ -227,8 +227,10 @@ class MelodyComposer:
         forced = np.full((count, (bars + 1) * steps), -1, dtype=np.int64)
         if len(previous_bar):
             forced[:, :steps] = self._tokens_in_c(previous_bar, 1, meter, tonic)[0]
+        # the read bar ends a phrase and the section starts the next one; a first section opens the tune
+        first_bar = PHRASE_BARS - 1 if len(previous_bar) else -1
         melodies = []
-        for notes in self._decode(z, bars + 1, meter, style, mode, temperature, rng, forced=forced, ends_tune=ends_tune, top_p=top_p, first_bar=PHRASE_BARS - 1 if len(previous_bar) else -1):
+        for notes in self._decode(z, bars + 1, meter, style, mode, temperature, rng, forced=forced, ends_tune=ends_tune, top_p=top_p, first_bar=first_bar):
             notes = notes[notes[:, 1] >= steps].copy()
             notes[:, 1:] -= steps
             melodies.append(near_the_seam(to_key(notes, tonic), previous_bar))
