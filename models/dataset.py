@@ -2,9 +2,10 @@
 
 A batch holds one meter (one steps-per-bar) and one window length, so every tensor in it is
 rectangular; which meter and length is drawn in proportion to how many windows of each exist
-(length weights favour the 2- and 8-bar shapes the games use most). A share of the windows are
-drawn from those that end where their tune ends, so the model sees enough endings to learn the
-ending ids (melody_vae.ending_ids) that let a composed piece close like a tune.
+(length weights favour the 2- and 8-bar shapes the games use most). Shares of the windows are
+drawn from those that end where their tune ends and from those that open it, so the model sees
+enough of both to learn the place ids (melody_vae.place_ids) that let a composed piece open and
+close like a tune.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import numpy as np
 import torch
 
 from .encoding import FIRST_NOTE, STEPS_PER_BAR, encode, fit_to_range, window
-from .melody_vae import METERS, MODES, STYLES, ending_ids
+from .melody_vae import METERS, MODES, STYLES, place_ids
 
 WINDOW_BARS = (2, 4, 8, 16)
 WINDOW_WEIGHTS = (0.35, 0.15, 0.3, 0.2)
@@ -76,7 +77,7 @@ class WindowSampler:
                         if start == tune.first_full_bar:
                             openings[(tune.meter, length)].append((i, start))
         self.windows = {k: np.array(v, dtype=np.int64) for k, v in found.items()}
-        self.special = [(share, {k: np.array(v, dtype=np.int64) for k, v in pools.items()})
+        self.drawn_more = [(share, {k: np.array(v, dtype=np.int64) for k, v in pools.items()})
                         for share, pools in ((ENDING_SHARE, endings), (OPENING_SHARE, openings))]
 
     def count(self, length: int | None = None) -> int:
@@ -94,7 +95,7 @@ class WindowSampler:
         rows = pool[rng.integers(0, len(pool), size)]
         kind = rng.random(size)  # the share of rows drawn from tune endings, then openings
         low = 0.0
-        for share, pools in self.special:
+        for share, pools in self.drawn_more:
             special = pools.get((meter, length))
             chosen = (kind >= low) & (kind < low + share)
             if special is not None:
@@ -105,6 +106,6 @@ class WindowSampler:
             tune = self.tunes[tune_index]
             tokens.append(window(tune.tokens, start_bar * steps, length * steps))
             ids.append(condition_ids(tune.meter, tune.style, tune.mode))
-            ends.append(ending_ids(length, start_bar + length == tune.bars, start_bar - tune.first_full_bar))
+            ends.append(place_ids(length, start_bar + length == tune.bars, start_bar - tune.first_full_bar))
         ids = torch.tensor(ids, dtype=torch.long)
         return torch.from_numpy(np.stack(tokens)), length, ids[:, 0], ids[:, 1], ids[:, 2], torch.tensor(ends, dtype=torch.long)

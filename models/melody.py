@@ -6,7 +6,7 @@ works in C (encoding.py) and conditions on meter, style and mode. Decoding runs 
 
 - sample: z from the latent prior fitted to the encoder's means (latent_prior.py; N(0, I) where a
   checkpoint has none), decoded at the temperature; a sampled piece ends like a tune (its last
-  two bars carry the ending ids the model learned from tune endings, melody_vae.ending_ids).
+  two bars carry the place ids the model learned from tune endings, melody_vae.place_ids).
 - interpolate(a, b, n): spherical interpolation between the two posterior means (MusicVAE's
   slerp), decoded greedily; the ends are a and b exactly as given, not their reconstructions.
 - regenerate(notes, which): the bars listed are written anew, every other bar kept token for
@@ -30,7 +30,7 @@ import torch
 from . import checkpoint
 from .encoding import PITCH_HIGH, PITCH_LOW, STEPS_PER_BAR, decode, encode, fit_to_range
 from .latent_prior import LatentPrior
-from .melody_vae import FINAL, METERS, MODES, PENULTIMATE, PHRASE_BARS, STYLES, MelodyVAE, VAEConfig, ending_ids
+from .melody_vae import FINAL, METERS, MODES, PENULTIMATE, PHRASE_BARS, STYLES, MelodyVAE, VAEConfig, place_ids
 from .options import ComposerError
 from .sampling import FastDecoder
 from .threads import one_thread_each
@@ -91,7 +91,7 @@ class MelodyComposer:
     def _decode(self, z: torch.Tensor, bars: int, meter: str, style: str, mode: str, temperature: float, rng, forced=None, repeats=None,
                 ends_tune: bool = False, top_p: float = 1.0, first_bar: int = 0) -> list[np.ndarray]:
         cond = self._cond(meter, style, mode, z.shape[0])
-        endings = torch.tensor([ending_ids(bars, ends_tune, first_bar)] * z.shape[0])
+        endings = torch.tensor([place_ids(bars, ends_tune, first_bar)] * z.shape[0])
         with torch.no_grad():
             conductor = self.model.conduct(z, bars, cond, endings)
         if temperature > 0 and ends_tune:  # the cadence from the likelier of its choices
@@ -197,7 +197,7 @@ class MelodyComposer:
         rng = np.random.default_rng(seed)
         z = self.fresh_latents(bars, CONTINUATION_CANDIDATES, rng, meter, style)
         cond = self._cond(meter, style, mode, CONTINUATION_CANDIDATES)
-        endings = torch.tensor([ending_ids(bars, True)]).expand(CONTINUATION_CANDIDATES, bars)
+        endings = torch.tensor([place_ids(bars, True)]).expand(CONTINUATION_CANDIDATES, bars)
         with torch.no_grad():
             conductor = self.model.conduct(z, bars, cond, endings)
         scores = self.decoder.log_likelihood(conductor, cond, steps, np.tile(forced, (CONTINUATION_CANDIDATES, 1)), endings)

@@ -41,11 +41,11 @@ from .encoding import FIRST_NOTE, REST, VOCAB
 from .options import METERS, MODES, STYLES  # embedding ids in these orders
 
 PHRASE_BAR, PENULTIMATE, FINAL, OPENING, PHRASE_START = 0, 1, 2, 3, 4
-ENDING_KINDS = 5
+PLACES = 5
 PHRASE_BARS = 4  # folk tunes phrase in 4 bars (8-bar strains of two phrases)
 
 
-def ending_ids(bars: int, ends_tune: bool, first_bar: int = 0) -> list[int]:
+def place_ids(bars: int, ends_tune: bool, first_bar: int = 0) -> list[int]:
     """Per-bar place ids for a piece of `bars` bars whose first bar is bar `first_bar` of its
     tune, counted from the tune's first full bar (-1: a pickup bar, or a bar carried over from
     before): OPENING and PHRASE_START where phrases begin, the last two bars PENULTIMATE and FINAL
@@ -102,7 +102,7 @@ class MelodyVAE(nn.Module):
         self.condition = Conditioning(c.cond_embed)
         self.embed = nn.Embedding(c.vocab, c.token_embed)
         self.position = nn.Embedding(c.max_steps_per_bar, c.cond_embed)
-        self.ending = nn.Embedding(ENDING_KINDS, c.ending_embed)
+        self.ending = nn.Embedding(PLACES, c.ending_embed)
         self.last_note = nn.Embedding(c.vocab, c.last_note_embed)
         # encoder
         self.bar_encoder = nn.LSTM(c.token_embed + c.cond_embed, c.encoder_hidden, batch_first=True, bidirectional=True)

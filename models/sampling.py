@@ -40,7 +40,7 @@ class FastDecoder:
             conditioning = e + b + p + 3 * c.cond_embed
             self.w_cond = half(w_ih[:, e + b + p : conditioning].T.numpy())  # [C, 4H]
             last = conditioning + c.ending_embed
-            self.ending = half((model.ending.weight @ w_ih[:, conditioning:last].T).numpy())  # [ENDING_KINDS, 4H]
+            self.ending = half((model.ending.weight @ w_ih[:, conditioning:last].T).numpy())  # [PLACES, 4H]
             self.last = half((model.last_note.weight @ w_ih[:, last:].T).numpy())  # [V, 4H]
             self.bias = half((model.decoder.bias_ih_l0 + model.decoder.bias_hh_l0).numpy())  # [4H]
             self.w_hh = half(model.decoder.weight_hh_l0.T.numpy())  # [H, 4H]
@@ -66,7 +66,7 @@ class FastDecoder:
         primer; or the kept bars of a variation, the new ones -1).
         repeats [B, bars]: bar b of row r is a copy of bar repeats[r, b] when that is >= 0 (a
         form, models/forms.py); the copy also feeds the next bar its last token.
-        endings [B, bars] or [1, bars]: ending ids (melody_vae.ending_ids); None = PHRASE_BAR."""
+        endings [B, bars] or [1, bars]: place ids (melody_vae.place_ids); None = PHRASE_BAR."""
         m = self.model
         with torch.no_grad():
             h0, c0 = torch.tanh(m.bar_to_decoder(conductor)).chunk(2, dim=-1)  # [B, bars, H] each

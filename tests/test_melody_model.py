@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from models.dataset import EncodedTune, WindowSampler
 from models.encoding import FIRST_NOTE, HOLD, PITCH_LOW, REST, STEPS_PER_BAR, VOCAB, decode, encode, fit_to_range, window
 from models.melody import ComposerError, MelodyComposer, slerp
-from models.melody_vae import FINAL, OPENING, PENULTIMATE, PHRASE_BAR, PHRASE_START, MelodyVAE, VAEConfig, ending_ids, grown_from, last_notes, vae_loss
+from models.melody_vae import FINAL, OPENING, PENULTIMATE, PHRASE_BAR, PHRASE_START, MelodyVAE, VAEConfig, grown_from, last_notes, place_ids, vae_loss
 from models.sampling import FastDecoder
 
 SMALL = VAEConfig(token_embed=8, cond_embed=4, encoder_hidden=16, z_dim=8, conductor_hidden=16, decoder_hidden=24, bar_input=8)
@@ -79,13 +79,13 @@ def test_numpy_decoder_matches_torch(composer, endings):
 
 def test_place_ids_mark_phrase_starts_and_the_last_two_bars():
     o, p, s = OPENING, PHRASE_BAR, PHRASE_START
-    assert ending_ids(4, False) == [o, p, p, p]
-    assert ending_ids(4, True) == [o, p, PENULTIMATE, FINAL]
-    assert ending_ids(1, True) == [FINAL]
-    assert ending_ids(9, False) == [o, p, p, p, s, p, p, p, s]
-    assert ending_ids(8, True) == [o, p, p, p, s, p, PENULTIMATE, FINAL]
-    assert ending_ids(3, False, first_bar=-1) == [p, o, p]  # a pickup or carried-over bar first
-    assert ending_ids(3, False, first_bar=6) == [p, p, s]
+    assert place_ids(4, False) == [o, p, p, p]
+    assert place_ids(4, True) == [o, p, PENULTIMATE, FINAL]
+    assert place_ids(1, True) == [FINAL]
+    assert place_ids(9, False) == [o, p, p, p, s, p, p, p, s]
+    assert place_ids(8, True) == [o, p, p, p, s, p, PENULTIMATE, FINAL]
+    assert place_ids(3, False, first_bar=-1) == [p, o, p]  # a pickup or carried-over bar first
+    assert place_ids(3, False, first_bar=6) == [p, p, s]
 
 
 def test_grown_model_computes_what_the_old_one_did():
@@ -106,8 +106,8 @@ def test_grown_model_computes_what_the_old_one_did():
         other_last_notes = grown.decode_teacher_forced(z, tokens, 2, cond)
     assert torch.equal(plain, ending) and torch.equal(plain, other_last_notes)
 
-    three_places = {k: v for k, v in grown.state_dict().items()}
-    three_places["ending.weight"] = three_places["ending.weight"][:3]
+    three_places = dict(grown.state_dict())
+    three_places["ending.weight"] = three_places["ending.weight"][:3].clone()
     three_places["ending.weight"][PHRASE_BAR].normal_()
     regrown = grown_from(three_places, SMALL)
     with torch.no_grad():
@@ -261,5 +261,5 @@ def test_windows_carry_their_place_counted_from_the_first_full_bar():
     windows, _, _, _, _, places = sampler.batch(np.random.default_rng(0), 200, 4)
     starts = (windows[:, 0] - FIRST_NOTE - 24).tolist()
     for start, ids in zip(starts, places.tolist()):
-        assert ids == ending_ids(4, start + 4 == 9, start - 1)
+        assert ids == place_ids(4, start + 4 == 9, start - 1)
     assert {1, 5} <= set(starts)  # the opening window and the ending one
