@@ -36,19 +36,20 @@ class ComposerUnavailable(RuntimeError):
 class Deadlines:
     """Seconds a composer child may take before it is judged frozen, and why these.
 
-    Measured on this 2-core machine (shared, one thread at nice 10, as a child runs): the slowest
-    quick call was a morph path of 10 clips, 0.47 s (a batch of 24 8-bar pieces 0.26 s, of 24
-    16-bar pieces 0.35 s); the slowest slow call a batch of two proven Run levels of 16 bars
-    (rung 4), 2.6 s, rungs 0-1 under 1 s (a proof is 0.3-0.9 s of CPU, docs/performance.md). A
-    child runs at nice 10: where the server's own processes keep every core busy the scheduler
-    gives it about a tenth of a core (weights 110 against 1024), so a healthy call may take ten
-    times what it takes on a free core. Each deadline is about ten times the slowest call, 5 s
-    quick and 30 s slow: later than that the child is not slow but stopped (for the default
-    POOL_DEPTH: a refill batch grows with it, and the quick deadline should too). Loading (spawn,
-    torch, the checkpoints) took 3.4 s on a quiet machine and 8-10 s under load: `load` 60 s. An
-    idle line asks its child every `idle_check` s whether it still answers (a ping computes
-    nothing: the quick deadline), so that a child that died or froze between calls is found
-    without waiting for a round start to need it.
+    Measured on this 2-core machine (shared, one thread at nice 10): the slowest quick call was a
+    morph path of 10 clips, 0.47 s (a batch of 24 8-bar pieces 0.26 s, of 24 16-bar pieces
+    0.35 s); the slowest slow call a batch of two proven Run levels of 16 bars (rung 4), 2.6 s,
+    rungs 0-1 under 1 s (a proof is 0.3-0.9 s of CPU, docs/performance.md). A deadline counts
+    the seconds a call's child is stopped (neither running nor waiting for a CPU: frozen,
+    deadlocked, hung) or computing, not the seconds it waits in a run queue (`CallWatch`): a
+    child starved by busier processes is slow, not stopped, however long it waits (a loaded
+    child composes only on CPU time nobody else wants, `run_in_background`). Each is about ten
+    times the slowest call, 5 s quick and 30 s slow (for the default POOL_DEPTH: a refill batch
+    grows with it, and the quick deadline should too). Loading (spawn, torch, the checkpoints) took 3.4 s on a quiet
+    machine and 8-10 s under load: `load` 60 s, by the clock. An idle line asks its child every
+    `idle_check` s whether it still answers (a ping computes nothing: the quick deadline), so
+    that a child that died or froze between calls is found without waiting for a round start
+    to need it.
     """
 
     quick: float = 5.0
@@ -101,8 +102,9 @@ class WatchedProcesses:
 
     def call(self, fn, *args, deadline: float | None = None):
         """fn(*args) in a child; ComposerUnavailable at once if the children are not up, or once
-        they have been replaced because the call outlived its deadline or a child died (found by
-        this call, or by the idle check on another thread, which cancels the calls in flight)."""
+        they have been replaced because the call outlived its deadline (`CallWatch`) or a child
+        died (found by this call, or by the idle check on another thread, which cancels the calls
+        in flight)."""
         with self._lock:
             if not self.up():
                 raise ComposerUnavailable(self.problem())
@@ -116,7 +118,13 @@ class WatchedProcesses:
                 raise  # a child died while idle: replaced below
             except RuntimeError:  # replaced or closed by another thread since: no call was made
                 raise ComposerUnavailable(self.problem() or f"{self.name}: its composer processes were replaced") from None
-            return future.result(timeout=deadline)
+            watch = CallWatch(self.pids())
+            while True:
+                try:
+                    return future.result(timeout=min(max(watch.left(deadline), 0.0), CallWatch.POLL))
+                except FutureTimeout:
+                    if watch.left(deadline) <= 0:
+                        raise
         except FutureTimeout:
             self._replace(executor, f"did not answer within {deadline:g} s")
         except BrokenProcessPool:
@@ -179,10 +187,78 @@ class WatchedProcesses:
 
 
 def _load(prepare: Callable[[], None] | None) -> int:
-    """In a new child: load what the calls need (the models) before any call is made."""
+    """In a new child: load what the calls need (the models) before any call is made, at nice 10
+    (a busy machine should not keep the line down for minutes), then compose in the background."""
     if prepare is not None:
         prepare()
+    run_in_background()
     return os.getpid()
+
+
+def run_in_background() -> None:
+    """This process runs from now on only on CPU time that no ordinary process wants (Linux's
+    SCHED_IDLE). The pool composes ahead of the rounds that need it, so a refill can wait and a
+    player's event cannot: where the server, its database writer and other programs keep the
+    cores busy, a proof or a refill waits instead of taking its nice-10 share (a tenth of a
+    core) from them, and a core it holds counts as free to a waking handler, which takes it at
+    once. The server alone cannot starve it: its events run on one thread. Elsewhere the
+    process stays at nice 10. Figures: docs/performance.md."""
+    try:
+        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+    except (AttributeError, OSError):
+        pass
+
+
+class CallWatch:
+    """The seconds a call has counted against its deadline: the longer of the time its children
+    have been stopped and the most CPU time one of them has spent on it. Stopped is neither
+    computing nor waiting for a CPU: a child frozen (SIGSTOP), deadlocked or hung in the kernel.
+    One that computes counts as it computes; one that is runnable but starved by busier
+    processes (state R in /proc, no CPU time gained) counts nothing. Read each `POLL` s, each
+    interval judged by what the children did in it; with more than one child, an interval in
+    which any of them ran or waited to run is not counted (a frozen child beside a busy one is
+    found once the busy one is done). Where /proc cannot be read, every second counts."""
+
+    POLL = 0.1
+
+    def __init__(self, pids: list[int]):
+        self.pids, self.runnable = pids, False
+        self.cpu = self.cpu_at_start = self._cpu()
+        self.read_at, self.stopped = time.monotonic(), 0.0
+
+    def _cpu(self) -> dict[int, float] | None:
+        seen = {pid: _state_and_cpu(pid) for pid in self.pids}
+        if not seen or None in seen.values():
+            return None
+        self.runnable = any(state == "R" for state, _ in seen.values())
+        return {pid: cpu for pid, (_, cpu) in seen.items()}
+
+    def left(self, deadline: float) -> float:
+        """Seconds the call may still count before it is judged stopped (0 or less: now)."""
+        now, before = time.monotonic(), self.cpu
+        self.cpu = self._cpu() if before is not None else None
+        if self.cpu is None or self.cpu.keys() != before.keys():
+            self.cpu = None
+            self.stopped += now - self.read_at
+        elif not self.runnable and self.cpu == before:
+            self.stopped += now - self.read_at
+        self.read_at = now
+        computed = max(self.cpu[pid] - self.cpu_at_start[pid] for pid in self.cpu) if self.cpu else 0.0
+        return deadline - max(self.stopped, computed)
+
+
+def _state_and_cpu(pid: int) -> tuple[str, float] | None:
+    """A process's state letter (R: running or waiting for a CPU) and the CPU seconds it has
+    used, from /proc; None where that cannot be read (another system, the process gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return fields[0], (int(fields[11]) + int(fields[12])) / _TICKS
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
 def _processes_of(executor: ProcessPoolExecutor) -> dict:
@@ -201,8 +277,9 @@ def composer_process_setup(server_pid: int) -> None:
     """In a composer process: be killed when the server dies, even by SIGKILL (Linux), instead of
     composing on for nobody: asked for first, and if the server died before that, exit (a server
     killed while its children still load torch left them behind, blocked forever on their
-    queue); then give way to the socket handlers (a refill can wait a few milliseconds, a move's
-    reply should not: on a busy machine the scheduler runs the server first)."""
+    queue); then give way to the socket handlers while it loads (nice 10; once loaded it
+    composes in the idle class, `run_in_background`): a refill can wait, a move's reply should
+    not."""
     try:
         import ctypes
         import signal

@@ -138,3 +138,50 @@ def test_calls_queued_behind_children_replaced_by_another_thread_are_refused_wit
         assert len(outcomes) == 5 and all(isinstance(o, ComposerUnavailable) for o in outcomes.values()), outcomes
     finally:
         line.close()
+
+
+def compute(cpu_seconds: float) -> str:
+    """In a child: spend `cpu_seconds` of its own CPU time, then say which scheduling class it has."""
+    end = time.process_time() + cpu_seconds
+    while time.process_time() < end:
+        pass
+    return "idle" if os.sched_getscheduler(0) == os.SCHED_IDLE else "other"
+
+
+def occupy(seconds: float) -> None:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        pass
+
+
+@pytest.mark.skipif(not Path("/proc/self/schedstat").exists(), reason="needs Linux's schedstat to tell a starved child from a frozen one")
+def test_a_child_starved_past_its_deadline_is_waited_for_and_one_that_computes_past_it_is_replaced(caplog):
+    """A composer child runs in the idle class once loaded: while ordinary processes hold every core it gets
+    no CPU at all, and its call outlasts the deadline by the clock; it is slow, not frozen, and
+    answers once the cores are free. A call that computes past its deadline is replaced as before."""
+    import multiprocessing
+
+    from game_server.composer_processes import WatchedProcesses
+
+    deadline = 1.0
+    line = WatchedProcesses("test", 1, deadline, Deadlines(quick=deadline, slow=deadline), initializer=os.getpgid)
+    try:
+        wait_until(line.up, LOAD, "children up")
+        assert line.call(compute, 0.0, deadline=LOAD) == "idle"  # the child imports this module: a second or two of CPU
+        busy = [multiprocessing.get_context("spawn").Process(target=occupy, args=(3.0,)) for _ in range(os.cpu_count() or 1)]
+        for process in busy:
+            process.start()
+        time.sleep(0.5)  # every core held by an ordinary process
+        started = time.monotonic()
+        assert line.call(compute, 0.2) == "idle"
+        assert time.monotonic() - started > deadline * 1.5  # it waited past the deadline for a CPU
+        for process in busy:
+            process.join()
+        assert line.replacements == 0 and composer_warnings(caplog) == []
+
+        with pytest.raises(ComposerUnavailable):
+            line.call(compute, 30.0)
+        assert line.replacements == 1
+        assert composer_warnings(caplog)[0].endswith(f"did not answer within {deadline:g} s; killed, a new one is loading")
+    finally:
+        line.close()
