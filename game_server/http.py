@@ -51,6 +51,7 @@ def vendor(name: str):
 _VERSIONED = ("melody-arcade", "flask", "flask-socketio", "python-socketio", "torch", "numpy", "pretty_midi")
 
 
+@functools.cache
 def _versions() -> dict[str, str]:
     found = {"python": platform.python_version()}
     for name in _VERSIONED:
