@@ -51,6 +51,7 @@ sys.path.insert(0, str(ROOT))
 
 import socketio  # noqa: E402
 
+from game_server.composer_processes import state_and_cpu  # noqa: E402
 from game_server.config import Config  # noqa: E402
 from game_server.games.blend import rules as hunt_rules  # noqa: E402
 from game_server.games.run import bot as run_bot  # noqa: E402
@@ -67,11 +68,8 @@ def rss_mb(pid: int) -> float:
 
 def cpu_seconds(pid: int) -> float | None:
     """User + system CPU time of one process so far; None once it has ended."""
-    stat = read_or_empty(Path(f"/proc/{pid}/stat"))
-    if not stat:
-        return None
-    fields = stat.rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    seen = state_and_cpu(pid)
+    return None if seen is None else seen[1]
 
 
 def cpu_used(pids: list[int], before: dict[int, float | None]) -> float:

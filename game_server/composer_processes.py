@@ -118,12 +118,13 @@ class WatchedProcesses:
                 raise  # a child died while idle: replaced below
             except RuntimeError:  # replaced or closed by another thread since: no call was made
                 raise ComposerUnavailable(self.problem() or f"{self.name}: its composer processes were replaced") from None
-            watch = CallWatch(self.pids())
+            watch, left = CallWatch(self.pids()), deadline
             while True:
                 try:
-                    return future.result(timeout=min(max(watch.left(deadline), 0.0), CallWatch.POLL))
+                    return future.result(timeout=min(left, CallWatch.POLL))
                 except FutureTimeout:
-                    if watch.left(deadline) <= 0:
+                    left = watch.left(deadline)
+                    if left <= 0:
                         raise
         except FutureTimeout:
             self._replace(executor, f"did not answer within {deadline:g} s")
@@ -222,32 +223,36 @@ class CallWatch:
     POLL = 0.1
 
     def __init__(self, pids: list[int]):
-        self.pids, self.runnable = pids, False
-        self.cpu = self.cpu_at_start = self._cpu()
+        self.pids = pids
+        seen = self._read()
+        self.cpu = self.cpu_at_start = None if seen is None else seen[1]
         self.read_at, self.stopped = time.monotonic(), 0.0
 
-    def _cpu(self) -> dict[int, float] | None:
-        seen = {pid: _state_and_cpu(pid) for pid in self.pids}
+    def _read(self) -> tuple[bool, dict[int, float]] | None:
+        """(whether any child is running or waiting for a CPU, each child's CPU seconds)."""
+        seen = {pid: state_and_cpu(pid) for pid in self.pids}
         if not seen or None in seen.values():
             return None
-        self.runnable = any(state == "R" for state, _ in seen.values())
-        return {pid: cpu for pid, (_, cpu) in seen.items()}
+        return any(state == "R" for state, _ in seen.values()), {pid: cpu for pid, (_, cpu) in seen.items()}
 
     def left(self, deadline: float) -> float:
         """Seconds the call may still count before it is judged stopped (0 or less: now)."""
-        now, before = time.monotonic(), self.cpu
-        self.cpu = self._cpu() if before is not None else None
-        if self.cpu is None or self.cpu.keys() != before.keys():
+        now = time.monotonic()
+        seen = self._read() if self.cpu is not None else None
+        if seen is None:
             self.cpu = None
             self.stopped += now - self.read_at
-        elif not self.runnable and self.cpu == before:
-            self.stopped += now - self.read_at
+        else:
+            runnable, cpu = seen
+            if not runnable and cpu == self.cpu:
+                self.stopped += now - self.read_at
+            self.cpu = cpu
         self.read_at = now
         computed = max(self.cpu[pid] - self.cpu_at_start[pid] for pid in self.cpu) if self.cpu else 0.0
         return deadline - max(self.stopped, computed)
 
 
-def _state_and_cpu(pid: int) -> tuple[str, float] | None:
+def state_and_cpu(pid: int) -> tuple[str, float] | None:
     """A process's state letter (R: running or waiting for a CPU) and the CPU seconds it has
     used, from /proc; None where that cannot be read (another system, the process gone)."""
     try:
