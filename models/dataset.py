@@ -78,7 +78,7 @@ class WindowSampler:
                             openings[(tune.meter, length)].append((i, start))
         self.windows = {k: np.array(v, dtype=np.int64) for k, v in found.items()}
         self.drawn_more = [(share, {k: np.array(v, dtype=np.int64) for k, v in pools.items()})
-                        for share, pools in ((ENDING_SHARE, endings), (OPENING_SHARE, openings))]
+                           for share, pools in ((ENDING_SHARE, endings), (OPENING_SHARE, openings))]
 
     def count(self, length: int | None = None) -> int:
         return sum(len(v) for (_, n), v in self.windows.items() if length in (None, n))

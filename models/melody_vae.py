@@ -190,7 +190,8 @@ def last_notes(tokens: torch.Tensor) -> torch.Tensor:
 def grown_from(old_state: dict[str, torch.Tensor], config: VAEConfig) -> MelodyVAE:
     """A model with `config` whose weights are an older model's wherever the shapes agree; the
     inputs added since (the ending and last-note columns of the conductor and decoder LSTMs)
-    start at zero and the places added since as an ordinary bar, so the grown model computes exactly what the old one did until it is trained."""
+    start at zero and the places added since as an ordinary bar, so the grown model computes
+    exactly what the old one did until it is trained."""
     new = MelodyVAE(config)
     new_state = new.state_dict()
     for name, old_value in old_state.items():
