@@ -28,6 +28,8 @@ def serve(args: argparse.Namespace) -> int:
 
         monkey.patch_all()
     from .app import PortInUse, configure_logging, create_app, listener, serve_forever, socketio_of
+    from .collector import collect_on_a_clock
+    from .priority import take_short_turns
 
     try:
         configure_logging(config.log_level)
@@ -46,13 +48,9 @@ def serve(args: argparse.Namespace) -> int:
     # collector's sight, so that a full collection walks only the game's own objects.
     gc.collect()
     gc.freeze()
-    # Every round start brings thousands of objects that live as long as the round, and a
-    # collection walks every live room with the GIL held, serving no event meanwhile: collect
-    # the young generation every 5,000 allocations (not 700) and the old one rarely. Not more
-    # rarely than that: the count falls whenever an older object is freed (a round ending), so
-    # the young generation grows well past its threshold before it is collected (100,000
-    # objects, 40-78 ms with the loop held, at 20,000). Figures: docs/performance.md.
-    gc.set_threshold(5_000, 20, 1000)
+    # Collections on a clock: each pause short however allocations and frees balance.
+    collect_on_a_clock()
+    take_short_turns()  # the event loop's thread: it wakes to answer a player
     logging.getLogger("game_server").info("serving on http://%s:%d (%s)", config.host, config.port, config.async_mode)
     serve_forever(app, socketio_of(app), config.host, config.port, sock=sock)
     return 0

@@ -36,6 +36,9 @@ from .composer_processes import ComposerUnavailable, Deadlines, WatchedProcesses
 from .material import SEED_BITS
 
 log = logging.getLogger(__name__)
+# How often a take waiting for a refill asks whether its line went down: under a rush of Run
+# starts a hundred takes wait at once, and each check wakes the event loop.
+LINE_CHECK_S = 0.5
 
 
 @dataclass(frozen=True)
@@ -240,13 +243,13 @@ class PiecePool:
             raise ComposeTimeout(f"composing {request} took longer than {self._timeout} s") from None
 
     def _wait_for_refill(self, request, q: queue.Queue[Composed], line: _Line) -> Composed:
-        """The next piece the refill makes, up to the timeout; refused as soon as the line goes
-        down meanwhile (its call froze and the watch replaced its children)."""
+        """The next piece the refill makes, up to the timeout; refused within LINE_CHECK_S of the
+        line going down meanwhile (its call froze and the watch replaced its children)."""
         self._schedule_refill(request, wanted=True)
         give_up = time.monotonic() + self._timeout
         while True:
             try:
-                return q.get(timeout=max(0.0, min(0.1, give_up - time.monotonic())))
+                return q.get(timeout=max(0.0, min(LINE_CHECK_S, give_up - time.monotonic())))
             except queue.Empty:
                 if (problem := line.problem()) is not None:
                     raise ComposerUnavailable(problem) from None

@@ -18,6 +18,7 @@ import logging
 import multiprocessing
 import multiprocessing.connection
 import os
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -26,6 +27,8 @@ from importlib import import_module
 from sqlalchemy import JSON, BigInteger, Float, ForeignKey, Integer, String, Text, UniqueConstraint, bindparam, create_engine, delete, event, insert, inspect, select, update
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 from sqlalchemy.sql.expression import Executable
+
+from .priority import take_short_turns
 
 log = logging.getLogger(__name__)
 
@@ -245,7 +248,7 @@ class GroupCommit:
     def _await_answer(self, batch: list[_Waiter]) -> None:
         """Waits for the writer process's answer to the batch in flight and tells its callers."""
         try:
-            multiprocessing.connection.wait([self._pipe])  # under gevent, yields to the players until the answer comes
+            _wait_readable(self._pipe)
             errors = self._pipe.recv()
         except (EOFError, OSError) as exc:
             self._writer_stopped(batch, exc)
@@ -284,11 +287,26 @@ class GroupCommit:
                 return
 
 
+def _wait_readable(pipe) -> None:
+    """Until the writer's answer can be read. Under gevent this greenlet waits on the loop's
+    watcher of the pipe itself (it yields to the players until the answer comes): half the CPU
+    of `multiprocessing.connection.wait`, whose patched poll builds a selector and its watchers
+    for every batch."""
+    monkey = sys.modules.get("gevent.monkey")
+    if monkey is not None and monkey.is_module_patched("select"):
+        from gevent.socket import wait_read
+
+        wait_read(pipe.fileno())
+    else:
+        multiprocessing.connection.wait([pipe])
+
+
 def _commit_forever(url: str, pipe) -> None:
     """The writer process: commits each batch of writes it is sent in one transaction (a batch
     that fails, write by write, so that a bad write fails alone) and answers, for each write,
     None or the database's reason. Ends when the server's end of the pipe closes (a server killed
     mid-round leaves the batches it had sent committed)."""
+    take_short_turns()  # every acknowledgement waits on this process's commits
     engine = open_engine(url)
     named, replacing = named_statements(engine.dialect.name), named_statements(engine.dialect.name, replacing=True)
     # One connection for the process's life: no pool checkout, ping and reset per batch. One the
