@@ -14,8 +14,9 @@ import ctypes
 import os
 import platform
 import struct
+import sys
 
-SLICE_NS = 100_000  # the shortest slice Linux grants (0.1 ms; the default is 0.75 ms or more)
+SLICE_NS = 100_000  # the shortest slice Linux grants (0.1 ms; the default is 0.7 ms, more with more cores)
 SCHED_OTHER = 0
 SYS_SCHED_SETATTR = {"x86_64": 314, "aarch64": 274}
 SCHED_ATTR_SIZE = 56  # struct sched_attr as of Linux 4.13 (with util_min and util_max)
@@ -25,7 +26,7 @@ def take_short_turns() -> bool:
     """Asks for SLICE_NS turns for the calling thread, keeping its policy and nice value;
     True if the kernel took the request (a kernel before 6.12 takes it and ignores it)."""
     number = SYS_SCHED_SETATTR.get(platform.machine())
-    if number is None or os.sched_getscheduler(0) != SCHED_OTHER:
+    if sys.platform != "linux" or number is None or os.sched_getscheduler(0) != SCHED_OTHER:
         return False
     # struct sched_attr: size, policy, flags, nice, priority, runtime, deadline, period, util_min, util_max
     attr = struct.pack("IIQiIQQQII", SCHED_ATTR_SIZE, SCHED_OTHER, 0, os.getpriority(os.PRIO_PROCESS, 0), 0, SLICE_NS, 0, 0, 0, 0)
