@@ -5,7 +5,6 @@ from __future__ import annotations
 import errno
 import logging
 import socket
-import sys
 from functools import partial
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from .composer import Deadlines, PiecePool
 from .config import Config
 from .downloads import PieceFiles
 from .games import GAMES, unchanging_types
+from .gevent_mode import gevent_patched
 from .http import http
 from .rooms import AttemptLimiter, ConnectionsPerAddress, RoomStore, Tokens
 from .services import Services
@@ -97,13 +97,6 @@ def configure_logging(level: str) -> None:
     if not isinstance(logging.getLevelName(name), int):
         raise ValueError(f"LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL, got {level!r}")
     logging.basicConfig(level=name, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-
-
-def gevent_patched() -> bool:
-    """Whether this process runs on gevent: the standard library's threads were monkey-patched
-    into greenlets before anything started one (`python -m game_server serve` does it first)."""
-    monkey = sys.modules.get("gevent.monkey")
-    return monkey is not None and monkey.is_module_patched("threading")
 
 
 def serve_forever(app: Flask, socketio: SocketIO, host: str, port: int, log_output: bool = False, sock: socket.socket | None = None) -> None:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import io
 import json
-import sys
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -21,6 +20,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 
 from . import provenance
+from .gevent_mode import gevent_patched
 
 CACHE_BYTES = 64 * 1024 * 1024  # ~20 WAVs of 8 bars, hundreds of OGGs
 
@@ -157,8 +157,7 @@ def off_the_loop(work, *args):
     gevent's own hub pool is left to its resolver); with threads (ASYNC_MODE=threading, the tests'
     in-process app), in the request's own thread."""
     global _pool
-    monkey = sys.modules.get("gevent.monkey")
-    if monkey is None or not monkey.is_module_patched("threading"):
+    if not gevent_patched():
         return work(*args)
     if _pool is None:
         from gevent.threadpool import ThreadPool

@@ -18,7 +18,6 @@ import logging
 import multiprocessing
 import multiprocessing.connection
 import os
-import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -28,6 +27,7 @@ from sqlalchemy import JSON, BigInteger, Float, ForeignKey, Integer, String, Tex
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 from sqlalchemy.sql.expression import Executable
 
+from .gevent_mode import gevent_patched
 from .priority import take_short_turns
 
 log = logging.getLogger(__name__)
@@ -292,8 +292,7 @@ def _wait_readable(pipe) -> None:
     watcher of the pipe itself (it yields to the players until the answer comes): half the CPU
     of `multiprocessing.connection.wait`, whose patched poll builds a selector and its watchers
     for every batch."""
-    monkey = sys.modules.get("gevent.monkey")
-    if monkey is not None and monkey.is_module_patched("select"):
+    if gevent_patched():
         from gevent.socket import wait_read
 
         wait_read(pipe.fileno())
