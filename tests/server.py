@@ -216,7 +216,7 @@ class InProcessClient:
         """A raw websocket text frame as a client would send it (`42["hello",{}]`: Engine.IO's
         message `4`, then the Socket.IO packet, or anything else after the `4`)."""
         assert raw.startswith("4"), "an Engine.IO message frame starts with 4"
-        self.sio.socketio.server._handle_eio_message(self.sio.eio_sid, raw[1:])
+        self.sio.socketio.server.eio._trigger_event("message", self.sio.eio_sid, raw[1:])  # as Engine.IO's socket hands it on
 
 
 def in_process_app(tmp_path, **overrides):

@@ -81,14 +81,14 @@ def test_a_flooder_that_ignores_being_disconnected_loses_its_websocket(server):
     assert following.call("hello", {"name": "Next", "token": following.token})["ok"]
 
 
-class SilentClient:
-    """A raw websocket that joins a room and then never reads (nor answers a ping) again: a
-    client stuck, or one that keeps sockets open on purpose. Its receive buffer is kept small so
-    that the server's sends back up."""
+class RawWebsocket:
+    """A websocket to the server written by hand, frame by frame: what a hostile or broken
+    client sends is sent as it is, through the server's whole receive path."""
 
-    def __init__(self, server, code: str):
+    def __init__(self, server, receive_buffer: int | None = None):
         self.sock = socket.create_connection(("127.0.0.1", server.port))
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        if receive_buffer is not None:
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
         key = base64.b64encode(os.urandom(16)).decode()
         self.sock.sendall(f"GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: arcade\r\nUpgrade: websocket\r\n"
                           f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n".encode())
@@ -96,13 +96,67 @@ class SilentClient:
         while b"\r\n\r\n" not in answer:  # the upgrade first: frames sent with the request would be read as HTTP
             answer += self.sock.recv(1)
         assert answer.startswith(b"HTTP/1.1 101"), answer
-        for text in ("40", '421["hello",{"name":"Silent"}]', '422["join_room",' + json.dumps({"code": code}) + ']'):
-            self.sock.sendall(self.frame(text))
 
-    @staticmethod
-    def frame(text: str) -> bytes:
+    def send(self, text: str) -> None:
+        """One masked text frame (a client's frames are masked), shorter than 126 bytes."""
         data, mask = text.encode(), os.urandom(4)
-        return bytes([0x81, 0x80 | len(data)]) + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(data))
+        assert len(data) < 126
+        self.sock.sendall(bytes([0x81, 0x80 | len(data)]) + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(data)))
+
+    def receive(self, within: float = 10.0) -> str:
+        """The server's next text frame (unmasked)."""
+        self.sock.settimeout(within)
+        head = self._exactly(2)
+        size = head[1] & 0x7F
+        if size >= 126:
+            size = int.from_bytes(self._exactly(2 if size == 126 else 8), "big")
+        return self._exactly(size).decode()
+
+    def receive_until(self, prefix: str, within: float = 10.0) -> str:
+        deadline = time.monotonic() + within
+        while (text := self.receive(max(0.1, deadline - time.monotonic()))) and not text.startswith(prefix):
+            pass
+        return text
+
+    def _exactly(self, size: int) -> bytes:
+        data = b""
+        while len(data) < size:
+            chunk = self.sock.recv(size - len(data))
+            if not chunk:
+                raise ConnectionError("the server closed the connection")
+            data += chunk
+        return data
+
+
+@pytest.mark.slow  # a real server process: the frame comes off the wire
+def test_a_bad_frame_off_the_wire_is_refused_and_the_connection_goes_on(server):
+    """Found: Engine.IO kept the message handler it was built with, so on the wire a frame that
+    did not decode passed the guard by (a traceback in the log, no answer); only the in-process
+    path had met it."""
+    raw = RawWebsocket(server)
+    try:
+        raw.send("40")
+        raw.receive_until("40")  # connected to the namespace
+        raw.send('421["hello", {"name": "Ada"')  # truncated JSON
+        refusal = raw.receive_until('42["error"')
+        assert json.loads(refusal[2:])[1]["code"] == "bad_payload"
+        raw.send('422["hello",{"name":"Ada"}]')
+        reply = json.loads(raw.receive_until("432")[3:])[0]
+        assert reply["ok"], reply
+    finally:
+        raw.sock.close()
+    assert "handler error" not in server.log.read_text()
+
+
+class SilentClient(RawWebsocket):
+    """A raw websocket that joins a room and then never reads (nor answers a ping) again: a
+    client stuck, or one that keeps sockets open on purpose. Its receive buffer is kept small so
+    that the server's sends back up."""
+
+    def __init__(self, server, code: str):
+        super().__init__(server, receive_buffer=4096)
+        for text in ("40", '421["hello",{"name":"Silent"}]', '422["join_room",' + json.dumps({"code": code}) + ']'):
+            self.send(text)
 
     def closed_by_the_server(self, within: float) -> bool:
         """Reads everything now: True if the server has closed the connection (EOF after it)."""
