@@ -107,6 +107,56 @@ class StorageError(RuntimeError):
     """The database refused a write (the message is its reason), or the writer process stopped."""
 
 
+class Writer:
+    """The database writer: a child process with its own interpreter, so that the database
+    driver never competes for the GIL with the socket handlers. It serves lanes of writes
+    (GroupCommit), one pipe each: the batches waiting on every pipe commit in one transaction.
+    Started by the first write; one found dead is replaced, every lane getting a new pipe."""
+
+    def __init__(self, url: str, lanes: int):
+        self._url, self._lanes = url, lanes
+        self._lock = threading.Lock()
+        self.process = None
+        self._pipes: list | None = None  # the server's ends, a lane each; None: to be started
+        self._generation = 0  # counts the processes started
+
+    def pipe(self, lane: int):
+        """(generation, pipe) of `lane` to a live writer process, started here if need be."""
+        with self._lock:
+            if self._pipes is None or not self.process.is_alive():
+                self._start()
+            return self._generation, self._pipes[lane]
+
+    def stopped(self, generation: int) -> None:
+        """A lane found that generation's process gone: the next `pipe` starts another (once,
+        however many lanes say so). Each lane closes its own old pipe."""
+        with self._lock:
+            if generation == self._generation:
+                self._pipes = None
+
+    def _start(self) -> None:
+        if self.process is not None:
+            log.warning("the database writer process was gone (exit code %s); starting another", self.process.exitcode)
+        context = multiprocessing.get_context("spawn")
+        pairs = [context.Pipe() for _ in range(self._lanes)]
+        for end in (end for pair in pairs for end in pair):  # socket pairs, made non-blocking where gevent patched socket
+            os.set_blocking(end.fileno(), True)
+        self.process = context.Process(target=_commit_forever, args=(self._url, [child for _, child in pairs]), name="storage-writer", daemon=True)
+        self.process.start()
+        for _, child in pairs:
+            child.close()
+        self._pipes = [ours for ours, _ in pairs]
+        self._generation += 1
+
+    def close(self) -> None:
+        """Ends the process (it exits once every pipe is closed); call after the lanes' close."""
+        with self._lock:
+            for pipe in self._pipes or ():
+                pipe.close()
+            if self.process is not None:
+                self.process.join()
+
+
 @dataclass(eq=False)
 class _Waiter:
     """One caller's writes, and what became of them."""
@@ -121,28 +171,32 @@ class _Waiter:
 class GroupCommit:
     """Writes from many handlers (threads, or greenlets under gevent) committed together; `write`
     returns (or raises StorageError) once the transaction that holds the write has committed (or
-    failed).
+    failed). One lane of the writer process (`Writer`): a lane's batches commit in the order
+    they were sent, one in flight at a time.
 
-    The transactions run in a child process with its own interpreter, so that the database
-    driver never competes for the GIL with the socket handlers. A write is a few Core
-    statements, not the ORM's unit of work; consecutive writes of the same statement, as moves
-    are, run as one multi-row INSERT (see `open_engine`).
+    A write is a few Core statements, not the ORM's unit of work; consecutive writes of the same
+    statement, as moves are, run as one multi-row INSERT (see `open_engine`).
 
-    There is no writer thread: a caller that finds no batch in flight sends the writes waiting
-    (its own among them) and waits for the answer itself; when it comes, it wakes that batch's
-    callers, sends what queued meanwhile as the next batch and hands the wait for its answer to
-    one of that batch's callers (a thread in between would cost two more hand-overs a write,
-    each a turn of gevent's loop). Measurements: docs/performance.md."""
+    There is no thread in between: a caller that finds no batch in flight sends the writes
+    waiting (its own among them) and waits for the answer itself; when it comes, it wakes that
+    batch's callers, sends what queued meanwhile as the next batch and hands the wait for its
+    answer to one of that batch's callers (a thread in between would cost two more hand-overs a
+    write, each a turn of gevent's loop). Measurements: docs/performance.md."""
 
     MAX_BATCH = 256
 
-    def __init__(self, url: str):
-        self._url = url
+    def __init__(self, writer: Writer, lane: int):
+        self._writer, self._lane = writer, lane
         self._lock = threading.Lock()
         self._pending: list[_Waiter] = []
         self._in_flight: list[_Waiter] | None = None  # the batch sent and not yet answered
         self._pipe = None
-        self.process = None  # the writer process, started by the first write
+        self._generation = 0  # of the writer process `_pipe` goes to
+
+    @property
+    def process(self):
+        """The writer process (None before the first write)."""
+        return self._writer.process
 
     def write(self, *writes: Write) -> None:
         me = _Waiter(list(writes))
@@ -157,9 +211,10 @@ class GroupCommit:
             raise StorageError(me.error)
 
     def queue(self, *writes: Write) -> None:
-        """Queues the writes and returns at once. Batches commit in the order their writes were
-        queued, so these commit with or before every write queued after them: a `write` that
-        returned means these are committed too (or failed: that is logged, as nobody waits)."""
+        """Queues the writes and returns at once. A lane's batches commit in the order their
+        writes were queued, so these commit with or before every write queued after them on
+        this lane: a `write` that returned means these are committed too (or failed: that is
+        logged, as nobody waits)."""
         first = self._append(_Waiter(list(writes), waiting=False))
         if first is not None:
             self._lead_in_background(first, sent=False)
@@ -188,17 +243,15 @@ class GroupCommit:
             self._send_next()
 
     def close(self) -> None:
-        """Commit what is queued, then end the writer process."""
+        """Commit what is queued on this lane, and close its pipe."""
         with self._lock:
-            if self.process is None and self._in_flight is None:  # nothing was ever written
+            if self._pipe is None and self._in_flight is None:  # nothing was ever written
                 return
         try:
             self.write()  # batches commit in order: once this one has, every earlier one has
         except StorageError:
             pass
-        if self._pipe is not None:
-            self._pipe.close()  # the process reads the end of the pipe and exits
-            self.process.join()
+        self._drop_pipe(failed=False)
 
     def _take_pending(self) -> list[_Waiter] | None:
         """(Under the lock) the next batch, now in flight; None, and nothing in flight, if no
@@ -213,8 +266,10 @@ class GroupCommit:
         one fails before anything is delivered, so it is sent again to the new one, once)."""
         for last_try in (False, True):
             try:
-                if self._pipe is None or not self.process.is_alive():
-                    self._start_writer()
+                generation, pipe = self._writer.pipe(self._lane)
+                if pipe is not self._pipe:  # a new writer: nothing is in flight on the old pipe
+                    self._drop_pipe(failed=False)
+                    self._pipe, self._generation = pipe, generation
                 self._pipe.send([waiter.writes for waiter in batch])
                 return True
             except (EOFError, OSError) as exc:
@@ -227,23 +282,13 @@ class GroupCommit:
                 return False
         return False
 
-    def _start_writer(self) -> None:
-        if self._pipe is not None:
-            log.warning("the database writer process was gone (exit code %s); starting another", self.process.exitcode)
-            self._drop_pipe()
-        context = multiprocessing.get_context("spawn")
-        pipe, child_end = context.Pipe()
-        for end in (pipe, child_end):  # a socket pair, made non-blocking where gevent patched socket
-            os.set_blocking(end.fileno(), True)
-        self.process = context.Process(target=_commit_forever, args=(self._url, child_end), name="storage-writer", daemon=True)
-        self.process.start()
-        child_end.close()
-        self._pipe = pipe
-
-    def _drop_pipe(self) -> None:
+    def _drop_pipe(self, failed: bool = True) -> None:
+        """Closes this lane's pipe; `failed`: its writer process is taken for gone."""
         if self._pipe is not None:
             self._pipe.close()
             self._pipe = None
+            if failed:
+                self._writer.stopped(self._generation)
 
     def _await_answer(self, batch: list[_Waiter]) -> None:
         """Waits for the writer process's answer to the batch in flight and tells its callers."""
@@ -300,11 +345,12 @@ def _wait_readable(pipe) -> None:
         multiprocessing.connection.wait([pipe])
 
 
-def _commit_forever(url: str, pipe) -> None:
-    """The writer process: commits each batch of writes it is sent in one transaction (a batch
-    that fails, write by write, so that a bad write fails alone) and answers, for each write,
-    None or the database's reason. Ends when the server's end of the pipe closes (a server killed
-    mid-round leaves the batches it had sent committed)."""
+def _commit_forever(url: str, pipes: list) -> None:
+    """The writer process: the batches waiting on its pipes (one a lane, the first lane's
+    first) commit in one transaction; one that fails is retried write by write, so that a bad
+    write fails alone. Each lane is answered, for each of its writes, None or the database's
+    reason. Ends when the server's ends of the pipes close (a server killed mid-round leaves the
+    batches it had sent committed)."""
     take_short_turns()  # every acknowledgement waits on this process's commits
     engine = open_engine(url)
     named, replacing = named_statements(engine.dialect.name), named_statements(engine.dialect.name, replacing=True)
@@ -315,20 +361,27 @@ def _commit_forever(url: str, pipe) -> None:
     def statements(writes: list[Write], names=named) -> list[tuple[Executable, dict]]:
         return [(names[name], params) for name, params in writes]
 
-    while True:
+    open_pipes = list(pipes)
+    while open_pipes:
+        ready = multiprocessing.connection.wait(open_pipes)
+        batches = []
+        for pipe in [pipe for pipe in open_pipes if pipe in ready]:
+            try:
+                batches.append((pipe, pipe.recv()))
+            except EOFError:
+                open_pipes.remove(pipe)
+        writes = [writes for _, batch in batches for writes in batch]
         try:
-            batch = pipe.recv()
-        except EOFError:
-            return
-        try:
-            transaction(connection, [statement for writes in batch for statement in statements(writes)])
-            errors = [None] * len(batch)
+            transaction(connection, [statement for each in writes for statement in statements(each)])
+            errors = [None] * len(writes)
         except Exception:
-            errors = [_reason_if_it_fails(connection, statements(writes, replacing)) for writes in batch]
-        try:
-            pipe.send(errors)
-        except OSError:  # the server is gone (the batch is committed all the same)
-            return
+            errors = [_reason_if_it_fails(connection, statements(each, replacing)) for each in writes]
+        for pipe, batch in batches:
+            answer, errors = errors[: len(batch)], errors[len(batch) :]
+            try:
+                pipe.send(answer)
+            except OSError:  # that lane is gone (its batch is committed all the same)
+                open_pipes.remove(pipe)
 
 
 def _reason_if_it_fails(connection, work: list) -> str | None:
@@ -399,20 +452,25 @@ class Storage:
         Base.metadata.create_all(self.engine)
         add_missing_columns(self.engine)
         named_statements(self.engine.dialect.name)  # an unsupported database fails here, not at the first write
-        self._writes = GroupCommit(url)
+        # Two lanes of the one writer: a round's row (a start waits for it) is sent at once,
+        # not behind the batch of moves in flight, and its caller reads the answer itself.
+        self._writer = Writer(url, lanes=2)
+        self._starts, self._writes = GroupCommit(self._writer, 0), GroupCommit(self._writer, 1)
 
     def close(self) -> None:
         """Wait for the writes in flight, stop the writer process, close the connections."""
+        self._starts.close()
         self._writes.close()
+        self._writer.close()
         self.engine.dispose()
 
     def add_player(self, player_id: str, name: str) -> None:
         self._writes.write(("player", {"id": player_id, "name": name, "created_at": time.time()}))
 
     def add_round(self, round_id: str, game: str, level: str, room: str, seed: int, players: list, piece: str, setup: dict, wait: bool = True) -> None:
-        """`wait=False`: return at once (see `GroupCommit.queue`); the round's moves and result,
-        written after it, commit with it or after it."""
-        (self._writes.write if wait else self._writes.queue)(("round", {"id": round_id, "game": game, "level": level, "room": room, "seed": seed, "players": players, "piece": piece, "setup": setup, "started_at": time.time(), "ended_at": None}))
+        """`wait=False`: return at once (see `GroupCommit.queue`), on the lane of the moves and
+        results, so that the round's, written after it, commit with it or after it."""
+        (self._starts.write if wait else self._writes.queue)(("round", {"id": round_id, "game": game, "level": level, "room": room, "seed": seed, "players": players, "piece": piece, "setup": setup, "started_at": time.time(), "ended_at": None}))
 
     def add_move(self, round_id: str, index: int, player_id: str, payload: dict, at: float) -> None:
         self._writes.write(("move", {"round_id": round_id, "index": index, "player_id": player_id, "payload": payload, "at": at}))

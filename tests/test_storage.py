@@ -139,6 +139,64 @@ def test_a_writer_process_that_dies_holding_writes_fails_them_and_the_next_start
     assert [m["index"] for m in storage.get_round("r_1").moves] == [1]
 
 
+def in_background(write) -> tuple[threading.Thread, list[Exception]]:
+    """`write()` on a thread of its own; what it raised is kept in the list."""
+    failed: list[Exception] = []
+
+    def run() -> None:
+        try:
+            write()
+        except Exception as exc:
+            failed.append(exc)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread, failed
+
+
+def test_a_rounds_row_goes_to_the_writer_while_a_batch_of_moves_is_in_flight(storage):
+    """A start waits for its round's row only, not behind the moves' batch in flight: with the
+    writer held, both are sent (one in flight on each lane); let go, both commit, and one
+    writer process served both."""
+    writer = storage._writes.process
+    os.kill(writer.pid, signal.SIGSTOP)
+    try:
+        move, move_failed = in_background(lambda: storage.add_move("r_1", 0, "p_1", {"n": 0}, 0.0))
+        deadline = time.monotonic() + 10
+        while storage._writes._in_flight is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        start, start_failed = in_background(lambda: storage.add_round("r_2", "blend", "hunt-0", "ROOMCODE", 8, ["p_1"], "{}", {"beats": []}))
+        while storage._starts._in_flight is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert storage._writes._in_flight is not None and storage._starts._in_flight is not None
+        assert move.is_alive() and start.is_alive()  # neither is answered while the writer is held
+    finally:
+        os.kill(writer.pid, signal.SIGCONT)
+    move.join(10)
+    start.join(10)
+    assert move_failed == start_failed == []
+    assert storage.get_round("r_2") is not None and [m["index"] for m in storage.get_round("r_1").moves] == [0]
+    assert storage._starts.process is storage._writes.process is writer
+
+
+def test_a_writer_that_dies_holding_both_lanes_fails_both_and_one_new_writer_serves_them(storage):
+    writer = storage._writes.process
+    os.kill(writer.pid, signal.SIGSTOP)
+    move, move_failed = in_background(lambda: storage.add_move("r_1", 0, "p_1", {"n": 0}, 0.0))
+    start, start_failed = in_background(lambda: storage.add_round("r_2", "blend", "hunt-0", "ROOMCODE", 8, ["p_1"], "{}", {"beats": []}))
+    move.join(0.5)
+    start.join(0.5)
+    assert move.is_alive() and start.is_alive()
+    os.kill(writer.pid, signal.SIGKILL)
+    move.join(10)
+    start.join(10)
+    assert "writer stopped" in str(move_failed[0]) and "writer stopped" in str(start_failed[0])
+    storage.add_round("r_3", "blend", "hunt-0", "ROOMCODE", 9, ["p_1"], "{}", {"beats": []})
+    storage.add_move("r_3", 0, "p_1", {"n": 0}, 0.0)
+    assert storage._starts.process is storage._writes.process and storage._writes.process.pid != writer.pid
+    assert [m["index"] for m in storage.get_round("r_3").moves] == [0]
+
+
 def test_a_write_that_cannot_be_sent_fails_and_the_next_goes_through(storage):
     """A write the pipe cannot carry (it does not pickle) fails its batch with a StorageError, and
     leaves nothing in flight: the writes after it are committed, none waits forever."""
