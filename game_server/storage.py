@@ -107,7 +107,7 @@ class StorageError(RuntimeError):
     """The database refused a write (the message is its reason), or the writer process stopped."""
 
 
-class Writer:
+class WriterProcess:
     """The database writer: a child process with its own interpreter, so that the database
     driver never competes for the GIL with the socket handlers. It serves lanes of writes
     (GroupCommit), one pipe each: the batches waiting on every pipe commit in one transaction.
@@ -171,8 +171,8 @@ class _Waiter:
 class GroupCommit:
     """Writes from many handlers (threads, or greenlets under gevent) committed together; `write`
     returns (or raises StorageError) once the transaction that holds the write has committed (or
-    failed). One lane of the writer process (`Writer`): a lane's batches commit in the order
-    they were sent, one in flight at a time.
+    failed). One lane of the writer process (`WriterProcess`): a lane's batches commit in the
+    order they were sent, one in flight at a time.
 
     A write is a few Core statements, not the ORM's unit of work; consecutive writes of the same
     statement, as moves are, run as one multi-row INSERT (see `open_engine`).
@@ -185,7 +185,7 @@ class GroupCommit:
 
     MAX_BATCH = 256
 
-    def __init__(self, writer: Writer, lane: int):
+    def __init__(self, writer: WriterProcess, lane: int):
         self._writer, self._lane = writer, lane
         self._lock = threading.Lock()
         self._pending: list[_Waiter] = []
@@ -454,7 +454,7 @@ class Storage:
         named_statements(self.engine.dialect.name)  # an unsupported database fails here, not at the first write
         # Two lanes of the one writer: a round's row (a start waits for it) is sent at once,
         # not behind the batch of moves in flight, and its caller reads the answer itself.
-        self._writer = Writer(url, lanes=2)
+        self._writer = WriterProcess(url, lanes=2)
         self._starts, self._writes = GroupCommit(self._writer, 0), GroupCommit(self._writer, 1)
 
     def close(self) -> None:
