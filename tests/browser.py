@@ -133,9 +133,11 @@ class TouchButtons:
 
 def human_plan(view: dict, lane: int, sigma_ms: float = 35) -> list[tuple[int, str, bool]]:
     """The human-model bot's inputs for a lane of a round's view (run_bot.play_human: every key
-    event off by a random error of σ ms): the first of 20 seeds whose run reaches the goal even
-    with every input a tick or two later still (Playwright's delivery makes each event a few ms
-    late, never early)."""
+    event off by a random error of σ ms): the first seed whose run reaches the goal even with
+    every input up to four ticks later still, looked for in the first five; else the first of 20
+    that does up to two. Events reach the page late, never early: a page on a loaded 2-core
+    machine stamped touches 0-3 ticks after the test sent them (a plan that allowed two fell,
+    1 run in 4)."""
     from game_server.games.run import bot as run_bot
     from game_server.games.run import physics as run_physics
 
@@ -145,10 +147,19 @@ def human_plan(view: dict, lane: int, sigma_ms: float = 35) -> list[tuple[int, s
         *_, (_, state, _) = run_physics.simulate(level, inputs, 20_000)
         return state.status == run_physics.GOAL
 
+    def reaches_goal_up_to(inputs, most_late: int) -> bool:
+        return all(reaches_goal([(tick + late, key, down) for tick, key, down in inputs]) for late in range(most_late + 1))
+
+    fallback = None
     for seed in range(20):
         inputs = run_bot.play_human(level, sigma_ms, seed).inputs
-        if all(reaches_goal([(tick + late, key, down) for tick, key, down in inputs]) for late in (0, 1, 2)):
+        if seed < 5 and reaches_goal_up_to(inputs, 4):
             return inputs
+        fallback = fallback or (inputs if reaches_goal_up_to(inputs, 2) else None)
+        if fallback is not None and seed >= 4:
+            return fallback
+    if fallback is not None:
+        return fallback
     raise AssertionError("the human-model bot finished none of 20 tries: the level should not have been served")
 
 

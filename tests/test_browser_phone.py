@@ -20,9 +20,15 @@ def test_run_level_by_touch_on_a_phone(players):
     page.wait_for_function("window.arcade.runTick() >= -100")  # the count-in: 2 s before tick 0
     phone.shot("run-phone")
     fingers = TouchButtons(page)
-    late = press_at_ticks(page, human_plan(view, 0), fingers)
+    plan = human_plan(view, 0)
+    late = press_at_ticks(page, plan, fingers)
     page.wait_for_selector("#result:not([hidden])", timeout=90_000)
     result = page.evaluate("window.arcade.round.result")
     assert page.evaluate("window.arcade.refused") == []
+    if result["lanes"][0]["status"] != "goal":  # what the page stamped, against the plan, for the report
+        stored = page.request.get(page.evaluate("location.origin") + f"/api/rounds/{view['round_id']}").json()
+        sent = [(i["tick"], i["key"], i["down"]) for move in stored["moves"] for i in move["payload"]["inputs"]]
+        off = [(planned, stamped) for planned, stamped in zip(plan, sent) if planned[1:] != stamped[1:] or stamped[0] - planned[0] > 2]
+        late = f"{late}; {len(plan)} planned, {len(sent)} stamped; first stamped apart from the plan (planned, stamped): {off[:3]}"
     assert result["lanes"][0]["status"] == "goal", (result["lanes"][0], f"latest event {late} ticks late")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
