@@ -245,7 +245,7 @@ class GroupCommit:
     def close(self) -> None:
         """Commit what is queued on this lane, and close its pipe."""
         with self._lock:
-            if self._pipe is None and self._in_flight is None:  # nothing was ever written
+            if self._pipe is None and self._in_flight is None:  # nothing written, or nothing since its writer died
                 return
         try:
             self.write()  # batches commit in order: once this one has, every earlier one has

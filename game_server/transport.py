@@ -111,9 +111,9 @@ def guard_frames(server, refused: Callable[[str], None]) -> None:
         return dispatch_event(eio_sid, namespace, id, data)
 
     # Engine.IO holds the message handler it was given when the server was built: on_message is
-    # registered there too, or frames off the wire would pass it by.
-    server._handle_eio_message, server._handle_event = on_message, on_event
+    # registered there, or frames off the wire would pass it by.
     server.eio.on("message", on_message)
+    server._handle_event = on_event
 
 
 def close_on_the_wire(server, linger: float = 2.0) -> None:
