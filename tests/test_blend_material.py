@@ -12,7 +12,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from game_server.games.blend.material import BeatGrid, GridRequest, hamming
+from game_server.games.blend.material import BeatGrid, GridRequest, hamming, masks, pack_beats, patterns, unpack_beats
 from game_server.games.blend.rules import LADDER
 from models.drums import DrumComposer
 from models.threads import one_thread_each
@@ -170,3 +170,35 @@ def test_a_beat_grid_pickles_and_unpickles_equal(composer):
     again = pickle.loads(pickle.dumps(grid))
     assert again == grid and hash(again) == hash(grid) and again.target == grid.target
     assert not again.grid.flags.writeable and len(pickle.dumps(grid)) < 40_000
+
+
+def test_beats_pack_bit_by_bit_as_the_page_reads_them_and_back(composer):
+    """A mask's 9 bits, bit 8 first, 6 bits a base64url character: the page's packBeats
+    (web_client/test/blend_grid.test.mjs unpacks the same text)."""
+    beat = [0] * 32
+    beat[0], beat[4], beat[6], beat[31] = 1 | 1 << 8, 1 << 1, 1 << 2, 1 << 6
+    assert pack_beats(patterns([beat])) == "gIAAAAAQAAgAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAABA"
+    bits = "".join(format(mask, "09b") for mask in beat)
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    assert pack_beats(patterns([beat])) == "".join(alphabet[int(bits[i : i + 6], 2)] for i in range(0, len(bits), 6))
+
+    for meter in ("4/4", "6/8"):
+        grid = grid_of(composer, 3, 11, "similar", meter)
+        steps = grid.grid.shape[2]
+        assert len(grid.packed) == 121 * steps * 9 // 6  # 5,808 characters in 4/4
+        flat = unpack_beats(grid.packed, 121, steps)
+        assert np.array_equal(flat.reshape(grid.grid.shape), grid.grid)
+        assert masks(flat[3 * 11 + 7]) == masks(grid.beat((3, 7)))  # cell (x, y) is beat x * n + y
+    for text, count in ((grid.packed[:-4], 121), (grid.packed, 120), (grid.packed[:-1] + "!", 121)):
+        with pytest.raises(ValueError):
+            unpack_beats(text, count, steps)
+
+
+def test_a_stored_round_reads_its_grid_packed_and_as_rows_before_packing_kept_it(composer):
+    """Rounds stored from 2026-12-06 keep `packed_beats`; older rows nested masks `beats[x][y]`."""
+    from game_server.games.blend.game import grid_of as stored_grid
+
+    grid = grid_of(composer, 5, 9, "similar", "3/4")
+    setup = {"meter": grid.meter, "style": grid.style, "tempo": grid.tempo, "grid": grid.n, "target": list(grid.target)}
+    assert stored_grid({**setup, "packed_beats": grid.packed}) == grid
+    assert stored_grid({**setup, "beats": masks(grid.grid)}) == grid

@@ -19,6 +19,7 @@ from game_server.app import services_of
 from game_server.games.base import Outcome
 from game_server.games.blend import rules
 from game_server.games.blend.game import BeatHunt, stored_result
+from game_server.games.blend.material import unpack_beats
 
 from .server import InProcessClient, Player, ServerProcess, heard_only_rate, wait_for_round
 
@@ -76,7 +77,7 @@ def test_a_solo_round_moves_listens_and_submits_to_the_rules_score(server):
         rid, seen = view["round_id"], view["hunt"]
         assert view["game"] == "blend" and view["level"] == "hunt-0" and view["result"] is None
         assert (seen["grid"], seen["puck"], seen["listens_left"], seen["owners"]) == (5, [2, 2], 6, {ada.player_id: "xy"})
-        assert len(seen["beats"]) == 5 and all(len(col) == 5 and all(len(beat) == seen["steps"] == 32 for beat in col) for col in seen["beats"])
+        assert unpack_beats(seen["packed_beats"], 5 * 5, seen["steps"]).shape == (25, 32, 9)  # every cell's beat, packed
         assert set(seen["target"]) == {"audio", "seconds"}  # heard only: no cell, no hits
         stored = server.stored_round(rid)
         target, level = stored.setup["target"], rules.LADDER[0]

@@ -16,7 +16,7 @@ import math
 import urllib.error
 import urllib.request
 
-from game_server.games.blend.material import beat_of, masks
+from game_server.games.blend.material import beat_of, masks, unpack_beats
 from game_server.games.run.physics import STEP
 from music import Key, Meter, Note, Piece, piece_from_dict, read_midi, to_midi_bytes
 
@@ -212,7 +212,7 @@ def test_an_uploaded_tune_continued_and_run(players, server):
     page.wait_for_selector("#hunt:not([hidden]) #hunt-board .cell")
     hunt = page.evaluate("window.arcade.round")
     assert hunt["level"] == "hunt-0-own" and hunt["hunt"]["tempo"] == 100
-    assert hunt["hunt"]["beats"][0][0] == masks(beat_of(piece_from_dict(made)))
+    assert masks(unpack_beats(hunt["hunt"]["packed_beats"], 25, hunt["hunt"]["steps"])[0]) == masks(beat_of(piece_from_dict(made)))  # cell (0, 0)
     box = page.locator("#hunt-board .cell[data-x='0'][data-y='0']").bounding_box()
     page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     page.wait_for_selector("#hunt-puck[data-x='0'][data-y='0']")

@@ -9,7 +9,7 @@ import json
 from dataclasses import replace
 
 from game_server.app import services_of
-from game_server.games.blend.material import beat_of, masks
+from game_server.games.blend.material import beat_of, masks, unpack_beats
 from music import Instruments, Key, Meter, piece_from_dict, piece_to_dict
 
 from .server import InProcessClient, wait_for_round
@@ -60,11 +60,11 @@ def test_a_beat_hunt_round_hunts_around_the_players_beat(app):
     view = hunter.call("start_round", {"piece": made["piece"]})["round"]
     grid = view["hunt"]
     assert view["level"] == "hunt-0-own" and (grid["meter"], grid["tempo"]) == ("3/4", 100)
-    assert grid["beats"][0][0] == masks(beat_of(piece_from_dict(made["piece"])))  # corner (0, 0), as grid[x][y]
+    assert masks(unpack_beats(grid["packed_beats"], 25, grid["steps"])[0]) == masks(beat_of(piece_from_dict(made["piece"])))  # corner (0, 0): the first cell
     reply = hunter.call("hunt_move", {"round_id": view["round_id"], "seq": 1, "kind": "submit"})
     assert reply["ok"] and reply["result"]["level"] == "hunt-0-own"
     stored = wait_for_round(services_of(app).storage, view["round_id"])
-    assert stored.level == "hunt-0-own" and stored.setup["beats"] == grid["beats"]
+    assert stored.level == "hunt-0-own" and stored.setup["packed_beats"] == grid["packed_beats"]
 
 
 def test_refusals(app):

@@ -20,6 +20,18 @@ function view() {
   return { grid: 2, tempo: 120, meter: "4/4", steps: 32, steps_per_bar: 16, beat_steps: 4, drums: DRUMS, beats: [[silent(), silent()], [beat, silent()]] };
 }
 
+test("a Beat Hunt view's packed beats read as the same beats[x][y] (material.pack_beats's packing)", () => {
+  const nested = view();
+  const beats = nested.beats;
+  // cell (1, 0)'s beat as the server packs it (tests/test_blend_material.py has the same text)
+  assert.equal(g.packBeats([beats[1][0]]), "gIAAAAAQAAgAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAABA");
+  const packed = { ...nested, beats: undefined, packed_beats: g.packBeats([beats[0][0], beats[0][1], beats[1][0], beats[1][1]]) };
+  assert.deepEqual(g.gridBeats(packed), beats);
+  assert.deepEqual(g.stepRows(packed, [1, 0]), g.stepRows(nested, [1, 0]));
+  assert.deepEqual(g.beatPiece(packed, [1, 0]), g.beatPiece(nested, [1, 0]));
+  assert.throws(() => g.gridBeats({ ...nested, beats: undefined, packed_beats: packed.packed_beats.slice(1) }), /not 2 × 2 beats of 32 steps/);
+});
+
 test("a hit mask is decoded bit by bit, in the view's drum order", () => {
   assert.deepEqual(g.hitsOf(0, DRUMS), []);
   assert.deepEqual(g.hitsOf(0b1_0000_0011, DRUMS), ["kick", "snare", "ride"]);
@@ -120,12 +132,12 @@ test("the score's parts add up to the server's points (rules.score examples)", (
 test("corners pack into a share link and back; anything else reads as none", () => {
   const corners = [0, 1, 2, 3].map((c) => Array.from({ length: 24 }, (_, s) => (s * 37 + c * 101) % 512));
   corners[3][23] = 511;
-  const packed = g.packCorners(corners);
+  const packed = g.packBeats(corners);
   assert.match(packed, /^[A-Za-z0-9_-]+$/);
   assert.equal(packed.length, 144); // 4 × 24 × 9 bits
-  assert.deepEqual(g.unpackCorners(packed, 24), corners);
-  assert.equal(g.unpackCorners(packed, 32), null);
-  assert.equal(g.unpackCorners(packed.slice(0, -2) + "!!", 24), null);
+  assert.deepEqual(g.unpackBeats(packed, 4, 24), corners);
+  assert.equal(g.unpackBeats(packed, 4, 32), null);
+  assert.equal(g.unpackBeats(packed.slice(0, -2) + "!!", 4, 24), null);
   const settings = { corners, n: 9, meter: "3/4", style: "waltz", tempo: 96 };
   assert.deepEqual(g.readShareHash("#" + g.shareHash(settings)), settings);
   assert.equal(g.readShareHash(""), null);

@@ -8,10 +8,10 @@ still taken (its time scores nothing), any other move then is `too_late`. The cl
 player's move and is not stored: `stored_result` replays a round whose stored moves end without
 a submit as timed out at the limit, which is where the live clock ends it too.
 
-What the page gets: the grid's beats, all of them, as data (`view`'s `beats`: per cell one
-9-bit hit mask per 16th step, bit d = DRUM_CLASSES[d]; 11 x 11 in 4/4 is 121 x 32 numbers,
-about 8-11 kB of JSON, at most ~16 kB), so the beat under the puck plays at once, with no round
-trip. The target is never sent as data: it is heard only, as a WAV at an address with an
+What the page gets: the grid's beats, all of them, as data (`view`'s `packed_beats`: per cell
+one 9-bit hit mask per 16th step, bit d = DRUM_CLASSES[d], packed bit by bit as base64url,
+material.pack_beats; 11 x 11 in 4/4 is 5,808 characters), so the beat under the puck plays at
+once, with no round trip. The stored setup keeps them the same way. The target is never sent as data: it is heard only, as a WAV at an address with an
 unguessable token kept in the round's stored setup (`heard_only`), which the view carries; the
 first hearing is free, each `listen` after it counts (the page plays the fetched WAV again).
 
@@ -46,13 +46,13 @@ from typing import Literal
 from pydantic import Field
 
 from models.grooves import METERS  # constants only: no torch
-from music import Piece, piece_to_json
+from music import Meter, Piece, piece_to_json
 
 from ...protocol import ProtocolError, Strict
 from ..base import Checked, Game, Move, Outcome, Refused, Result, RoundState, Started, Table, heard_only_path, heard_only_token, levels_for_people, new_round_id
 from . import rules
 from .instrument import TOOLS
-from .material import BARS, BeatGrid, GridRequest, beat_format, masks, patterns
+from .material import BARS, BeatGrid, GridRequest, beat_format, patterns, unpack_beats
 
 LADDER = "hunt"
 class HuntMove(Strict):
@@ -83,8 +83,14 @@ def request_for(level: rules.Level) -> GridRequest:
 
 
 def grid_of(setup: dict) -> BeatGrid:
-    """A stored round's grid, from its setup (its `beats` as the view sends them)."""
-    return BeatGrid(setup["meter"], setup["style"], setup["tempo"], setup["grid"], patterns(setup["beats"]), tuple(setup["target"]))
+    """A stored round's grid, from its setup: `packed_beats` as the view sends them, or, in a row
+    stored before 2026-12-06, `beats` as nested hit masks [x][y][step]."""
+    n, steps = setup["grid"], BARS * Meter.parse(setup["meter"]).steps_per_bar
+    if "packed_beats" in setup:
+        beats = unpack_beats(setup["packed_beats"], n * n, steps).reshape(n, n, steps, -1)
+    else:
+        beats = patterns(setup["beats"])
+    return BeatGrid(setup["meter"], setup["style"], setup["tempo"], n, beats, tuple(setup["target"]))
 
 
 def heard(state: HuntRound) -> dict:
@@ -153,7 +159,7 @@ class BeatHunt(Game):
         name = f"{LADDER}-{rung}" + ("-own" if own is not None else "")
         state = HuntRound(new_round_id(), name, table.players, table.names, time.time(), grid=grid, hunt=hunt, audio=heard_only_token())
         setup = {"level": level.name, "target": list(grid.target), "coop": table.coop, "owners": dict(hunt.owners), "audio": state.audio,
-                 "meter": grid.meter, "style": grid.style, "tempo": grid.tempo, "grid": grid.n, "beats": masks(grid.grid)}
+                 "meter": grid.meter, "style": grid.style, "tempo": grid.tempo, "grid": grid.n, "packed_beats": grid.packed}
         return Started(state, composed.seed, piece_to_json(grid.piece(grid.target)), setup)
 
     @staticmethod
@@ -170,7 +176,7 @@ class BeatHunt(Game):
         grid, level = state.grid, state.hunt.level
         return {"round_id": state.round_id, "game": self.name, "level": state.level_name, "result": state.result, "hunt": {
             "grid": grid.n, "meter": grid.meter, "style": grid.style, "tempo": grid.tempo, **beat_format(grid.meter),
-            "beats": masks(grid.grid), "listens": level.listens, "seconds": level.seconds, "owners": dict(state.hunt.owners),
+            "packed_beats": grid.packed, "listens": level.listens, "seconds": level.seconds, "owners": dict(state.hunt.owners),
             "target": heard(state), **public_hunt(state)}}
 
     def heard_only(self, setup: dict, token: str) -> Piece | None:

@@ -24,7 +24,7 @@ export function accent(step, stepsPerBar, beatSteps) {
  * `at` (the step they are given: 0 for a one-step piece). `hunt`: the round's `hunt` view. */
 export function stepHits(hunt, [x, y], step, at = step) {
   const velocity = accent(step, hunt.steps_per_bar, hunt.beat_steps);
-  return hitsOf(hunt.beats[x][y][step], hunt.drums).map((drum) => ({ drum, step: at, velocity }));
+  return hitsOf(gridBeats(hunt)[x][y][step], hunt.drums).map((drum) => ({ drum, step: at, velocity }));
 }
 
 /** Cell (x, y)'s whole beat as a drums-only piece (Piece JSON's fields that audio.js reads). */
@@ -42,7 +42,7 @@ export function stepPiece(hunt, cell, step) {
 /** The board's rows by drum: for each drum, the steps it hits on (true/false) in cell's beat. */
 export function stepRows(hunt, cell) {
   const [x, y] = cell;
-  return hunt.drums.map((_, d) => hunt.beats[x][y].map((mask) => Boolean(mask & (1 << d))));
+  return hunt.drums.map((_, d) => gridBeats(hunt)[x][y].map((mask) => Boolean(mask & (1 << d))));
 }
 
 /** The cell under a point of a board drawn in `box` ({left, top, width, height}, n cells a side,
@@ -185,41 +185,63 @@ export function pathAt(path, step, stepsPerBar, steps) {
 
 const B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
-/** Four corner beats (T hit masks each, 9 bits a mask) packed bit by bit as base64url: 4 × 32
- * steps in 192 characters. */
-export function packCorners(corners) {
-  let bits = "";
-  for (const beat of corners) for (const mask of beat) bits += mask.toString(2).padStart(9, "0");
-  bits += "0".repeat((6 - (bits.length % 6)) % 6);
-  let out = "";
-  for (let i = 0; i < bits.length; i += 6) out += B64[parseInt(bits.slice(i, i + 6), 2)];
-  return out;
+/** Beats (T hit masks each, 9 bits a mask) packed bit by bit, bit 8 of a mask first, as base64url:
+ * a share link's four corners (4 × 32 steps in 192 characters), and the server's Beat Hunt grid
+ * (`packed_beats`, its material.pack_beats: 121 × 32 steps in 5,808). */
+export function packBeats(beats) {
+  let out = "", acc = 0, held = 0;
+  for (const beat of beats)
+    for (const mask of beat) {
+      acc = (acc << 9) | (mask & 511);
+      held += 9;
+      while (held >= 6) {
+        held -= 6;
+        out += B64[(acc >> held) & 63];
+        acc &= (1 << held) - 1;
+      }
+    }
+  return held ? out + B64[(acc << (6 - held)) & 63] : out;
 }
 
-/** The inverse of packCorners for beats of `steps` steps; null for text that is not four of them. */
-export function unpackCorners(text, steps) {
-  let bits = "";
+/** The inverse of packBeats: `count` beats of `steps` steps, or null for text that is not that many. */
+export function unpackBeats(text, count, steps) {
+  if (typeof text !== "string" || text.length !== Math.ceil((count * steps * 9) / 6)) return null;
+  const beats = [];
+  let beat = [], acc = 0, held = 0;
   for (const ch of text) {
     const v = B64.indexOf(ch);
     if (v < 0) return null;
-    bits += v.toString(2).padStart(6, "0");
+    acc = (acc << 6) | v;
+    held += 6;
+    while (held >= 9 && beats.length < count) {
+      held -= 9;
+      beat.push((acc >> held) & 511);
+      acc &= (1 << held) - 1;
+      if (beat.length === steps) {
+        beats.push(beat);
+        beat = [];
+      }
+    }
   }
-  const need = 4 * steps * 9;
-  if (bits.length < need || bits.length >= need + 6) return null;
-  const corners = [];
-  for (let c = 0; c < 4; c++) {
-    const beat = [];
-    for (let s = 0; s < steps; s++) beat.push(parseInt(bits.slice((c * steps + s) * 9, (c * steps + s + 1) * 9), 2));
-    corners.push(beat);
+  return beats.length === count ? beats : null;
+}
+
+/** A grid's beats as beats[x][y]: the instrument's grid has them so; a Beat Hunt view sends them
+ * packed (`packed_beats`, cell (x, y) the (x·n + y)-th), unpacked here once and kept on the view. */
+export function gridBeats(hunt) {
+  if (!hunt.beats) {
+    const n = hunt.grid, flat = unpackBeats(hunt.packed_beats, n * n, hunt.steps);
+    if (!flat) throw new Error(`packed_beats is not ${n} × ${n} beats of ${hunt.steps} steps`);
+    hunt.beats = Array.from({ length: n }, (_, x) => flat.slice(x * n, x * n + n));
   }
-  return corners;
+  return hunt.beats;
 }
 
 export const METER_STEPS = { "4/4": 32, "3/4": 24, "6/8": 24 };
 
 /** An instrument's settings as the share link's hash: "c=<corners>&n=11&m=4/4&s=jazz&t=120". */
 export function shareHash({ corners, n, meter, style, tempo }) {
-  const q = new URLSearchParams({ c: packCorners(corners), n: String(n), m: meter, s: style, t: String(tempo) });
+  const q = new URLSearchParams({ c: packBeats(corners), n: String(n), m: meter, s: style, t: String(tempo) });
   return q.toString();
 }
 
@@ -228,7 +250,7 @@ export function readShareHash(hash) {
   const q = new URLSearchParams(String(hash).replace(/^#/, ""));
   const meter = q.get("m");
   if (!q.get("c") || !(meter in METER_STEPS)) return null;
-  const corners = unpackCorners(q.get("c"), METER_STEPS[meter]);
+  const corners = unpackBeats(q.get("c"), 4, METER_STEPS[meter]);
   const n = Number(q.get("n")), tempo = Number(q.get("t"));
   if (!corners || !Number.isInteger(n) || n < 5 || n > 11 || !Number.isInteger(tempo) || tempo < 60 || tempo > 180) return null;
   return { corners, n, meter, style: q.get("s") || "jazz", tempo };
