@@ -17,9 +17,10 @@ moves at a fixed rate for the measured seconds, each player on its own schedule 
   (the third argument), a `hunt_move` to a random cell of the grid, every 10th a listen while
   listens are left; a submit after 20-40 moves, then the next round at once). Every ack is a
   move served: moves/s and move-to-ack latency p50 / p99, in all and per game; round starts:
-  their latency p50 / p99, per game (ramp included), and Beat Hunt's per level. While the
-  players play, /healthz is read once a second: the fewest pieces each shape of the pool had
-  ready, and in how many reads none (a start then waits for the refill).
+  their latency p50 / p99, per game (ramp included; then those in the measured window alone),
+  and Beat Hunt's per level. While the players play, /healthz is read once a second: the fewest
+  pieces each shape of the pool had ready, and in how many reads none (a start then waits for
+  the refill).
 - echo: the same connections send a payload of the same size, same rate; moves/s and latency.
 For each, the CPU time the servers, the game server's child processes (composers, database
 writer) and the load generator used over the measured window (per move: what an event costs).
@@ -110,6 +111,7 @@ class Stats:
         self.moves: dict[str, list[float]] = {"sort": [], "run": [], "blend": []}  # game -> the move acks' seconds (of `latencies`)
         self.round_starts: dict[str, list[float]] = {"sort": [], "run": [], "blend": []}  # game -> seconds, ramp included
         self.hunt_starts: dict[int, list[float]] = {}  # Beat Hunt's round starts by level
+        self.window_starts: dict[str, list[float]] = {"sort": [], "run": [], "blend": []}  # those of `round_starts` made in the measured window
         self.refused: dict[str, int] = {}
         self.start_refusals: dict[str, int] = {}
         self.counting = False
@@ -137,6 +139,8 @@ async def start_round(sio, stats: Stats, game: str, level: int | None = None) ->
         started = time.perf_counter()
         reply = await sio.call("start_round", {}, timeout=30)
         stats.round_starts[game].append(time.perf_counter() - started)
+        if stats.counting:
+            stats.window_starts[game].append(stats.round_starts[game][-1])
         if level is not None:
             stats.hunt_starts.setdefault(level, []).append(stats.round_starts[game][-1])
         if reply["ok"]:
@@ -267,6 +271,7 @@ def load(url: str, players: int, seconds: float, rate: float, echo: bool, rss_of
                 stats.moves[game] += acks
             for game, starts in share.round_starts.items():
                 stats.round_starts[game] += starts
+                stats.window_starts[game] += share.window_starts[game]
             for level, starts in share.hunt_starts.items():
                 stats.hunt_starts.setdefault(level, []).extend(starts)
             for mine, theirs in ((stats.refused, share.refused), (stats.start_refusals, share.start_refusals)):
@@ -411,6 +416,8 @@ def report_games(stats: Stats) -> None:
     print(f"round starts: {len(every)} timed, p50 {pct(every, 50):.1f} ms, p99 {pct(every, 99):.1f} ms ("
           + "; ".join(f"{game} {len(xs)}: {pct(xs, 50):.1f} / {pct(xs, 99):.1f}" for game, xs in starts.items() if xs)
           + f"); refused {stats.start_refusals or 'none'}")
+    print("  of them in the measured window (p50 / p99 ms): " + "; ".join(
+        f"{game} {len(xs)}: {pct(ms, 50):.1f} / {pct(ms, 99):.1f}" for game, xs in stats.window_starts.items() if xs for ms in [[x * 1000 for x in xs]]))
     if stats.hunt_starts:
         print("  blend starts by level (p50 / p99 / max ms): " + "; ".join(
             f"{level} ({hunt_rules.LADDER[level].name}) {len(xs)}: {pct(ms, 50):.1f} / {pct(ms, 99):.1f} / {max(ms):.1f}"
