@@ -11,9 +11,10 @@ a submit as timed out at the limit, which is where the live clock ends it too.
 What the page gets: the grid's beats, all of them, as data (`view`'s `packed_beats`: per cell
 one 9-bit hit mask per 16th step, bit d = DRUM_CLASSES[d], packed bit by bit as base64url,
 material.pack_beats; 11 x 11 in 4/4 is 5,808 characters), so the beat under the puck plays at
-once, with no round trip. The stored setup keeps them the same way. The target is never sent as data: it is heard only, as a WAV at an address with an
-unguessable token kept in the round's stored setup (`heard_only`), which the view carries; the
-first hearing is free, each `listen` after it counts (the page plays the fetched WAV again).
+once, with no round trip; the stored setup keeps them the same way. The target is never sent
+as data: it is heard only, as a WAV at an address with an unguessable token kept in the round's
+stored setup (`heard_only`), which the view carries; the first hearing is free, each `listen`
+after it counts (the page plays the fetched WAV again).
 
 What a cheat can still do, and what is caught. The address serves the same sound every time,
 so the listens counted are those the page reports: a client that never says `listen` hears the

@@ -152,8 +152,8 @@ def patterns(beats) -> np.ndarray:
 def pack_beats(patterns: np.ndarray) -> str:
     """[K, T, 9] multi-hot -> the K beats packed bit by bit as base64url (no padding): per step its
     9-bit hit mask, bit 8 first, as the page packs a share link's corners (blend_grid.js
-    `packBeats`). 36 bytes a 4/4 beat, 48 characters: an 11 x 11 grid in 5.8 kB, against 8-11 kB
-    as JSON numbers, and one string to encode instead of 3,872 numbers."""
+    `packBeats`). 48 characters a 4/4 beat: one short string to send and store, where the masks
+    as numbers were 3,872 to encode at 11 x 11."""
     bits = np.asarray(patterns, dtype=np.uint8)[..., ::-1]  # [K, T, 9], bit 8 (the last class) first
     return base64.urlsafe_b64encode(np.packbits(bits.ravel()).tobytes()).decode("ascii").rstrip("=")
 
