@@ -47,12 +47,12 @@ from typing import Literal
 from pydantic import Field
 
 from models.grooves import METERS  # constants only: no torch
-from music import Meter, Piece, piece_to_json
+from music import Piece, piece_to_json
 
 from ...protocol import ProtocolError, Strict
 from ..base import Checked, Game, Move, Outcome, Refused, Result, RoundState, Started, Table, heard_only_path, heard_only_token, levels_for_people, new_round_id
 from . import rules
-from .instrument import TOOLS
+from .instrument import TOOLS, steps_of
 from .material import BARS, BeatGrid, GridRequest, beat_format, patterns, unpack_beats
 
 LADDER = "hunt"
@@ -86,7 +86,7 @@ def request_for(level: rules.Level) -> GridRequest:
 def grid_of(setup: dict) -> BeatGrid:
     """A stored round's grid, from its setup: `packed_beats` as the view sends them, or, in a row
     stored before 2026-12-06, `beats` as nested hit masks [x][y][step]."""
-    n, steps = setup["grid"], BARS * Meter.parse(setup["meter"]).steps_per_bar
+    n, steps = setup["grid"], steps_of(setup["meter"])
     if "packed_beats" in setup:
         beats = unpack_beats(setup["packed_beats"], n * n, steps).reshape(n, n, steps, -1)
     else:

@@ -113,7 +113,7 @@ class BeatGrid:
     def packed(self) -> str:
         """Every cell's beat, x-major (cell (x, y) is beat x * n + y), as `pack_beats` packs them:
         the round's view and its stored setup (made once a grid, not per view)."""
-        return pack_beats(self.grid.reshape(self.n * self.n, *self.grid.shape[2:]))
+        return pack_beats(self.grid)
 
     def piece(self, cell: Cell) -> Piece:
         """The cell's beat as a drums-only 2-bar Piece at the grid's tempo (to play or render)."""
@@ -150,11 +150,11 @@ def patterns(beats) -> np.ndarray:
 
 
 def pack_beats(patterns: np.ndarray) -> str:
-    """[K, T, 9] multi-hot -> the K beats packed bit by bit as base64url (no padding): per step its
-    9-bit hit mask, bit 8 first, as the page packs a share link's corners (blend_grid.js
+    """[..., T, 9] multi-hot -> the beats, in order, packed bit by bit as base64url (no padding):
+    per step its 9-bit hit mask, bit 8 first, as the page packs a share link's corners (blend_grid.js
     `packBeats`). 48 characters a 4/4 beat: one short string to send and store, where the masks
     as numbers were 3,872 to encode at 11 x 11."""
-    bits = np.asarray(patterns, dtype=np.uint8)[..., ::-1]  # [K, T, 9], bit 8 (the last class) first
+    bits = np.asarray(patterns, dtype=np.uint8)[..., ::-1]  # [..., T, 9], bit 8 (the last class) first
     return base64.urlsafe_b64encode(np.packbits(bits.ravel()).tobytes()).decode("ascii").rstrip("=")
 
 
@@ -162,12 +162,13 @@ def unpack_beats(text: str, count: int, steps: int) -> np.ndarray:
     """The inverse of `pack_beats`: `count` beats of `steps` steps [count, steps, 9], or
     ValueError for text that does not hold exactly that many."""
     need = count * steps * len(DRUM_CLASSES)
+    size = -(-need // 8)  # bytes
     try:
         raw = base64.b64decode(text + "=" * (-len(text) % 4), altchars=b"-_", validate=True)
     except (ValueError, TypeError) as exc:  # binascii.Error is a ValueError
         raise ValueError(f"packed beats are base64url text: {exc}") from None
-    if len(raw) != -(-need // 8):
-        raise ValueError(f"{count} beats of {steps} steps pack into {-(-need // 8)} bytes, not {len(raw)}")
+    if len(raw) != size:
+        raise ValueError(f"{count} beats of {steps} steps pack into {size} bytes, not {len(raw)}")
     bits = np.unpackbits(np.frombuffer(raw, dtype=np.uint8))[:need]
     return bits.reshape(count, steps, len(DRUM_CLASSES))[..., ::-1].copy()
 
