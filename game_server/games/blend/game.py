@@ -52,8 +52,8 @@ from music import Piece, piece_to_json
 from ...protocol import ProtocolError, Strict
 from ..base import Checked, Game, Move, Outcome, Refused, Result, RoundState, Started, Table, heard_only_path, heard_only_token, levels_for_people, new_round_id
 from . import rules
-from .instrument import TOOLS, steps_of
-from .material import BARS, BeatGrid, GridRequest, beat_format, patterns, unpack_beats
+from .instrument import TOOLS
+from .material import BARS, BeatGrid, GridRequest, beat_format, patterns, steps_of, unpack_beats
 
 LADDER = "hunt"
 class HuntMove(Strict):

@@ -31,21 +31,17 @@ import numpy as np
 from pydantic import Field, model_validator
 
 from models.grooves import STYLES
-from music import DRUM_CLASSES, Meter, concatenate, to_midi_bytes
+from music import DRUM_CLASSES, concatenate, to_midi_bytes
 
 from ...protocol import Strict
 from ..base import Tool
-from .material import BARS, DEFAULT_STYLE, beat_format, beat_piece, candidates, contrasting_corners, hamming, masks, patterns
+from .material import DEFAULT_STYLE, beat_format, beat_piece, candidates, contrasting_corners, hamming, masks, patterns, steps_of
 
 PRESETS = Path(__file__).resolve().parent / "presets.json"
 MeterName = Literal["4/4", "3/4", "6/8"]
 Mask = Annotated[int, Field(ge=0, le=2 ** len(DRUM_CLASSES) - 1)]
 Beat = Annotated[list[Mask], Field(min_length=24, max_length=32)]
 MAX_PATH = 64  # beats in one MIDI export (a path of 64 cells, 128 bars)
-
-
-def steps_of(meter: str) -> int:
-    return BARS * Meter.parse(meter).steps_per_bar
 
 
 @functools.lru_cache(maxsize=1)

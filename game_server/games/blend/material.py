@@ -71,7 +71,7 @@ class BeatGrid:
 
     def __post_init__(self) -> None:
         grid = np.array(self.grid, dtype=np.uint8)  # a copy: the caller's array cannot change ours
-        shape = (self.n, self.n, BARS * Meter.parse(self.meter).steps_per_bar, len(DRUM_CLASSES))
+        shape = (self.n, self.n, steps_of(self.meter), len(DRUM_CLASSES))
         if grid.shape != shape:
             raise ValueError(f"a {self.n}x{self.n} grid in {self.meter} has shape {shape}, not {grid.shape}")
         grid.setflags(write=False)
@@ -118,6 +118,11 @@ class BeatGrid:
     def piece(self, cell: Cell) -> Piece:
         """The cell's beat as a drums-only 2-bar Piece at the grid's tempo (to play or render)."""
         return beat_piece(self.beat(cell), self.meter, self.tempo)
+
+
+def steps_of(meter: str) -> int:
+    """The steps of a 2-bar beat in `meter`: 32 in 4/4, 24 in 3/4 and 6/8."""
+    return BARS * Meter.parse(meter).steps_per_bar
 
 
 def beat_of(piece: Piece) -> np.ndarray:
@@ -176,7 +181,7 @@ def unpack_beats(text: str, count: int, steps: int) -> np.ndarray:
 def beat_format(meter: str) -> dict:
     """How the page reads a beat of `meter`: its steps, bars and beats, and the drums its bits name."""
     the_meter = Meter.parse(meter)
-    return {"steps": BARS * the_meter.steps_per_bar, "steps_per_bar": the_meter.steps_per_bar, "beat_steps": the_meter.beat_steps,
+    return {"steps": steps_of(meter), "steps_per_bar": the_meter.steps_per_bar, "beat_steps": the_meter.beat_steps,
             "drums": [drum.value for drum in DRUM_CLASSES]}
 
 
