@@ -138,11 +138,12 @@ async def start_round(sio, stats: Stats, game: str, level: int | None = None) ->
     while True:
         started = time.perf_counter()
         reply = await sio.call("start_round", {}, timeout=30)
-        stats.round_starts[game].append(time.perf_counter() - started)
+        took = time.perf_counter() - started
+        stats.round_starts[game].append(took)
         if stats.counting:
-            stats.window_starts[game].append(stats.round_starts[game][-1])
+            stats.window_starts[game].append(took)
         if level is not None:
-            stats.hunt_starts.setdefault(level, []).append(stats.round_starts[game][-1])
+            stats.hunt_starts.setdefault(level, []).append(took)
         if reply["ok"]:
             return reply["round"]
         stats.start_refusals[reply["error"]["code"]] = stats.start_refusals.get(reply["error"]["code"], 0) + 1

@@ -154,12 +154,12 @@ def patterns(beats) -> np.ndarray:
     return ((np.array(beats, dtype=np.int64)[..., None] >> BITS) & 1).astype(np.uint8)
 
 
-def pack_beats(patterns: np.ndarray) -> str:
+def pack_beats(beats: np.ndarray) -> str:
     """[..., T, 9] multi-hot -> the beats, in order, packed bit by bit as base64url (no padding):
     per step its 9-bit hit mask, bit 8 first, as the page packs a share link's corners (blend_grid.js
     `packBeats`). 48 characters a 4/4 beat: one short string to send and store, where the masks
     as numbers were 3,872 to encode at 11 x 11."""
-    bits = np.asarray(patterns, dtype=np.uint8)[..., ::-1]  # [..., T, 9], bit 8 (the last class) first
+    bits = np.asarray(beats, dtype=np.uint8)[..., ::-1]  # [..., T, 9], bit 8 (the last class) first
     return base64.urlsafe_b64encode(np.packbits(bits.ravel()).tobytes()).decode("ascii").rstrip("=")
 
 
