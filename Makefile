@@ -42,11 +42,14 @@ train: $(VENV)/.installed-train
 evaluate: $(VENV)/.installed-train
 	$(PY) -m models.evaluate
 
-bench: $(VENV)/.installed-test
+bench: $(VENV)/.installed-test sound-packages
 	$(PY) -m bench.composer
 	$(PY) -m bench.music
 	$(PY) -m bench.run_bot
 	$(PY) -m bench.render
+	$(PY) -m bench.blend
+	$(PY) -m bench.story
+	$(PY) -m bench.sounds
 
 # The long ones, outside `make test`: a live server under load, Redis scale-out, a soak.
 bench-realtime: $(VENV)/.installed-test
