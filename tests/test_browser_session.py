@@ -1,11 +1,13 @@
 """A long session in one page, as a person plays it: both Sort ladders climbed with "Next level"
 from the first level to the last (each level first failed, then solved, with listens to clips and
-to the board), then the five Run levels pressed with real keys at human timing. The page must end
-it with no page error and no console error: the audio code, the views and the socket all live
-through 21 boards and 5 levels.
+to the board), then the five Run levels pressed with real keys at human timing, then Beat Hunt's
+ladder (the first level missed, then each found: the target heard with a click, the puck walked
+there with the arrow keys, Enter to submit). The page must end it with no page error and no
+console error: the audio code, the views and the socket all live through 21 boards, 5 levels
+and 6 hunts.
 
 The Sort answers are read from the server's database (the round's stored setup), the way an
-operator could: this test is about the page lasting, not about finding orders by ear. The Run
+operator could: this test is about the page lasting, not about finding orders by ear. So is each hunt's target. The Run
 keys are the human-model bot's (run_bot.play_human: every key event off by a random error of
 σ = 35 ms, no frame-exact chains), pressed as Playwright key events when the page's round clock
 reaches them: the only other error is Playwright's own delivery time."""
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import pytest
 
+from game_server.games.blend import rules as hunt
 from game_server.games.run import rules as run
 from game_server.games.sort import rules as sort
 
@@ -81,6 +84,51 @@ def run_level(player) -> dict:
     return page.evaluate("window.arcade.round.result")
 
 
+def hunt_round(player, server, find: bool) -> dict:
+    """Play the Beat Hunt round on screen: hear the target (a click), walk the puck a cell a key
+    press at a time to the target (or to the corner furthest from it), and submit with Enter."""
+    page = player.page
+    page.wait_for_selector("#hunt:not([hidden]) #hunt-board .cell")
+    page.wait_for_function("window.arcade.round && window.arcade.round.game === 'blend' && !window.arcade.round.result")
+    round_id = page.evaluate("window.arcade.round.round_id")
+    n = page.evaluate("window.arcade.round.hunt.grid")
+    target = tuple(server.stored_round(round_id).setup["target"])
+    goal = target if find else max(((0, 0), (0, n - 1), (n - 1, 0), (n - 1, n - 1)), key=lambda c: abs(c[0] - target[0]) + abs(c[1] - target[1]))
+    page.click("#hunt-target")  # the first hearing: free
+    page.wait_for_timeout(1600)  # listening
+    x, y = (int(page.get_attribute("#hunt-puck", f"data-{axis}")) for axis in "xy")
+    keys = ["ArrowRight" if goal[0] > x else "ArrowLeft"] * abs(goal[0] - x) + ["ArrowDown" if goal[1] > y else "ArrowUp"] * abs(goal[1] - y)
+    for key in keys:
+        page.keyboard.press(key)
+        page.wait_for_timeout(150)  # a person's pace, hearing each beat start
+    assert (int(page.get_attribute("#hunt-puck", "data-x")), int(page.get_attribute("#hunt-puck", "data-y"))) == goal
+    page.keyboard.press("Enter")  # submits: the board has the keys (the target's button, disabled while it plays, lost the focus)
+    page.wait_for_selector("#result:not([hidden])")
+    result = page.evaluate("window.arcade.round.result")
+    assert result["details"]["listens"] == 0, "Enter played the target again instead of submitting"
+    assert tuple(result["details"]["answer"]) == goal and result["flagged"] is None
+    return result
+
+
+def climb_hunt_ladder(player, server) -> int:
+    """From the lobby: Beat Hunt's first level missed, then found, then each level found, up with
+    "Next level". Returns the rounds played."""
+    page = player.page
+    page.select_option("#blend-level", "0")
+    page.click("#blend-solo")
+    assert not hunt_round(player, server, find=False)["details"]["cleared"]
+    assert not page.is_visible("#result-next")
+    page.click("#result-again")
+    for level in range(len(hunt.LADDER)):
+        assert hunt_round(player, server, find=True)["details"]["exact"]
+        assert f"Level {level + 1} —" in page.inner_text("#result-level")
+        if level < len(hunt.LADDER) - 1:
+            page.click("#result-next")
+    assert "last level" in page.inner_text("#result-ladder")
+    page.click("#result-lobby")
+    return len(hunt.LADDER) + 1
+
+
 @pytest.mark.slow
 def test_a_long_session_in_one_page_stays_clean(players, server):
     player = players("Marathon")
@@ -102,6 +150,8 @@ def test_a_long_session_in_one_page_stays_clean(players, server):
         if level < len(run.LADDER) - 1:
             page.click("#result-next")
     assert "last level" in page.inner_text("#result-ladder")
+    page.click("#result-lobby")
+    assert climb_hunt_ladder(player, server) == 6
 
 
 @pytest.mark.slow
