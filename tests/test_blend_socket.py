@@ -9,6 +9,7 @@ database, as an all-knowing referee would."""
 from __future__ import annotations
 
 import io
+import json
 import time
 import urllib.error
 import wave
@@ -113,7 +114,7 @@ def test_the_target_is_a_wav_at_its_address_only(server):
         for wrong in (heard["audio"].replace(heard["audio"][-10:-4], "AAAAAA"), f"/api/rounds/{view['round_id']}/clips/{'A' * 22}.wav"):
             with pytest.raises(urllib.error.HTTPError) as refused:
                 server.get(wrong)
-            assert refused.value.code == 404
+            assert refused.value.code == 404 and json.loads(refused.value.read())["error"]["code"] == "no_such_clip"
     finally:
         bea.close()
 
