@@ -332,6 +332,11 @@ def test_the_target_found_without_hearing_any_other_beat_is_flagged():
     assert implausible(searched) is None
     centre_target = play(solo(L11, target=(5, 5)), [{"kind": "submit", "player": "ada", "t": 12.0}])
     assert implausible(centre_target) is None  # never moved, and rightly so
+    for beside in ((6, 5), (4, 6)):  # a cell beside the centre is where a person tries first
+        first_try = play(solo(L11, target=beside), [{"kind": "move", "player": "ada", "t": 4.0, "x": beside[0], "y": beside[1]}, {"kind": "submit", "player": "ada", "t": 9.0}])
+        assert implausible(first_try) is None, beside
+    two_away = play(solo(L11, target=(7, 5)), [{"kind": "move", "player": "ada", "t": 4.0, "x": 7}, {"kind": "submit", "player": "ada", "t": 9.0}])
+    assert "without hearing any other beat" in implausible(two_away)
     missed = play(hunt, [{"kind": "move", "player": "ada", "t": 4.0, "x": 9, "y": 2}, {"kind": "submit", "player": "ada", "t": 12.0}])
     assert implausible(missed) is None  # a wrong answer is never flagged for this
 

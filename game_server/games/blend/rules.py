@@ -263,14 +263,16 @@ def implausible(hunt: Hunt) -> str | None:
     is used. Two cases, both kept simple so that an honest round is hardly ever caught:
 
     - ended by a submit sooner than MIN_SECONDS: the target beat cannot even have been heard once;
-    - an exact hit on a grid of SEARCH_GRID or more, the target not the centre, with the puck never
-      on any cell but the centre and the target: the beat is found by comparing it with others,
-      and hearing none (one drag straight there) is what a client that knows the target does.
+    - an exact hit on a grid of SEARCH_GRID or more, the target further than a cell from the centre
+      (beside it, diagonals included, is where a person tries first), with the puck never on any
+      cell but the centre and the target: the beat is found by comparing it with others, and
+      hearing none (one drag straight there) is what a client that knows the target does.
     """
     if hunt.ended == "submitted" and hunt.seconds < MIN_SECONDS:
         return f"submitted {hunt.seconds:.2f} s after the start: the target beat lasts at least {MIN_SECONDS} s"
     start = centre(hunt.level.grid)
     searched = set(hunt.path) - {start, hunt.target}
-    if hunt.level.grid >= SEARCH_GRID and hunt.answer == hunt.target != start and not searched:
+    far = max(abs(hunt.target[0] - start[0]), abs(hunt.target[1] - start[1])) > 1
+    if hunt.level.grid >= SEARCH_GRID and hunt.answer == hunt.target and far and not searched:
         return f"the target found on a {hunt.level.grid}x{hunt.level.grid} grid without hearing any other beat"
     return None
