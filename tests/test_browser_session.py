@@ -96,8 +96,11 @@ def hunt_round(player, server, find: bool) -> dict:
     goal = target if find else max(((0, 0), (0, n - 1), (n - 1, 0), (n - 1, n - 1)), key=lambda c: abs(c[0] - target[0]) + abs(c[1] - target[1]))
     page.click("#hunt-target")  # the first hearing: free
     page.wait_for_timeout(1600)  # listening
+    page.click("#hunt-loop")  # then the beat under the puck, to compare
     x, y = (int(page.get_attribute("#hunt-puck", f"data-{axis}")) for axis in "xy")
     keys = ["ArrowRight" if goal[0] > x else "ArrowLeft"] * abs(goal[0] - x) + ["ArrowDown" if goal[1] > y else "ArrowUp"] * abs(goal[1] - y)
+    if not keys:  # the target under the puck already: a person hears a neighbour first
+        keys = ["ArrowLeft", "ArrowRight"] if x > 0 else ["ArrowRight", "ArrowLeft"]
     for key in keys:
         page.keyboard.press(key)
         page.wait_for_timeout(150)  # a person's pace, hearing each beat start

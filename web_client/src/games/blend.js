@@ -313,7 +313,9 @@ export class HuntView {
   }
 
   /** ← → ↑ ↓ move one cell (on your axes), Enter submits (a focused button does its own), T plays
-   * the target, Space starts or stops the puck's beat. Only while a round is on the stage. */
+   * the target, Space starts or stops the puck's beat. Only while a round is on the stage. An
+   * arrow takes the focus to the board: a player who clicked a button, then steered with the
+   * keys, means the submit when they press Enter, not that button again. */
   #key(e) {
     if (!this.active || !this.round || this.round.result || e.altKey || e.ctrlKey || e.metaKey) return;
     if (!this.el.section.isConnected || e.target.closest?.("input, select, textarea")) return;
@@ -321,6 +323,7 @@ export class HuntView {
     const arrow = arrowMove(this.puck, e.key, this.axes, this.hunt.grid);
     if (arrow) {
       e.preventDefault();
+      if (onControl) this.el.board.focus({ preventScroll: true });
       if (!this.#canMove()) return;
       if (arrow.refused) return this.#say(`Your partner steers ${AXIS_WORDS[arrow.axis]}; you steer ${AXIS_WORDS[this.axes]}`);
       this.#loopOn(true);
