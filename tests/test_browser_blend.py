@@ -168,6 +168,8 @@ def test_a_coop_hunt_each_page_steers_its_own_axis(players, server):
     for p in (h, g):
         p.wait_for_selector("#result:not([hidden]) #hunt-result .cell.answer")
     assert h.inner_text("#result-score") == g.inner_text("#result-score")
+    assert h.is_visible("#result-again") and not g.is_visible("#result-again") and not g.is_visible("#result-next")
+    assert "Xena starts the next round." in g.inner_text("#result-ladder")  # the partner is not offered a start the server refuses
     for p in (h, g):
         answer = p.locator("#hunt-result .cell.answer")
         assert (answer.get_attribute("data-x"), answer.get_attribute("data-y")) == ("4", "3")

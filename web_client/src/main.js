@@ -340,8 +340,12 @@ function showResult(result) {
   const cleared = page.result($("result-details"), result, round);
   record(`${round.game}:${ladder.ladder}`, rung, cleared);
   const last = rung >= levels.length - 1;
-  $("result-next").hidden = !cleared || last;
-  $("result-ladder").textContent = !cleared ? page.howToClear : last ? `You cleared the last level of the ${ladder.name} ladder: well played!` : `Cleared! Next: ${levels[rung + 1].name}.`;
+  // in co-op only the host starts a round: the partner is told so, not offered buttons the server refuses
+  const host = app.room && app.room.host !== net.playerId ? app.room.seats.find((s) => s.player_id === app.room.host) : null;
+  $("result-again").hidden = Boolean(host);
+  $("result-next").hidden = !cleared || last || Boolean(host);
+  const ladderText = !cleared ? page.howToClear : last ? `You cleared the last level of the ${ladder.name} ladder: well played!` : `Cleared! Next: ${levels[rung + 1].name}.`;
+  $("result-ladder").textContent = host ? `${ladderText} ${host.name} starts the next round.` : ladderText;
   show("result");
   loadLeaderboard();
 }
