@@ -3,7 +3,8 @@ Debian's headless Chromium driven by Playwright against a real server, as a pers
 the lobby card's button to /blend, a mouse drag across the board (the beat heard changes, and the
 step grid shown with it), a corner edited on its step grid (the grid blends again: the corner's
 cell plays the edit), the beat and a drawn path exported as MIDI (downloads, read back), a share
-link opened in a new page (the same corners), and the instrument on a phone by touch. Real
+link opened in a new page (the same corners), corners picked from the presets and sampled anew,
+the grid made smaller and put in another meter, and the instrument on a phone by touch. Real
 clicks, mouse and touch events at a person's pace; no page may log an error (tests/browser.py)."""
 
 from __future__ import annotations
@@ -155,6 +156,58 @@ def test_the_instrument_drag_edit_export_and_share(players, server, browser):
     wait_for_board(other)
     fresh.close()
     assert errors == []
+
+
+def beat_drawn(beat: list[int]) -> str:
+    """A beat's hit masks as steps_shown draws them: a row per drum (bit d), a column per step."""
+    return "".join("1" if mask >> d & 1 else "0" for d in range(len(DRUM_CLASSES)) for mask in beat)
+
+
+def reblended(page, act) -> None:
+    """Do `act`, which asks the server for the grid again; wait for the board drawn from it."""
+    with page.expect_response(lambda r: r.url.endswith("/api/games/blend/grid") and r.request.method == "POST") as grid:
+        act()
+    assert grid.value.status == 200
+    page.wait_for_selector("#blender:not(.busy)")
+
+
+def test_the_instrument_corners_from_presets_and_samples_and_the_grid_resized(players):
+    """A preset picked for a corner is that corner's beat; "Sample new" changes only its own
+    corner; a smaller grid keeps the corners; another meter samples a grid in it."""
+    page = players("Picker").page
+    open_instrument(page)
+    corners = {xy: click_cell(page, *xy) for xy in ((0, 0), (10, 0), (0, 10), (10, 10))}
+    fetched = page.evaluate("fetch('/api/games/blend/presets', {method: 'POST', headers: {'content-type': 'application/json'}, body: '{}'}).then((r) => r.json())")
+    presets = [p for p in fetched["presets"] if p["meter"] == "4/4"]
+    picked = next(i for i, p in enumerate(presets) if beat_drawn(p["beat"]) != corners[(10, 0)])
+
+    top_right = page.locator(".blender-corner[data-corner='1'] select")
+    reblended(page, lambda: top_right.select_option(str(picked)))
+    assert click_cell(page, 10, 0) == beat_drawn(presets[picked]["beat"])  # the corner is the preset, exactly
+    assert page.locator(".blender-corner[data-corner='1'] select").input_value() == str(picked)  # and says so
+    assert click_cell(page, 0, 0) == corners[(0, 0)]
+    corners[(10, 0)] = beat_drawn(presets[picked]["beat"])
+
+    page.wait_for_timeout(400)  # a person reads the corners before the next click
+    with page.expect_response(lambda r: r.url.endswith("/api/games/blend/grid") and r.request.method == "POST" and r.request.post_data_json.get("corners")) as grid:
+        page.locator(".blender-corner[data-corner='3'] button[data-act=sample]").click()
+    assert grid.value.status == 200
+    page.wait_for_selector("#blender:not(.busy)")
+    now = {xy: click_cell(page, *xy) for xy in corners}
+    assert now[(10, 10)] != corners[(10, 10)]  # a new bottom-right beat from the drum model
+    assert [now[xy] for xy in ((0, 0), (10, 0), (0, 10))] == [corners[xy] for xy in ((0, 0), (10, 0), (0, 10))]
+
+    reblended(page, lambda: page.select_option("#blender-n", "7"))
+    wait_for_board(page, 7)
+    assert [click_cell(page, *xy) for xy in ((0, 0), (6, 0), (0, 6), (6, 6))] == [now[xy] for xy in ((0, 0), (10, 0), (0, 10), (10, 10))]
+
+    reblended(page, lambda: page.select_option("#blender-meter", "6/8"))
+    wait_for_board(page, 7)
+    assert page.locator("#blender-steps i").count() == len(DRUM_CLASSES) * 24  # 2 bars of 6/8 in 16ths
+    assert page.get_attribute("#blender-play", "aria-pressed") == "true"  # playing since the first click on a cell
+    page.wait_for_selector("#blender-steps i.now")  # and on, in the new meter
+    page.click("#blender-play")
+    page.wait_for_selector("#blender-play[aria-pressed=false]")
 
 
 def test_the_instrument_on_a_phone_by_touch(players):
