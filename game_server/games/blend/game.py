@@ -23,8 +23,9 @@ target as often as it likes. And since every beat is sent and the synthesis is o
 the WAV, finding the target without a human ear. `rules.implausible` flags (stores, shows, does
 not rank) the two shapes such a script leaves if it does nothing to hide: a submit sooner than a
 beat can be heard once, or an exact hit on a 9 x 9 grid or larger with the puck on no other
-cell than the centre and the target, a target not beside the centre. A script that wanders over a few cells and waits a few
-seconds first is not caught; making it costlier would need the sound itself varied per round.
+cell than the centre and the target, a target not beside the centre. A script that wanders over
+a few cells and waits a few seconds first is not caught; making it costlier would need the sound
+itself varied per round.
 
 The instrument (Beat Blender's free grid, no round: corners to pick, edit and share, MIDI
 export) is this game's tools, in instrument.py.
