@@ -39,6 +39,10 @@ log = logging.getLogger(__name__)
 # How often a take waiting for a refill asks whether its line went down: under a rush of Run
 # starts a hundred takes wait at once, and each check wakes the event loop.
 LINE_CHECK_S = 0.5
+# A refill that failed is tried again this much later: a failure is mostly bad luck (no steady
+# morph path in its draws), and a shape left empty keeps /healthz not ready and makes its next
+# start wait; the pause keeps a shape that always fails from taking its line's every turn.
+REFILL_RETRY_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -176,15 +180,27 @@ class PiecePool:
                 self._refilling.discard(request)
             self._schedule_refill(request)
             return
-        except Exception:  # a composer failure must not kill the worker; the next take retries
-            log.exception("composing %s failed", request)
-            with self._lock:
-                self._refilling.discard(request)
+        except Exception:  # a composer failure must not kill the worker
+            log.exception("composing %s failed; trying again in %.0f s", request, REFILL_RETRY_S)
+            self._retry_later(request)
             return
         with self._lock:
             self._refilling.discard(request)
         if not q.full():
             self._schedule_refill(request)
+
+    def _retry_later(self, request) -> None:
+        """The shape's refill step again after REFILL_RETRY_S; it stays marked as refilling
+        meanwhile (a waiting take still puts a step at the front)."""
+        line = self._line_of(request)
+
+        def again() -> None:
+            if not line.closed:
+                line.steps.put((1, next(line.order), request))
+
+        timer = threading.Timer(REFILL_RETRY_S, again)
+        timer.daemon = True
+        timer.start()
 
     def _make_some(self, request, count: int) -> list[Composed]:
         if count > 1 and self._compose_batch is not None:

@@ -101,6 +101,30 @@ def test_a_take_times_out_when_nothing_comes():
     pool.close()
 
 
+def test_a_failed_refill_is_tried_again_without_a_take():
+    """A refill that fails (a morph with no steady path in its draws) is tried again by itself, a
+    while later: the shape fills and the pool is warmed with no round asking for it; a shape that
+    always fails is tried again and again, not in a spin."""
+    failures = {"unlucky": 2, "broken": 10**9}
+    tries: dict[str, int] = {}
+
+    def compose(request, seed):
+        tries[request] = tries.get(request, 0) + 1
+        if failures.get(request, 0) >= tries[request]:
+            raise RuntimeError(f"no steady morph path for {request}")
+        return (f"{request}-{seed}",)
+
+    pool = PiecePool(compose, depth=1)
+    pool.warm("unlucky")
+    wait_until(lambda: pool.ready("unlucky") == 1, timeout=10)
+    assert tries["unlucky"] == 3 and pool.warmed()
+    started = time.monotonic()
+    pool.warm("broken")
+    wait_until(lambda: tries.get("broken", 0) >= 2, timeout=10)
+    assert time.monotonic() - started >= 0.9 and not pool.warmed()  # again after REFILL_RETRY_S (1 s), not at once
+    pool.close()
+
+
 class SlowShape(str):
     """A request shape that declares itself slow to make (as a proven Run level does)."""
 
