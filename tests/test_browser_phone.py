@@ -17,10 +17,10 @@ def test_run_level_by_touch_on_a_phone(players):
     phone.start_run()
     assert page.is_visible("#run-touch") and page.evaluate("document.documentElement.scrollWidth") <= 390
     view = page.evaluate("window.arcade.round")
+    plan = human_plan(view, 0)  # during the count-in
     page.wait_for_function("window.arcade.runTick() >= -100")  # the count-in: 2 s before tick 0
     phone.shot("run-phone")
     fingers = TouchButtons(page)
-    plan = human_plan(view, 0)
     late = press_at_ticks(page, plan, fingers)
     page.wait_for_selector("#result:not([hidden])", timeout=90_000)
     result = page.evaluate("window.arcade.round.result")

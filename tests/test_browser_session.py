@@ -75,8 +75,9 @@ def run_level(player) -> dict:
     player.start_run()
     view = page.evaluate("window.arcade.round")
     refused_before = page.evaluate("window.arcade.refused.length")
+    plan = human_plan(view, 0)  # during the count-in
     page.wait_for_function("window.arcade.runTick() >= -30")  # its keys go when the count-in ends
-    press_at_ticks(page, human_plan(view, 0), arrow_keys(page))
+    press_at_ticks(page, plan, arrow_keys(page))
     page.wait_for_selector("#result:not([hidden])", timeout=90_000)
     for key in ("ArrowLeft", "ArrowRight", "ArrowUp"):  # a key still held would be a repeat on the next level
         page.keyboard.up(key)

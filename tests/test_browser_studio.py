@@ -248,8 +248,9 @@ def continued_and_started_as_run(page, played: list, bars: int, first_shown=lamb
 
 def run_to_the_goal(page, view: dict) -> None:
     """The human-model bot's keys, pressed as the round's clock reaches them, reach the goal."""
+    plan = human_plan(view, 0)  # during the count-in
     page.wait_for_function("window.arcade.runTick() >= -30")
-    press_at_ticks(page, human_plan(view, 0), arrow_keys(page))
+    press_at_ticks(page, plan, arrow_keys(page))
     page.wait_for_selector("#result:not([hidden])", timeout=60_000)
     for key in ("ArrowLeft", "ArrowRight", "ArrowUp"):
         page.keyboard.up(key)
