@@ -152,14 +152,8 @@ def human_plan(view: dict, lane: int, sigma_ms: float = 35) -> list[tuple[int, s
     jitters = [[draws.randint(0, 2) for _ in range(400)] for _ in range(JITTERS)]
 
     def reaches_goal(inputs) -> bool:
-        state = level.start_state()
-        pending, k = sorted(inputs, key=lambda i: i[0]), 0
-        for tick in range(20_000):
-            while k < len(pending) and pending[k][0] == tick:
-                run_physics.press(state, pending[k][1], pending[k][2])
-                k += 1
-            run_physics.step(level, state, tick)
-            if state.status != run_physics.RUNNING:
+        for _, state, _ in run_physics.simulate(level, inputs, 20_000):
+            if state.status != run_physics.RUNNING:  # over: no need to play the rest of the ticks out
                 return state.status == run_physics.GOAL
         return False
 

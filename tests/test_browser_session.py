@@ -21,6 +21,7 @@ from game_server.games.run import rules as run
 from game_server.games.sort import rules as sort
 
 from .browser import arrow_keys, human_plan, press_at_ticks
+from .test_browser_blend import puck
 
 SHARED_SERVER = True  # plays rounds only: one server for such modules (conftest.py)
 
@@ -98,14 +99,14 @@ def hunt_round(player, server, find: bool) -> dict:
     page.click("#hunt-target")  # the first hearing: free
     page.wait_for_timeout(1600)  # listening
     page.click("#hunt-loop")  # then the beat under the puck, to compare
-    x, y = (int(page.get_attribute("#hunt-puck", f"data-{axis}")) for axis in "xy")
+    x, y = puck(page)
     keys = ["ArrowRight" if goal[0] > x else "ArrowLeft"] * abs(goal[0] - x) + ["ArrowDown" if goal[1] > y else "ArrowUp"] * abs(goal[1] - y)
     if not keys:  # the target under the puck already: a person hears a neighbour first
         keys = ["ArrowLeft", "ArrowRight"] if x > 0 else ["ArrowRight", "ArrowLeft"]
     for key in keys:
         page.keyboard.press(key)
         page.wait_for_timeout(150)  # a person's pace, hearing each beat start
-    assert (int(page.get_attribute("#hunt-puck", "data-x")), int(page.get_attribute("#hunt-puck", "data-y"))) == goal
+    assert puck(page) == goal
     page.keyboard.press("Enter")  # submits: the board has the keys (the target's button, disabled while it plays, lost the focus)
     page.wait_for_selector("#result:not([hidden])")
     result = page.evaluate("window.arcade.round.result")
